@@ -1,0 +1,21 @@
+# Every dependency in one place: what it is for, the minimum version, the Debian package.
+macro(shadegap_require name version purpose debian)
+  find_package(${name} ${version} ${ARGN})
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR "shadegap needs ${name} >= ${version} (${purpose}); "
+                        "on Debian 12: apt-get install ${debian} (or run scripts/install-deps)")
+  endif()
+endmacro()
+
+shadegap_require(GDAL 3.6 "raster and vector I/O" libgdal-dev CONFIG)
+shadegap_require(GEOS 3.11 "polygon intersection and repair" libgeos-dev CONFIG)
+shadegap_require(PROJ 9.1 "CRS transformations and geodesic areas" libproj-dev CONFIG)
+shadegap_require(Boost 1.74 "R-tree spatial index" libboost-dev)
+shadegap_require(OpenMP 4.5 "parallel overlay" "g++ (libgomp)")
+shadegap_require(tomlplusplus 3.3 "model and project files" libtomlplusplus-dev)
+shadegap_require(nlohmann_json 3.11 "run.json" nlohmann-json3-dev)
+shadegap_require(fmt 9 "message formatting" libfmt-dev)
+shadegap_require(CLI11 2.1 "command-line options" libcli11-dev)
+if(SHADEGAP_BUILD_TESTS)
+  shadegap_require(Catch2 2.13 "unit and integration tests" catch2)
+endif()

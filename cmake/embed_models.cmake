@@ -1,0 +1,12 @@
+# Writes OUT: a C++ source holding every models/*.toml as a string, keyed by file stem.
+file(GLOB model_files ${MODEL_DIR}/*.toml)
+list(SORT model_files)
+set(body "// Generated from models/*.toml at build time. Do not edit.\n#include <string>\n#include <utility>\n#include <vector>\nnamespace shadegap::detail {\nconst std::vector<std::pair<std::string, std::string>>& builtin_model_sources() {\n  static const std::vector<std::pair<std::string, std::string>> models = {\n")
+foreach(f ${model_files})
+  get_filename_component(stem ${f} NAME_WE)
+  file(READ ${f} text)
+  string(APPEND body "    {\"${stem}\", R\"shadegap_model(${text})shadegap_model\"},\n")
+endforeach()
+string(APPEND body "  };\n  return models;\n}\n}  // namespace shadegap::detail\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})

@@ -1,0 +1,64 @@
+// Errors thrown by the library, warnings returned beside its results.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace shadegap {
+
+/// Base of every error the library throws. `subject` names what is wrong (a file,
+/// an option, a model key); `message` says what is wrong with it, quoting the value.
+/// what() is "subject: message".
+class Error : public std::runtime_error {
+public:
+    Error(std::string subject, std::string message);
+    const std::string& subject() const noexcept { return m_subject; }
+    const std::string& message() const noexcept { return m_message; }
+    /// A suggestion for the user ("use --overwrite"), or empty.
+    const std::string& hint() const noexcept { return m_hint; }
+    Error& with_hint(std::string hint) { m_hint = std::move(hint); return *this; }
+
+private:
+    std::string m_subject;
+    std::string m_message;
+    std::string m_hint;
+};
+
+/// A file, layer, field or value in the input data is wrong (exit status 1).
+class InputError : public Error { using Error::Error; };
+/// A CRS is missing, unusable, or the data do not line up.
+class CrsError : public Error { using Error::Error; };
+/// A model file is malformed or asks for something impossible.
+class ModelError : public Error { using Error::Error; };
+/// A geometry cannot be used even after repair.
+class GeometryError : public Error { using Error::Error; };
+/// An output cannot be written.
+class OutputError : public Error { using Error::Error; };
+/// Options that contradict each other or are missing (exit status 2).
+class UsageError : public Error { using Error::Error; };
+
+/// A warning: the run goes on, the user is told, run.json records it.
+struct Warning {
+    std::string code;     ///< stable machine-readable kind, e.g. "geometry-repaired"
+    std::string subject;  ///< file, unit id, model key
+    std::string message;
+};
+
+/// Warnings collected while a stage runs. Not thread-safe: only the merging thread adds.
+class Diagnostics {
+public:
+    void warn(std::string code, std::string subject, std::string message) {
+        m_warnings.push_back({std::move(code), std::move(subject), std::move(message)});
+    }
+    const std::vector<Warning>& warnings() const noexcept { return m_warnings; }
+    void append(const Diagnostics& other) {
+        m_warnings.insert(m_warnings.end(), other.m_warnings.begin(), other.m_warnings.end());
+    }
+
+private:
+    std::vector<Warning> m_warnings;
+};
+
+}  // namespace shadegap

@@ -1,0 +1,51 @@
+// The overlay: exact zonal sums of canopy, valid, water and nodata area per zone.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/error.hpp"
+#include "shadegap/geometry.hpp"
+#include "shadegap/progress.hpp"
+#include "shadegap/raster.hpp"
+
+#include <string>
+#include <vector>
+
+namespace shadegap {
+
+/// Sums for one zone, m². With f_i the covered fraction and a_i the area of cell i:
+/// valid_m2 = Σ f_i a_i over valid land cells (not nodata, not water),
+/// canopy_m2 = Σ f_i a_i c_i over the same cells, water_m2 over water cells,
+/// nodata_m2 over nodata cells. covered_m2 is the zone's area inside the raster.
+struct ZoneSums {
+    double valid_m2 = 0;
+    double canopy_m2 = 0;
+    double water_m2 = 0;
+    double nodata_m2 = 0;
+    double covered_m2 = 0;
+    void merge(const ZoneSums& other) {
+        valid_m2 += other.valid_m2;
+        canopy_m2 += other.canopy_m2;
+        water_m2 += other.water_m2;
+        nodata_m2 += other.nodata_m2;
+        covered_m2 += other.covered_m2;
+    }
+};
+
+struct OverlayOptions {
+    CanopyKind kind;
+    std::vector<double> water_classes;  ///< cell values that are water (excluded from land)
+    int threads = 0;                    ///< 0: all cores
+    int block_rows = 0;                 ///< 0: the raster's natural block (tests shrink it)
+    int block_cols = 0;
+};
+
+/// Exact zonal sums of `zones` (already in the raster's CRS) over the raster at `path`.
+/// Streams the raster block by block; memory does not grow with the raster. The result
+/// is identical for any thread count. A cell value the canopy kind cannot hold throws
+/// InputError naming the file, the value and the cell.
+std::vector<ZoneSums> overlay_zones(const std::string& raster_path,
+                                    const std::vector<MultiPolygon>& zones,
+                                    const OverlayOptions& options,
+                                    const ProgressFn& progress = {});
+
+}  // namespace shadegap

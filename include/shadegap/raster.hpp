@@ -1,0 +1,88 @@
+// The canopy raster: what a cell's value means (canopy kind) and block reads through GDAL.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/grid.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shadegap {
+
+/// How a raster value becomes a canopy share c in [0, 1].
+struct CanopyKind {
+    enum class Type { Binary, Percent, Fraction, Classes, Min };
+    Type type = Type::Binary;
+    std::vector<double> classes;  ///< Classes: land-cover values that are canopy
+    double threshold = 0;         ///< Min: canopy where value >= threshold
+
+    /// Parses "binary", "percent", "fraction", "classes=1,2", "min=2.5".
+    /// Throws UsageError (subject "--canopy-kind") quoting the text on anything else.
+    static CanopyKind parse(const std::string& text);
+    /// The text form that parse() accepts.
+    std::string to_string() const;
+    /// Canopy share of a valid cell value. Binary: 1 when value == 1, 0 when value == 0;
+    /// Percent: value/100; Fraction: value; Classes: 1 when value is a listed class;
+    /// Min: 1 when value >= threshold. Returns nullopt for a value the kind cannot
+    /// hold (binary other than 0/1, percent outside 0–100, fraction outside 0–1, NaN).
+    std::optional<double> canopy_of(double value) const;
+};
+
+/// What GDAL tells about a raster, read once when it is opened.
+struct RasterInfo {
+    std::string path;
+    std::string driver;
+    Grid grid;
+    std::string crs_wkt;        ///< empty when the raster has no CRS
+    std::string crs_name;       ///< e.g. "WGS 84 / UTM zone 18N"
+    std::string crs_authority;  ///< e.g. "EPSG:32618", or empty
+    bool geographic = false;
+    double linear_unit_m = 1;   ///< metres per CRS unit (projected CRSs)
+    int block_cols = 0;         ///< natural block size of band 1
+    int block_rows = 0;
+    std::optional<double> nodata;
+    std::string data_type;      ///< GDAL name, e.g. "Byte"
+    int band_count = 0;
+};
+
+/// Exact area in m² of one cell in row `row`: cell_width·cell_height·unit² for a projected
+/// CRS; for a geographic CRS the ellipsoidal area of the cell (from the CRS's ellipsoid,
+/// WGS 84 semi-axes when unknown), which depends on the row's latitudes.
+class CellAreas {
+public:
+    explicit CellAreas(const RasterInfo& info);
+    double cell_area_m2(std::int64_t row) const;
+    bool constant() const { return m_per_row.empty(); }
+
+private:
+    double m_constant = 0;
+    std::vector<double> m_per_row;
+};
+
+/// Reads band 1 of a raster by windows. Not thread-safe: one instance per thread.
+/// Throws InputError naming the file on open or read failure, CrsError when the
+/// raster is rotated.
+class RasterSource {
+public:
+    explicit RasterSource(const std::string& path);
+    ~RasterSource();
+    RasterSource(RasterSource&&) noexcept;
+    RasterSource& operator=(RasterSource&&) noexcept;
+
+    const RasterInfo& info() const { return m_info; }
+    /// Reads `window` (row-major, window.rows × window.cols values) as doubles.
+    void read(const Window& window, std::vector<double>& values);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    RasterInfo m_info;
+};
+
+/// Opens a raster just to describe it (`shadegap info`, validation).
+RasterInfo describe_raster(const std::string& path);
+
+}  // namespace shadegap

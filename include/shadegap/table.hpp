@@ -1,0 +1,43 @@
+// The ranking table: one row per ranking unit, the model's input.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/overlay.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shadegap {
+
+/// One ranking unit (a neighbourhood, a group of census units, or a census unit).
+struct RankingUnit {
+    std::string id;
+    std::string name;
+    double area_m2 = 0;      ///< area of the unit's polygon
+    ZoneSums sums;           ///< overlay sums over the unit
+    double population = 0;   ///< people, allocated by area where units are split
+    /// Model variables by name (e.g. "poverty"), aggregated to this unit; nullopt where
+    /// the data have no value for this unit.
+    std::map<std::string, std::optional<double>> variables;
+    /// Value of the model's normalisation-scope column; empty: the whole run is one scope.
+    std::string scope;
+
+    /// Land area: the unit's area less water.
+    double land_m2() const { return area_m2 - sums.water_m2; }
+    /// Canopy share of the valid land cells, nullopt when there is no valid cell.
+    std::optional<double> canopy_fraction() const {
+        if (!(sums.valid_m2 > 0)) return std::nullopt;
+        return sums.canopy_m2 / sums.valid_m2;
+    }
+};
+
+struct RankingTable {
+    std::vector<RankingUnit> units;
+    /// Names of the model variables that have a column; a variable not listed here is
+    /// missing from the data (the model drops it with a warning).
+    std::vector<std::string> variables;
+};
+
+}  // namespace shadegap
