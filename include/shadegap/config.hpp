@@ -1,0 +1,48 @@
+// RunConfig: everything `shadegap run` needs, from flags or a project TOML file.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace shadegap {
+
+/// The options of `shadegap run`. Project-file keys are the option names with dashes
+/// turned into underscores (`--canopy-kind` → `canopy_kind`); `--field ROLE=FIELD`
+/// is the table `[fields]`.
+struct RunConfig {
+    std::string project_file;  ///< the TOML file the config came from, or empty
+
+    std::string canopy;       ///< canopy raster path
+    std::string canopy_kind = "binary";
+    std::vector<double> water_classes;  ///< raster values that are water (not land)
+
+    std::string units;        ///< census units (OGR vector)
+    std::string units_layer;  ///< empty: the only layer
+    std::string unit_id;      ///< unique id field
+
+    std::string join;         ///< CSV with extra attributes, or empty
+    std::string join_key;     ///< key field, in the CSV and in the units
+
+    std::string neighbourhoods;  ///< ranking units (OGR vector), or empty
+    std::string neighbourhoods_layer;
+    std::string neighbourhood_id;
+    std::string neighbourhood_name;
+
+    std::string group_by;     ///< rank groups of census units sharing this field
+
+    std::string model = "tree-equity";  ///< built-in name or TOML path
+    std::map<std::string, std::string> fields;  ///< model variable → column
+
+    std::string out;          ///< output folder
+    bool overwrite = false;
+    int threads = 0;          ///< 0: all cores
+    int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks
+};
+
+/// Reads a project file. Relative paths in it resolve against the file's folder.
+/// Throws InputError "FILE: key 'k': expected ..." for unknown keys or wrong types.
+RunConfig read_project_file(const std::string& path);
+
+}  // namespace shadegap

@@ -1,0 +1,39 @@
+// The whole run: load → align → overlay → allocate → model → rank → write.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/config.hpp"
+#include "shadegap/error.hpp"
+#include "shadegap/progress.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shadegap {
+
+struct StageTiming {
+    std::string stage;
+    double seconds = 0;
+};
+
+struct RunResult {
+    std::vector<std::string> outputs;  ///< files written
+    std::optional<double> city_score;
+    std::size_t unit_count = 0;          ///< census units
+    std::size_t ranking_unit_count = 0;  ///< ranked units
+    std::vector<StageTiming> timings;
+    Diagnostics diagnostics;
+};
+
+/// Checks, before any pixel is read, that every file opens, layers and fields exist,
+/// CRSs are usable, the model parses and the output folder can be written. Throws the
+/// first problem; returns the warnings. `shadegap check` runs exactly this.
+Diagnostics validate(const RunConfig& config);
+
+/// Runs the whole pipeline and writes priority.geojson, priority.csv, units.csv and
+/// run.json into config.out. Outputs are written under temporary names and renamed at
+/// the end: on any error nothing is left behind. Throws an Error subclass.
+RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress = {});
+
+}  // namespace shadegap
