@@ -26,18 +26,34 @@ private:
     std::string m_hint;
 };
 
+/// Gives each error kind a with_hint() that keeps its type, so
+/// `throw InputError(...).with_hint(...)` still throws an InputError.
+template <typename Kind>
+class ErrorOf : public Error {
+public:
+    using Error::Error;
+    Kind& with_hint(std::string hint) & {
+        Error::with_hint(std::move(hint));
+        return static_cast<Kind&>(*this);
+    }
+    Kind&& with_hint(std::string hint) && {
+        Error::with_hint(std::move(hint));
+        return static_cast<Kind&&>(*this);
+    }
+};
+
 /// A file, layer, field or value in the input data is wrong (exit status 1).
-class InputError : public Error { using Error::Error; };
+class InputError : public ErrorOf<InputError> { public: using ErrorOf::ErrorOf; };
 /// A CRS is missing, unusable, or the data do not line up.
-class CrsError : public Error { using Error::Error; };
+class CrsError : public ErrorOf<CrsError> { public: using ErrorOf::ErrorOf; };
 /// A model file is malformed or asks for something impossible.
-class ModelError : public Error { using Error::Error; };
+class ModelError : public ErrorOf<ModelError> { public: using ErrorOf::ErrorOf; };
 /// A geometry cannot be used even after repair.
-class GeometryError : public Error { using Error::Error; };
+class GeometryError : public ErrorOf<GeometryError> { public: using ErrorOf::ErrorOf; };
 /// An output cannot be written.
-class OutputError : public Error { using Error::Error; };
+class OutputError : public ErrorOf<OutputError> { public: using ErrorOf::ErrorOf; };
 /// Options that contradict each other or are missing (exit status 2).
-class UsageError : public Error { using Error::Error; };
+class UsageError : public ErrorOf<UsageError> { public: using ErrorOf::ErrorOf; };
 
 /// A warning: the run goes on, the user is told, run.json records it.
 struct Warning {

@@ -5,8 +5,10 @@
 #include "shadegap/error.hpp"
 #include "shadegap/table.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace shadegap {
@@ -18,7 +20,8 @@ struct ModelVariable {
     std::string description;
     double weight = 1;
     std::optional<double> cap;      ///< values above are set to the cap before normalising
-    std::string normalise = "min-max";  ///< "min-max": (x−min)/(max−min); "max": x/max
+    /// "min-max": (x−min)/(max−min); "max": x/max; "none": x as it is (already 0–1)
+    std::string normalise = "min-max";
     double scale = 1;         ///< multiplies the column's values (e.g. 0.01 for percents)
 };
 
@@ -68,6 +71,12 @@ struct Model {
     static Model builtin(const std::string& name);
     /// A built-in name, or else a path to a TOML file.
     static Model resolve(const std::string& name_or_path);
+
+    /// Every role the model reads from a RankingUnit's `variables`, with its default
+    /// column: each priority variable, then the goal column (goal.method = "column").
+    /// Population (`population_column`), a variable reading the population column (it
+    /// takes RankingUnit::population) and the scope (`scope_column`) are not listed.
+    std::vector<std::pair<std::string, std::string>> fields() const;
 };
 
 std::vector<std::string> builtin_model_names();
@@ -101,6 +110,9 @@ struct ScoredTable {
 /// Applies the model: goal, gap, priority, score, trees, city score. Variables of the
 /// model missing from `table.variables` are dropped with a warning and the remaining
 /// weights renormalised. Throws ModelError when no variable is left and the model has some.
+/// A variable whose column is the population column takes RankingUnit::population.
+/// A model without variables gives every unit priority 1. gap_max is the largest gap of
+/// the run; the target inversion holds it fixed and clamps target_canopy at 0.
 ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnostics& diagnostics);
 
 /// The formulas of the Tree Equity Score, one function each (DESIGN.md), for tests and reuse.

@@ -12,7 +12,8 @@ namespace shadegap {
 
 struct Ranking {
     std::vector<std::size_t> order;  ///< unit indices, highest planting priority first
-    std::vector<int> rank;           ///< rank (1 = plant first) of each unit, by unit index
+    /// rank (1 = plant first) of each unit, by unit index; 0 for a unit without a score
+    std::vector<int> rank;
 };
 
 /// Orders units by score ascending, then unrounded score ascending, then population

@@ -1,0 +1,57 @@
+// Output tables written through OGR drivers: GeoJSON (RFC 7946) and CSV.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace shadegap {
+
+/// A cell of an output table: null, text, integer or real.
+using FieldValue = std::variant<std::monostate, std::string, std::int64_t, double>;
+
+struct OutputColumn {
+    enum class Type { Text, Integer, Real };
+    std::string name;
+    Type type = Type::Real;
+};
+
+/// Rows of values, optionally with one geometry (WKB in `crs_wkt`) per row.
+struct OutputTable {
+    std::vector<OutputColumn> columns;
+    std::vector<std::vector<FieldValue>> rows;
+    std::vector<std::vector<unsigned char>> geometries;  ///< empty, or one per row
+    std::string crs_wkt;
+};
+
+/// Writes an RFC 7946 GeoJSON file (WGS 84 lon/lat, right-hand rule, coordinates to 7
+/// decimals, properties at full precision, null for missing values). Throws OutputError.
+void write_geojson(const OutputTable& table, const std::string& path);
+
+/// Writes a CSV file with a header row; missing values are empty, reals keep at least 15
+/// significant digits. Throws OutputError.
+void write_csv(const OutputTable& table, const std::string& path);
+
+/// Files written into a hidden temporary folder inside `out_dir` and moved into place by
+/// commit(). Without commit() (an error unwinds) the temporary folder is removed and
+/// nothing is left behind.
+class OutputTransaction {
+public:
+    explicit OutputTransaction(std::string out_dir);
+    ~OutputTransaction();
+    OutputTransaction(const OutputTransaction&) = delete;
+    OutputTransaction& operator=(const OutputTransaction&) = delete;
+    /// Temporary path for the final file `name`.
+    std::string path_for(const std::string& name);
+    /// Renames every file into `out_dir`; returns the final paths.
+    std::vector<std::string> commit();
+
+private:
+    std::string m_out_dir;
+    std::string m_temp_dir;
+    std::vector<std::string> m_names;
+};
+
+}  // namespace shadegap

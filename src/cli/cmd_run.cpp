@@ -1,0 +1,86 @@
+// `shadegap run`: the whole pipeline, from a project file and/or flags.
+// SPDX-License-Identifier: MIT
+#include "commands.hpp"
+#include "options.hpp"
+#include "terminal.hpp"
+
+#include "shadegap/pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace shadegap::cli {
+namespace {
+
+constexpr std::string_view NAME = "run";
+constexpr std::string_view DESCRIPTION =
+    "Rank neighbourhoods for tree planting and write the priority map, tables and run.json.";
+
+struct RunState {
+    RunOptions options;
+    ReportOptions report;
+};
+
+void add_options(CLI::App& app, RunState& state) {
+    state.options.add_to(app);
+    add_report_options(app, state.report);
+}
+
+/// "8 neighbourhoods", "5 groups of WARD" or "120 census units".
+std::string ranked_units(const RunConfig& config, std::size_t count) {
+    if (!config.neighbourhoods.empty()) return count_of(count, "neighbourhood");
+    if (!config.group_by.empty()) return count_of(count, "group") + " of " + config.group_by;
+    return count_of(count, "census unit");
+}
+
+std::string summary(const RunConfig& config, const RunResult& result) {
+    std::string text = "ranked " + ranked_units(config, result.ranking_unit_count);
+    if (!config.neighbourhoods.empty() || !config.group_by.empty())
+        text += " (from " + count_of(result.unit_count, "census unit") + ")";
+    text += result.city_score ? fmt::format("; city score {:.0f}", *result.city_score) : "; no city score";
+    if (!result.outputs.empty()) {
+        std::string names;
+        for (const std::string& output : result.outputs) {
+            if (!names.empty()) names += ", ";
+            names += std::filesystem::path(output).filename().string();
+        }
+        text += fmt::format("; wrote {} in {}", names, config.out);
+    }
+    return text;
+}
+
+int run(const RunState& state) {
+    const RunConfig config = state.options.build();
+    state.options.check_inputs_exist(config);
+    RunResult result;
+    {
+        ProgressBar bar(shows_progress(state.report));
+        result = run_pipeline(config, bar.callback());
+    }
+    if (state.report.quiet) return 0;
+    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    if (state.report.verbose) {
+        double total = 0;
+        for (const StageTiming& timing : result.timings) {
+            print_note(fmt::format("[{:.2f} s] {}", timing.seconds, timing.stage));
+            total += timing.seconds;
+        }
+        print_note(fmt::format("[{:.2f} s] total", total));
+    }
+    print_note(summary(config, result));
+    return 0;
+}
+
+CommandRunner setup(CLI::App& app) {
+    auto state = std::make_shared<RunState>();
+    add_options(app, *state);
+    return [state] { return run(*state); };
+}
+
+}  // namespace
+
+const Command run_command{NAME, DESCRIPTION, &setup};
+
+}  // namespace shadegap::cli

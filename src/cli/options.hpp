@@ -1,0 +1,93 @@
+// Option groups shared by `run` and `check`, and the merge of flags over a project file.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/config.hpp"
+#include "shadegap/error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace shadegap::cli {
+
+/// CLI11's help formatter without its "Excludes:" and "..." notes (the option descriptions
+/// say those in words): each option shows its name and the type of its value.
+std::shared_ptr<CLI::Formatter> make_help_formatter();
+
+/// How much a command says on stderr besides errors.
+struct ReportOptions {
+    bool quiet = false;     ///< errors only
+    bool progress = false;  ///< draw the progress bar even when stderr is not a terminal
+    bool verbose = false;   ///< also the time each stage took
+};
+
+/// Adds --quiet, --progress and -v/--verbose to `app`.
+void add_report_options(CLI::App& app, ReportOptions& report);
+
+/// Whether to draw the progress bar: on a terminal or with --progress, never with --quiet.
+bool shows_progress(const ReportOptions& report);
+
+/// The options of `run` and `check`: the positional project file and every flag, bound
+/// straight to a RunConfig. The options keep pointers into this object, so it neither
+/// copies nor moves.
+class RunOptions {
+public:
+    RunOptions() = default;
+    RunOptions(const RunOptions&) = delete;
+    RunOptions& operator=(const RunOptions&) = delete;
+
+    /// Adds PROJECT.toml and the run options to `app`, which must outlive this object's use.
+    void add_to(CLI::App& app);
+
+    /// The configuration after parsing: the project file (if one was given) with every
+    /// flag the user gave over it; --field entries replace the file's mapping role by
+    /// role. Reads only the project file. Throws UsageError for missing, malformed or
+    /// contradictory options and InputError for an unreadable project file.
+    RunConfig build() const;
+
+    /// Throws InputError "PATH: no such file (--canopy)" when an input of `config` does
+    /// not exist, naming the flag or project key it came from. GDAL virtual paths
+    /// (/vsi...) and connection strings (PG:...) are not checked.
+    void check_inputs_exist(const RunConfig& config) const;
+
+    /// The project file given on the command line, or empty.
+    const std::string& project_file() const { return m_project; }
+
+private:
+    struct Binding {
+        std::string flag;  ///< "--canopy-kind"
+        std::string key;   ///< "canopy_kind"
+        CLI::Option* option = nullptr;
+        std::function<void(RunConfig&)> copy_flag;  ///< copies the parsed value into a config
+    };
+
+    template <typename T>
+    CLI::Option* bind(CLI::App& app, const std::string& flag, T RunConfig::*member,
+                      const std::string& help);
+    bool given(const std::string& key) const;
+    /// "--canopy" when the flag was given, else "canopy in PROJECT.toml".
+    std::string origin(const std::string& key) const;
+
+    std::string m_command = "run";  ///< for hints: "see shadegap run --help"
+    std::string m_project;
+    RunConfig m_flags;
+    std::vector<std::string> m_field_args;
+    CLI::Option* m_field_option = nullptr;
+    std::vector<Binding> m_bindings;
+};
+
+/// Parses `run` arguments (without the program and command names) as `shadegap run`
+/// does and returns the merged configuration. Throws UsageError for bad, missing or
+/// contradictory options (CLI11's parse errors included) and InputError for an
+/// unreadable project file. Reads nothing but the project file.
+RunConfig parse_run_arguments(const std::vector<std::string>& args);
+
+/// Turns a CLI11 parse error into a UsageError whose subject is the option at fault
+/// (when CLI11 names one), with the hint "see shadegap COMMAND --help".
+UsageError usage_error_from(const CLI::ParseError& error, const std::string& command);
+
+}  // namespace shadegap::cli

@@ -1,0 +1,100 @@
+// Messages and the progress bar on stderr.
+// SPDX-License-Identifier: MIT
+#include "terminal.hpp"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace shadegap::cli {
+namespace {
+
+constexpr int bar_width = 30;
+
+/// Keeps a message on one line whatever GDAL or a library put into it.
+std::string one_line(std::string_view text) {
+    std::string line(text);
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    std::replace(line.begin(), line.end(), '\r', ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line;
+}
+
+void write_line(const std::string& line) {
+    std::fputs(line.c_str(), stderr);
+    std::fputc('\n', stderr);
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+bool stderr_is_terminal() {
+    return ::isatty(STDERR_FILENO) == 1;
+}
+
+void print_error(std::string_view subject, std::string_view message, std::string_view hint) {
+    std::string line = "shadegap: error: ";
+    if (!subject.empty()) line += one_line(subject) + ": ";
+    line += one_line(message);
+    if (!hint.empty()) line += " (hint: " + one_line(hint) + ")";
+    write_line(line);
+}
+
+void print_warning(std::string_view subject, std::string_view message) {
+    std::string line = "shadegap: warning: ";
+    if (!subject.empty()) line += one_line(subject) + ": ";
+    line += one_line(message);
+    write_line(line);
+}
+
+void print_note(std::string_view text) {
+    write_line(one_line(text));
+}
+
+std::string count_of(std::size_t count, std::string_view noun) {
+    return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
+
+ProgressBar::ProgressBar(bool enabled) : m_enabled(enabled) {}
+
+ProgressBar::~ProgressBar() {
+    clear();
+}
+
+ProgressFn ProgressBar::callback() {
+    if (!m_enabled) return {};
+    return [this](double fraction, std::string_view stage) { update(fraction, stage); };
+}
+
+void ProgressBar::update(double fraction, std::string_view stage) {
+    if (!m_enabled) return;
+    if (!(fraction >= 0.0)) fraction = 0.0;  // also catches NaN
+    fraction = std::min(fraction, 1.0);
+    const int percent = static_cast<int>(std::floor(fraction * 100.0));
+    if (percent == m_percent && stage == m_stage) return;
+    m_percent = percent;
+    m_stage = std::string(stage);
+    const int filled = static_cast<int>(std::floor(fraction * bar_width));
+    const std::string line = fmt::format(" {:<10} [{:<{}}] {:>3}%", m_stage, std::string(filled, '#'),
+                                         bar_width, percent);
+    // Pads over a longer previous line so no stale characters stay behind.
+    const std::size_t pad = m_drawn_width > line.size() ? m_drawn_width - line.size() : 0;
+    std::fprintf(stderr, "\r%s%*s", line.c_str(), static_cast<int>(pad), "");
+    std::fflush(stderr);
+    m_drawn_width = std::max(m_drawn_width, line.size());
+}
+
+void ProgressBar::clear() {
+    if (!m_enabled || m_drawn_width == 0) return;
+    std::fprintf(stderr, "\r%*s\r", static_cast<int>(m_drawn_width), "");
+    std::fflush(stderr);
+    m_drawn_width = 0;
+    m_percent = -1;
+    m_stage.clear();
+}
+
+}  // namespace shadegap::cli

@@ -1,0 +1,120 @@
+// Internal helpers for OGR: error capture, opening vector files, geometry conversion.
+// SPDX-License-Identifier: MIT
+#include "ogr_util.hpp"
+
+#include "shadegap/error.hpp"
+
+#include <filesystem>
+
+namespace shadegap::detail {
+
+GDALDatasetUniquePtr open_vector(const std::string& path, const char* const* allowed_drivers,
+                                 const char* const* open_options) {
+    GDALAllRegister();
+    if (!std::filesystem::exists(path)) throw InputError(path, "no such file");
+    ErrorCapture capture;
+    GDALDatasetUniquePtr dataset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                                   allowed_drivers, open_options));
+    if (!dataset) {
+        std::string why = capture.message().empty() ? "not a vector format GDAL/OGR can read"
+                                                 : capture.message();
+        throw InputError(path, "cannot open as a vector layer (" + why + ")");
+    }
+    return dataset;
+}
+
+OGRLayer* find_layer(GDALDataset& dataset, const std::string& path, const std::string& layer) {
+    const auto list_layers = [&] {
+        std::string names;
+        for (auto* l : dataset.GetLayers()) names += (names.empty() ? "" : ", ") + std::string(l->GetName());
+        return names;
+    };
+    if (!layer.empty()) {
+        OGRLayer* found = dataset.GetLayerByName(layer.c_str());
+        if (found == nullptr)
+            throw InputError(path, "no layer '" + layer + "' (layers: " + list_layers() + ")");
+        return found;
+    }
+    if (dataset.GetLayerCount() == 0) throw InputError(path, "has no layer");
+    if (dataset.GetLayerCount() > 1)
+        throw InputError(path, "has several layers (" + list_layers() + "); choose one")
+            .with_hint("name it with the --*-layer option");
+    return dataset.GetLayer(0);
+}
+
+std::unique_ptr<OGRSpatialReference> srs_from_wkt(const std::string& wkt) {
+    auto srs = std::make_unique<OGRSpatialReference>();
+    if (srs->importFromWkt(wkt.c_str()) != OGRERR_NONE) return nullptr;
+    srs->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+std::string srs_name(const OGRSpatialReference* srs) {
+    if (srs == nullptr) return "";
+    const char* name = srs->GetName();
+    std::string text = name != nullptr ? name : "";
+    const char* authority = srs->GetAuthorityName(nullptr);
+    const char* code = srs->GetAuthorityCode(nullptr);
+    if (authority != nullptr && code != nullptr) text += std::string(" (") + authority + ":" + code + ")";
+    return text;
+}
+
+std::vector<unsigned char> to_wkb(const OGRGeometry& geometry) {
+    std::vector<unsigned char> buffer(geometry.WkbSize());
+    geometry.exportToWkb(wkbNDR, buffer.data(), wkbVariantIso);
+    return buffer;
+}
+
+std::unique_ptr<OGRGeometry> from_wkb(const std::vector<unsigned char>& wkb) {
+    OGRGeometry* geometry = nullptr;
+    if (OGRGeometryFactory::createFromWkb(wkb.data(), nullptr, &geometry, wkb.size()) != OGRERR_NONE)
+        return nullptr;
+    return std::unique_ptr<OGRGeometry>(geometry);
+}
+
+namespace {
+Ring to_ring(const OGRLinearRing& ring) {
+    Ring out;
+    out.reserve(static_cast<std::size_t>(ring.getNumPoints()));
+    for (int i = 0; i < ring.getNumPoints(); ++i) out.push_back({ring.getX(i), ring.getY(i)});
+    return out;
+}
+
+void append_polygons(const OGRGeometry& geometry, MultiPolygon& out) {
+    const auto type = wkbFlatten(geometry.getGeometryType());
+    if (type == wkbPolygon) {
+        const auto& polygon = *geometry.toPolygon();
+        if (polygon.IsEmpty()) return;
+        Polygon p;
+        p.shell = to_ring(*polygon.getExteriorRing());
+        for (int i = 0; i < polygon.getNumInteriorRings(); ++i)
+            p.holes.push_back(to_ring(*polygon.getInteriorRing(i)));
+        out.push_back(std::move(p));
+    } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+        for (const auto* part : *geometry.toGeometryCollection()) append_polygons(*part, out);
+    }
+}
+}  // namespace
+
+MultiPolygon to_multipolygon(const OGRGeometry& geometry) {
+    MultiPolygon out;
+    append_polygons(geometry, out);
+    return out;
+}
+
+std::unique_ptr<OGRGeometry> polygonal_part(std::unique_ptr<OGRGeometry> geometry) {
+    auto result = std::make_unique<OGRMultiPolygon>();
+    if (!geometry) return result;
+    const auto type = wkbFlatten(geometry->getGeometryType());
+    if (type == wkbPolygon) {
+        result->addGeometry(geometry.get());
+    } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+        for (const auto* part : *geometry->toGeometryCollection()) {
+            auto sub = polygonal_part(std::unique_ptr<OGRGeometry>(part->clone()));
+            for (const auto* polygon : *sub->toMultiPolygon()) result->addGeometry(polygon);
+        }
+    }
+    return result;
+}
+
+}  // namespace shadegap::detail

@@ -1,0 +1,135 @@
+// Output tables written through OGR drivers: GeoJSON (RFC 7946) and CSV.
+// SPDX-License-Identifier: MIT
+#include "shadegap/output.hpp"
+
+#include "ogr_util.hpp"
+#include "shadegap/error.hpp"
+
+#include <filesystem>
+#include <random>
+
+namespace shadegap {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+OGRFieldType ogr_type(OutputColumn::Type type) {
+    switch (type) {
+    case OutputColumn::Type::Text: return OFTString;
+    case OutputColumn::Type::Integer: return OFTInteger;
+    case OutputColumn::Type::Real: return OFTReal;
+    }
+    return OFTString;
+}
+
+void write_table(const OutputTable& table, const std::string& path, const char* driver_name,
+                 const char* const* layer_options, bool with_geometry) {
+    GDALAllRegister();
+    detail::ErrorCapture capture;
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(driver_name);
+    if (driver == nullptr) throw OutputError(path, std::string("GDAL has no ") + driver_name + " driver");
+    GDALDatasetUniquePtr dataset(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!dataset) throw OutputError(path, "cannot create (" + capture.message() + ")");
+
+    std::unique_ptr<OGRSpatialReference> wgs84;
+    std::unique_ptr<OGRCoordinateTransformation> to_wgs84;
+    if (with_geometry) {
+        wgs84 = std::make_unique<OGRSpatialReference>();
+        wgs84->importFromEPSG(4326);
+        wgs84->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        const auto source = detail::srs_from_wkt(table.crs_wkt);
+        if (!source) throw OutputError(path, "the geometries have no CRS to transform to WGS 84");
+        to_wgs84.reset(OGRCreateCoordinateTransformation(source.get(), wgs84.get()));
+        if (!to_wgs84) throw OutputError(path, "no transformation to WGS 84 (" + capture.message() + ")");
+    }
+    const std::string layer_name = fs::path(path).stem().string();
+    OGRLayer* layer = dataset->CreateLayer(layer_name.c_str(), wgs84.get(),
+                                           with_geometry ? wkbMultiPolygon : wkbNone,
+                                           const_cast<char**>(layer_options));
+    if (layer == nullptr) throw OutputError(path, "cannot create the layer (" + capture.message() + ")");
+    for (const auto& column : table.columns) {
+        OGRFieldDefn field(column.name.c_str(), ogr_type(column.type));
+        if (layer->CreateField(&field) != OGRERR_NONE)
+            throw OutputError(path, "cannot create field '" + column.name + "' (" + capture.message() + ")");
+    }
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+        OGRFeature feature(layer->GetLayerDefn());
+        const auto& row = table.rows[r];
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            const int index = static_cast<int>(c);
+            std::visit(
+                [&](const auto& value) {
+                    using T = std::decay_t<decltype(value)>;
+                    if constexpr (std::is_same_v<T, std::monostate>) feature.SetFieldNull(index);
+                    else if constexpr (std::is_same_v<T, std::string>) feature.SetField(index, value.c_str());
+                    else if constexpr (std::is_same_v<T, std::int64_t>) feature.SetField(index, static_cast<GIntBig>(value));
+                    else feature.SetField(index, value);
+                },
+                row[c]);
+        }
+        if (with_geometry) {
+            auto geometry = detail::from_wkb(table.geometries.at(r));
+            if (!geometry) throw OutputError(path, "row " + std::to_string(r) + " has an unreadable geometry");
+            if (geometry->transform(to_wgs84.get()) != OGRERR_NONE)
+                throw OutputError(path, "cannot transform row " + std::to_string(r) + " to WGS 84 (" + capture.message() + ")");
+            feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
+        }
+        if (layer->CreateFeature(&feature) != OGRERR_NONE)
+            throw OutputError(path, "cannot write row " + std::to_string(r) + " (" + capture.message() + ")");
+    }
+    CPLErrorReset();
+    dataset.reset();
+    if (CPLGetLastErrorType() >= CE_Failure)
+        throw OutputError(path, "cannot finish writing (" + capture.message() + ")");
+}
+
+}  // namespace
+
+void write_geojson(const OutputTable& table, const std::string& path) {
+    const char* const options[] = {"RFC7946=YES", "COORDINATE_PRECISION=7", "WRITE_NAME=NO",
+                                   "SIGNIFICANT_FIGURES=17", nullptr};
+    write_table(table, path, "GeoJSON", options, true);
+}
+
+void write_csv(const OutputTable& table, const std::string& path) {
+    const char* const options[] = {"GEOMETRY=NONE", "LINEFORMAT=LF", "STRING_QUOTING=IF_NEEDED", nullptr};
+    write_table(table, path, "CSV", options, false);
+}
+
+OutputTransaction::OutputTransaction(std::string out_dir) : m_out_dir(std::move(out_dir)) {
+    std::error_code ec;
+    fs::create_directories(m_out_dir, ec);
+    if (ec) throw OutputError(m_out_dir, "cannot create the output folder (" + ec.message() + ")");
+    std::random_device seed;
+    for (int attempt = 0; attempt < 16 && m_temp_dir.empty(); ++attempt) {
+        const fs::path candidate = fs::path(m_out_dir) / (".shadegap-tmp-" + std::to_string(seed()));
+        if (fs::create_directory(candidate, ec)) m_temp_dir = candidate.string();
+    }
+    if (m_temp_dir.empty())
+        throw OutputError(m_out_dir, "cannot write in the output folder (" + ec.message() + ")");
+}
+
+OutputTransaction::~OutputTransaction() {
+    std::error_code ec;
+    fs::remove_all(m_temp_dir, ec);
+}
+
+std::string OutputTransaction::path_for(const std::string& name) {
+    m_names.push_back(name);
+    return (fs::path(m_temp_dir) / name).string();
+}
+
+std::vector<std::string> OutputTransaction::commit() {
+    std::vector<std::string> written;
+    for (const auto& name : m_names) {
+        const fs::path target = fs::path(m_out_dir) / name;
+        std::error_code ec;
+        fs::rename(fs::path(m_temp_dir) / name, target, ec);
+        if (ec) throw OutputError(target.string(), "cannot move into place (" + ec.message() + ")");
+        written.push_back(target.string());
+    }
+    return written;
+}
+
+}  // namespace shadegap

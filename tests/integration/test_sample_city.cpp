@@ -1,0 +1,451 @@
+// Checks the committed sample city in sample-rasters/: formats, CRSs, tiling, attributes and the inequity built in.
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <gdal_priv.h>
+#include <ogr_geometry.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string sample_dir = std::string(SHADEGAP_SOURCE_DIR) + "/sample-rasters/";
+
+struct DatasetCloser {
+    void operator()(GDALDataset* ds) const { GDALClose(GDALDataset::ToHandle(ds)); }
+};
+using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
+
+struct TransformDeleter {
+    void operator()(OGRCoordinateTransformation* ct) const { OGRCoordinateTransformation::DestroyCT(ct); }
+};
+using TransformPtr = std::unique_ptr<OGRCoordinateTransformation, TransformDeleter>;
+
+DatasetPtr open_sample(const std::string& name, unsigned int kind) {
+    GDALAllRegister();
+    DatasetPtr ds(GDALDataset::Open((sample_dir + name).c_str(), kind | GDAL_OF_READONLY));
+    INFO("opening " << sample_dir + name);
+    REQUIRE(ds);
+    return ds;
+}
+
+struct LandCover {
+    int width = 0;
+    int height = 0;
+    std::array<double, 6> transform{};
+    std::vector<std::uint8_t> cells;
+
+    std::uint8_t at(int col, int row) const { return cells[std::size_t(row) * std::size_t(width) + std::size_t(col)]; }
+    double area_m2() const { return width * transform[1] * height * -transform[5]; }
+};
+
+// The whole raster (2000 × 2000 Byte cells, 4 MB), read once.
+const LandCover& land_cover() {
+    static const LandCover lc = [] {
+        DatasetPtr ds = open_sample("landcover.tif", GDAL_OF_RASTER);
+        LandCover out;
+        out.width = ds->GetRasterXSize();
+        out.height = ds->GetRasterYSize();
+        REQUIRE(ds->GetGeoTransform(out.transform.data()) == CE_None);
+        out.cells.resize(std::size_t(out.width) * std::size_t(out.height));
+        REQUIRE(ds->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, out.width, out.height, out.cells.data(), out.width,
+                                               out.height, GDT_Byte, 0, 0, nullptr) == CE_None);
+        return out;
+    }();
+    return lc;
+}
+
+OGRSpatialReference srs_of(int epsg) {
+    OGRSpatialReference srs;
+    REQUIRE(srs.importFromEPSG(epsg) == OGRERR_NONE);
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+struct Feature {
+    std::unique_ptr<OGRFeature> feature;
+    std::unique_ptr<OGRGeometry> utm;  // the geometry in the raster's CRS, EPSG:32618
+};
+
+// Every feature of a layer, with its geometry reprojected to UTM 18N as the pipeline does.
+std::vector<Feature> read_layer(const std::string& file, const std::string& layer_name, int expected_epsg) {
+    DatasetPtr ds = open_sample(file, GDAL_OF_VECTOR);
+    OGRLayer* layer = ds->GetLayerByName(layer_name.c_str());
+    REQUIRE(layer != nullptr);
+    const OGRSpatialReference* stored = layer->GetSpatialRef();
+    REQUIRE(stored != nullptr);
+    REQUIRE(stored->GetAuthorityCode(nullptr) != nullptr);
+    CHECK(std::string(stored->GetAuthorityCode(nullptr)) == std::to_string(expected_epsg));
+    OGRSpatialReference source(*stored);
+    source.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference utm = srs_of(32618);
+    TransformPtr ct(OGRCreateCoordinateTransformation(&source, &utm));
+    REQUIRE(ct);
+    std::vector<Feature> out;
+    layer->ResetReading();
+    while (OGRFeature* f = layer->GetNextFeature()) {
+        Feature item;
+        item.feature.reset(f);
+        REQUIRE(f->GetGeometryRef() != nullptr);
+        item.utm.reset(f->GetGeometryRef()->clone());
+        REQUIRE(item.utm->transform(ct.get()) == OGRERR_NONE);
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
+double area_of(const OGRGeometry& g) {
+    if (const auto* surface = dynamic_cast<const OGRSurface*>(&g)) return surface->get_Area();
+    if (const auto* collection = dynamic_cast<const OGRGeometryCollection*>(&g)) return collection->get_Area();
+    return 0.0;  // points and lines
+}
+
+// Even–odd point in polygon over all rings (holes included), independent of GEOS.
+bool contains(const OGRPolygon& polygon, double x, double y) {
+    bool inside = false;
+    for (int k = -1; k < polygon.getNumInteriorRings(); ++k) {
+        const OGRLinearRing* ring = k < 0 ? polygon.getExteriorRing() : polygon.getInteriorRing(k);
+        for (int i = 0, n = ring->getNumPoints(); i + 1 < n; ++i) {
+            const double x0 = ring->getX(i), y0 = ring->getY(i);
+            const double x1 = ring->getX(i + 1), y1 = ring->getY(i + 1);
+            if ((y0 <= y) != (y1 <= y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0)) inside = !inside;
+        }
+    }
+    return inside;
+}
+
+// Sum of the areas of all pairwise intersections (m²): 0 when the polygons do not overlap.
+double overlap_m2(const std::vector<Feature>& features) {
+    double overlap = 0.0;
+    for (std::size_t i = 0; i < features.size(); ++i) {
+        OGREnvelope ei;
+        features[i].utm->getEnvelope(&ei);
+        for (std::size_t j = i + 1; j < features.size(); ++j) {
+            OGREnvelope ej;
+            features[j].utm->getEnvelope(&ej);
+            if (!ei.Intersects(ej)) continue;
+            std::unique_ptr<OGRGeometry> common(features[i].utm->Intersection(features[j].utm.get()));
+            if (common) overlap += area_of(*common);
+        }
+    }
+    return overlap;
+}
+
+double total_area_m2(const std::vector<Feature>& features) {
+    double total = 0.0;
+    for (const Feature& f : features) total += area_of(*f.utm);
+    return total;
+}
+
+std::string read_text(const std::string& name) {
+    std::ifstream in(sample_dir + name, std::ios::binary);
+    INFO("reading " << sample_dir + name);
+    REQUIRE(in);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool is_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+}  // namespace
+
+TEST_CASE("the sample land cover is a tiled, compressed 1 m Byte raster in UTM 18N", "[sample-city]") {
+    DatasetPtr ds = open_sample("landcover.tif", GDAL_OF_RASTER);
+    const OGRSpatialReference* srs = ds->GetSpatialRef();
+    REQUIRE(srs != nullptr);
+    REQUIRE(srs->GetAuthorityCode(nullptr) != nullptr);
+    CHECK(std::string(srs->GetAuthorityCode(nullptr)) == "32618");
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    CHECK(band->GetRasterDataType() == GDT_Byte);
+    int has_nodata = 0;
+    CHECK(band->GetNoDataValue(&has_nodata) == 0.0);
+    CHECK(has_nodata != 0);
+    int block_x = 0, block_y = 0;
+    band->GetBlockSize(&block_x, &block_y);
+    CHECK(block_x == 256);
+    CHECK(block_y == 256);
+    const char* compression = ds->GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE");
+    REQUIRE(compression != nullptr);
+    CHECK(std::string(compression) == "DEFLATE");
+
+    const LandCover& lc = land_cover();
+    CHECK(lc.width >= 1500);
+    CHECK(lc.height >= 1500);
+    CHECK(lc.transform[1] == 1.0);
+    CHECK(lc.transform[5] == -1.0);
+    CHECK(lc.transform[2] == 0.0);
+    CHECK(lc.transform[4] == 0.0);
+    std::array<std::size_t, 256> histogram{};
+    for (std::uint8_t c : lc.cells) ++histogram[c];
+    for (int k = 7; k < 256; ++k) CHECK(histogram[std::size_t(k)] == 0);
+    for (int k = 1; k <= 6; ++k) {
+        INFO("class " << k);
+        CHECK(histogram[std::size_t(k)] > lc.cells.size() / 100);
+    }
+}
+
+TEST_CASE("the sample land cover has a nodata strip along its west edge", "[sample-city]") {
+    const LandCover& lc = land_cover();
+    std::size_t nodata = 0;
+    int max_col = -1;
+    for (int r = 0; r < lc.height; ++r) {
+        for (int c = 0; c < lc.width; ++c) {
+            if (lc.at(c, r) != 0) continue;
+            ++nodata;
+            max_col = std::max(max_col, c);
+        }
+    }
+    CHECK(nodata > 10000);
+    CHECK(nodata < lc.cells.size() / 20);
+    CHECK(max_col < 100);  // a strip a few dozen cells wide, not scattered holes
+}
+
+TEST_CASE("the sample block groups tile the raster extent without gaps or overlaps", "[sample-city]") {
+    const LandCover& lc = land_cover();
+    const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
+    CHECK(blocks.size() >= 40);
+    CHECK(blocks.size() <= 60);
+
+    // Vertices are stored to 1e-9° (about 0.1 mm), so the reprojected areas match to far
+    // better than the 0.01 % asked for.
+    CHECK(total_area_m2(blocks) == Approx(lc.area_m2()).epsilon(1e-4));
+    // Neighbours share identical vertices, so they meet in lines and overlap by nothing.
+    CHECK(overlap_m2(blocks) < 1.0);
+
+    const double x_min = lc.transform[0], y_max = lc.transform[3];
+    const double x_max = x_min + lc.width * lc.transform[1], y_min = y_max + lc.height * lc.transform[5];
+    OGREnvelope all;
+    for (const Feature& b : blocks) {
+        OGREnvelope e;
+        b.utm->getEnvelope(&e);
+        all.Merge(e);
+    }
+    CHECK(all.MinX == Approx(x_min).margin(0.01));
+    CHECK(all.MaxX == Approx(x_max).margin(0.01));
+    CHECK(all.MinY == Approx(y_min).margin(0.01));
+    CHECK(all.MaxY == Approx(y_max).margin(0.01));
+
+}
+
+TEST_CASE("one sample block group has a hole, another fills it, and some lie over nodata or water",
+          "[sample-city]") {
+    const LandCover& lc = land_cover();
+    const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
+    const double x_min = lc.transform[0], y_max = lc.transform[3];
+    int with_hole = 0, over_nodata = 0, in_water = 0;
+    for (const Feature& b : blocks) {
+        const auto* polygon = dynamic_cast<const OGRPolygon*>(b.utm.get());
+        REQUIRE(polygon != nullptr);
+        if (polygon->getNumInteriorRings() > 0) {
+            ++with_hole;
+            // The hole is another block group: some block lies inside it.
+            OGRLinearRing hole(*polygon->getInteriorRing(0));
+            OGRPolygon hole_area;
+            hole_area.addRing(&hole);
+            int filling = 0;
+            for (const Feature& other : blocks) {
+                std::unique_ptr<OGRGeometry> common(other.utm->Intersection(&hole_area));
+                if (common && area_of(*common) > 0.999 * hole_area.get_Area()) ++filling;
+            }
+            CHECK(filling == 1);
+        }
+        // Cells whose centre falls in the block, by class: enough to tell "partly" from "not at all".
+        OGREnvelope e;
+        b.utm->getEnvelope(&e);
+        const int c0 = std::max(0, int((e.MinX - x_min) / lc.transform[1]));
+        const int c1 = std::min(lc.width, int((e.MaxX - x_min) / lc.transform[1]) + 1);
+        const int r0 = std::max(0, int((y_max - e.MaxY) / -lc.transform[5]));
+        const int r1 = std::min(lc.height, int((y_max - e.MinY) / -lc.transform[5]) + 1);
+        std::size_t cells = 0, nodata = 0, water = 0;
+        for (int r = r0; r < r1; ++r) {
+            for (int c = c0; c < c1; ++c) {
+                const double x = x_min + (c + 0.5) * lc.transform[1];
+                const double y = y_max + (r + 0.5) * lc.transform[5];
+                if (!contains(*polygon, x, y)) continue;
+                ++cells;
+                if (lc.at(c, r) == 0) ++nodata;
+                if (lc.at(c, r) == 4) ++water;
+            }
+        }
+        if (nodata > 0 && nodata < cells / 2) ++over_nodata;
+        if (water > 100 && water < cells / 2) ++in_water;
+    }
+    CHECK(with_hole >= 1);
+    CHECK(over_nodata >= 1);
+    CHECK(in_water >= 2);
+}
+
+TEST_CASE("every sample block group has a unique GEOID and every field filled", "[sample-city]") {
+    const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
+    const std::vector<std::string> fields = {"GEOID",     "name",      "population", "pctpov",
+                                             "pctpoc",    "unemplrate", "dep_ratio",  "linguistic"};
+    std::set<std::string> geoids;
+    for (const Feature& b : blocks) {
+        const OGRFeature& f = *b.feature;
+        for (const std::string& name : fields) {
+            const int index = f.GetFieldIndex(name.c_str());
+            INFO("field " << name << " of feature " << f.GetFID());
+            REQUIRE(index >= 0);
+            CHECK(f.IsFieldSetAndNotNull(index));
+        }
+        CHECK(f.GetFieldDefnRef(f.GetFieldIndex("GEOID"))->GetType() == OFTString);
+        CHECK(f.GetFieldDefnRef(f.GetFieldIndex("population"))->GetType() == OFTInteger);
+        const std::string geoid = f.GetFieldAsString("GEOID");
+        INFO("GEOID " << geoid);
+        CHECK(geoid.size() == 12);
+        CHECK(is_digits(geoid));
+        CHECK(geoids.insert(geoid).second);
+        CHECK(f.GetFieldAsInteger("population") >= 0);
+        for (const char* share : {"pctpov", "pctpoc", "unemplrate", "linguistic"}) {
+            INFO(share);
+            CHECK(f.GetFieldAsDouble(share) >= 0.0);
+            CHECK(f.GetFieldAsDouble(share) <= 1.0);
+        }
+        CHECK(f.GetFieldAsDouble("dep_ratio") >= 0.3);
+        CHECK(f.GetFieldAsDouble("dep_ratio") <= 1.2);
+    }
+
+    SECTION("acs.csv has one row per block group, joined by GEOID kept as text") {
+        std::istringstream csv(read_text("acs.csv"));
+        std::string line;
+        REQUIRE(std::getline(csv, line));
+        CHECK(line == "GEOID,health,temp_diff");
+        std::set<std::string> joined;
+        double temp_sum = 0.0;
+        while (std::getline(csv, line)) {
+            INFO("row " << line);
+            const std::size_t a = line.find(',');
+            const std::size_t b = line.find(',', a + 1);
+            REQUIRE(a != std::string::npos);
+            REQUIRE(b != std::string::npos);
+            const std::string geoid = line.substr(0, a);
+            CHECK(geoids.count(geoid) == 1);
+            CHECK(joined.insert(geoid).second);
+            const double health = std::stod(line.substr(a + 1, b - a - 1));
+            CHECK(health >= 0.0);
+            CHECK(health <= 1.0);
+            temp_sum += std::stod(line.substr(b + 1));
+        }
+        CHECK(joined == geoids);
+        // Differences from the (land-area weighted) city mean straddle zero.
+        CHECK(std::abs(temp_sum / double(joined.size())) < 1.0);
+    }
+}
+
+TEST_CASE("the sample neighbourhoods are in Virginia South (ftUS), cover the city and split block groups",
+          "[sample-city]") {
+    const LandCover& lc = land_cover();
+    const std::vector<Feature> neighbourhoods = read_layer("neighbourhoods.gpkg", "neighbourhoods", 2284);
+    CHECK(neighbourhoods.size() >= 6);
+    CHECK(neighbourhoods.size() <= 10);
+    std::set<std::string> ids;
+    for (const Feature& n : neighbourhoods) {
+        CHECK(n.feature->IsFieldSetAndNotNull(n.feature->GetFieldIndex("nbhd_id")));
+        CHECK(n.feature->IsFieldSetAndNotNull(n.feature->GetFieldIndex("name")));
+        CHECK(ids.insert(n.feature->GetFieldAsString("nbhd_id")).second);
+    }
+    // Vertices are stored to 0.001 ftUS; areas agree with the raster extent to well within 0.01 %.
+    CHECK(total_area_m2(neighbourhoods) == Approx(lc.area_m2()).epsilon(1e-4));
+    CHECK(overlap_m2(neighbourhoods) < 1.0);
+
+    const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
+    int split = 0;
+    for (const Feature& b : blocks) {
+        int pieces = 0;
+        for (const Feature& n : neighbourhoods) {
+            std::unique_ptr<OGRGeometry> common(b.utm->Intersection(n.utm.get()));
+            if (common && area_of(*common) > 100.0) ++pieces;
+        }
+        if (pieces > 1) ++split;
+    }
+    CHECK(split >= 10);
+}
+
+TEST_CASE("the east of the sample city is poorer and less leafy than the west", "[sample-city]") {
+    const LandCover& lc = land_cover();
+    const double x_mid = lc.transform[0] + lc.width * lc.transform[1] / 2.0;
+    const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
+    std::array<double, 2> people{}, poor{};
+    for (const Feature& b : blocks) {
+        OGRPoint centroid;
+        REQUIRE(b.utm->Centroid(&centroid) == OGRERR_NONE);
+        const std::size_t side = centroid.getX() < x_mid ? 0 : 1;
+        const double population = b.feature->GetFieldAsInteger("population");
+        people[side] += population;
+        poor[side] += population * b.feature->GetFieldAsDouble("pctpov");
+    }
+    REQUIRE(people[0] > 0);
+    REQUIRE(people[1] > 0);
+    const double pctpov_west = poor[0] / people[0];
+    const double pctpov_east = poor[1] / people[1];
+    INFO("population-weighted share below 200 % of poverty: west " << pctpov_west << ", east " << pctpov_east);
+    CHECK(pctpov_east > pctpov_west + 0.1);
+
+    // Canopy share of land: canopy cells over cells that are neither nodata nor water.
+    std::array<double, 2> canopy{}, land{};
+    for (int r = 0; r < lc.height; ++r) {
+        for (int c = 0; c < lc.width; ++c) {
+            const std::uint8_t v = lc.at(c, r);
+            if (v == 0 || v == 4) continue;
+            const std::size_t side = c < lc.width / 2 ? 0 : 1;
+            land[side] += 1;
+            if (v == 1) canopy[side] += 1;
+        }
+    }
+    const double canopy_west = canopy[0] / land[0];
+    const double canopy_east = canopy[1] / land[1];
+    INFO("canopy share of land: west " << canopy_west << ", east " << canopy_east);
+    CHECK(canopy_west > 2.0 * canopy_east);
+    CHECK(canopy_east > 0.02);
+}
+
+TEST_CASE("the sample project file names the sample files", "[sample-city]") {
+    std::istringstream toml(read_text("city.toml"));
+    std::map<std::string, std::string> values;
+    std::string line;
+    bool first = true;
+    while (std::getline(toml, line)) {
+        if (first) {
+            CHECK(line.rfind("#", 0) == 0);  // a comment line on top
+            first = false;
+        }
+        if (line.empty() || line[0] == '#') continue;
+        const std::size_t eq = line.find(" = ");
+        REQUIRE(eq != std::string::npos);
+        values[line.substr(0, eq)] = line.substr(eq + 3);
+    }
+    const std::map<std::string, std::string> expected = {
+        {"canopy", "\"landcover.tif\""},
+        {"canopy_kind", "\"classes=1\""},
+        {"water_classes", "[4]"},
+        {"units", "\"blocks.gpkg\""},
+        {"units_layer", "\"blocks\""},
+        {"unit_id", "\"GEOID\""},
+        {"join", "\"acs.csv\""},
+        {"join_key", "\"GEOID\""},
+        {"neighbourhoods", "\"neighbourhoods.gpkg\""},
+        {"neighbourhoods_layer", "\"neighbourhoods\""},
+        {"neighbourhood_id", "\"nbhd_id\""},
+        {"neighbourhood_name", "\"name\""},
+        {"model", "\"tree-equity\""}};
+    CHECK(values == expected);
+    for (const char* file : {"landcover.tif", "blocks.gpkg", "acs.csv", "neighbourhoods.gpkg"}) {
+        INFO(file);
+        CHECK(std::ifstream(sample_dir + file).good());
+    }
+}

@@ -1,0 +1,338 @@
+// Zonal sums against hand computation, a non-blocked computation, and across thread counts.
+// SPDX-License-Identifier: MIT
+#include "shadegap/coverage.hpp"
+#include "shadegap/error.hpp"
+#include "shadegap/overlay.hpp"
+
+#include <catch2/catch.hpp>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace shadegap;
+
+namespace {
+
+constexpr double pi = 3.14159265358979323846;
+
+/// Writes a single-band GeoTIFF (row-major values) made by the test; removes it on exit.
+class TestRaster {
+public:
+    TestRaster(std::string path, const Grid& grid, const std::string& crs, GDALDataType type,
+               std::optional<double> nodata, std::vector<double> values, int block_size = 0)
+        : m_path(std::move(path)) {
+        GDALAllRegister();
+        const std::string block = std::to_string(block_size);
+        const std::string x_option = "BLOCKXSIZE=" + block, y_option = "BLOCKYSIZE=" + block;
+        std::vector<const char*> options;
+        if (block_size > 0) options = {"TILED=YES", x_option.c_str(), y_option.c_str()};
+        options.push_back(nullptr);
+        GDALDatasetH dataset =
+            GDALCreate(GDALGetDriverByName("GTiff"), m_path.c_str(), static_cast<int>(grid.cols),
+                       static_cast<int>(grid.rows), 1, type, const_cast<char**>(options.data()));
+        REQUIRE(dataset != nullptr);
+        double gt[6] = {grid.x_min, grid.cell_width, 0, grid.y_max, 0, -grid.cell_height};
+        GDALSetGeoTransform(dataset, gt);
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(nullptr);
+        REQUIRE(OSRSetFromUserInput(srs, crs.c_str()) == OGRERR_NONE);
+        GDALSetSpatialRef(dataset, srs);
+        OSRRelease(srs);
+        GDALRasterBandH band = GDALGetRasterBand(dataset, 1);
+        if (nodata) GDALSetRasterNoDataValue(band, *nodata);
+        REQUIRE(GDALRasterIO(band, GF_Write, 0, 0, static_cast<int>(grid.cols), static_cast<int>(grid.rows),
+                             values.data(), static_cast<int>(grid.cols), static_cast<int>(grid.rows), GDT_Float64, 0,
+                             0) == CE_None);
+        GDALClose(dataset);
+    }
+    ~TestRaster() { VSIUnlink(m_path.c_str()); }
+    TestRaster(const TestRaster&) = delete;
+    TestRaster& operator=(const TestRaster&) = delete;
+    const std::string& path() const { return m_path; }
+
+private:
+    std::string m_path;
+};
+
+Ring rectangle(double x0, double y0, double x1, double y1) { return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}; }
+
+std::string describe(const ZoneSums& s) {
+    std::ostringstream out;
+    out.precision(17);
+    out << "valid " << s.valid_m2 << ", canopy " << s.canopy_m2 << ", water " << s.water_m2 << ", nodata "
+        << s.nodata_m2 << ", covered " << s.covered_m2;
+    return out.str();
+}
+
+bool close(double expected, double actual, double relative) {
+    return std::abs(actual - expected) <= relative * std::max(1.0, std::abs(expected));
+}
+
+/// Requires each zone's sums within `relative` (0: the same bits), printing both on failure.
+void require_sums(const std::vector<ZoneSums>& expected, const std::vector<ZoneSums>& actual, double relative) {
+    REQUIRE(expected.size() == actual.size());
+    int mismatches = 0;
+    for (std::size_t z = 0; z < expected.size(); ++z) {
+        const ZoneSums& e = expected[z];
+        const ZoneSums& a = actual[z];
+        const bool same = relative == 0
+                              ? (e.valid_m2 == a.valid_m2 && e.canopy_m2 == a.canopy_m2 && e.water_m2 == a.water_m2 &&
+                                 e.nodata_m2 == a.nodata_m2 && e.covered_m2 == a.covered_m2)
+                              : (close(e.valid_m2, a.valid_m2, relative) && close(e.canopy_m2, a.canopy_m2, relative) &&
+                                 close(e.water_m2, a.water_m2, relative) && close(e.nodata_m2, a.nodata_m2, relative) &&
+                                 close(e.covered_m2, a.covered_m2, relative));
+        if (!same && ++mismatches <= 5) {
+            INFO("zone " << z << "\n  expected " << describe(e) << "\n  actual   " << describe(a));
+            CHECK(same);
+        }
+    }
+    CHECK(mismatches == 0);
+}
+
+/// A random star-shaped polygon (one vertex per jittered sector), sometimes with a hole.
+Polygon random_star(std::mt19937_64& rng, double cx, double cy, double max_radius) {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const int n = 3 + static_cast<int>(unit(rng) * 30);
+    const double phase = 2 * pi * unit(rng);
+    Polygon polygon;
+    double min_radius = max_radius;
+    for (int i = 0; i < n; ++i) {
+        const double angle = phase + (i + 0.5 * unit(rng)) * 2 * pi / n;
+        const double radius = max_radius * (0.2 + 0.8 * unit(rng));
+        min_radius = std::min(min_radius, radius);
+        polygon.shell.push_back({cx + radius * std::cos(angle), cy + radius * std::sin(angle)});
+    }
+    if (n >= 6 && unit(rng) < 0.3) {
+        // Gaps are below 1.5·2π/n ≤ π/2, so the shell keeps min_radius·cos(π/4) ≈ 0.71·min_radius
+        // from the centre; the square hole's corners reach 0.4·√2 ≈ 0.57 of it.
+        const double r = 0.4 * min_radius;
+        polygon.holes.push_back({{cx - r, cy - r}, {cx - r, cy + r}, {cx + r, cy + r}, {cx + r, cy - r}});
+    }
+    return polygon;
+}
+
+/// Independent sums: the whole raster read at once, each zone's coverage on its full window.
+std::vector<ZoneSums> direct_sums(const std::string& path, const std::vector<MultiPolygon>& zones,
+                                  const CanopyKind& kind, const std::vector<double>& water, double cell_m2) {
+    RasterSource source(path);
+    const RasterInfo& info = source.info();
+    std::vector<double> values;
+    source.read(info.grid.full_window(), values);
+    std::vector<ZoneSums> sums(zones.size());
+    for (std::size_t z = 0; z < zones.size(); ++z) {
+        const Box box = bounding_box(zones[z]);
+        const Window window = info.grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
+        if (window.empty()) continue;
+        const CoverageMatrix coverage = compute_coverage(info.grid, window, zones[z]);
+        for (std::int64_t r = window.row0; r < window.row0 + window.rows; ++r) {
+            for (std::int64_t c = window.col0; c < window.col0 + window.cols; ++c) {
+                const double a = coverage.at(r, c) * cell_m2;
+                const double v = values[static_cast<std::size_t>(r * info.grid.cols + c)];
+                sums[z].covered_m2 += a;
+                if (std::isnan(v) || (info.nodata && v == *info.nodata)) {
+                    sums[z].nodata_m2 += a;
+                } else if (std::find(water.begin(), water.end(), v) != water.end()) {
+                    sums[z].water_m2 += a;
+                } else {
+                    sums[z].valid_m2 += a;
+                    sums[z].canopy_m2 += a * kind.canopy_of(v).value();
+                }
+            }
+        }
+    }
+    return sums;
+}
+
+}  // namespace
+
+TEST_CASE("zonal sums of a small raster match hand computation", "[overlay]") {
+    // 4 × 3 cells of 10 m × 10 m; binary canopy, 255 nodata, 2 water.
+    //   row 0:  1   0   1   1
+    //   row 1:  0 255   2   1
+    //   row 2:  1   1   0   2
+    const Grid grid{1000, 2000, 10, 10, 4, 3};
+    const TestRaster raster("/vsimem/shadegap_overlay_small.tif", grid, "EPSG:32618", GDT_Byte, 255.0,
+                            {1, 0, 1, 1, 0, 255, 2, 1, 1, 1, 0, 2});
+    const std::vector<MultiPolygon> zones{
+        {{rectangle(1000, 1970, 1040, 2000), {}}},  // 0: the whole raster
+        {{rectangle(1005, 1985, 1025, 2000), {}}},  // 1: half cells and quarter cells
+        {{rectangle(2000, 2000, 2010, 2010), {}}},  // 2: outside
+        {{rectangle(990, 1965, 1015, 1975), {}}},   // 3: reaching beyond the bottom-left corner
+        {{rectangle(1000, 1970, 1040, 2000), {rectangle(1010, 1980, 1030, 1990)}}},  // 4: a hole
+        {{{{1000, 2000}, {1020, 2000}, {1000, 1980}}, {}}},                           // 5: a triangle
+        {{rectangle(1030, 1990, 1040, 2000), {}}, {rectangle(1030, 1970, 1040, 1980), {}}},  // 6: two parts
+        {},                                                                                  // 7: empty
+    };
+    const std::vector<ZoneSums> expected{
+        // 9 valid cells of which 6 canopy, 2 water, 1 nodata.
+        {900, 600, 200, 100, 1200},
+        // Row 0: columns 0–2 at 1/2, 1, 1/2 on 1, 0, 1; row 1: 1/4, 1/2, 1/4 on 0, nodata, water.
+        {225, 100, 25, 50, 300},
+        {0, 0, 0, 0, 0},
+        // Row 2: column 0 at 1/2 and column 1 at 1/4, both canopy; the rest is off the raster.
+        {75, 75, 0, 0, 75},
+        // The hole takes the nodata cell (1, 1) and the water cell (1, 2).
+        {900, 600, 100, 0, 1000},
+        // Cell (0, 0) whole (canopy), cells (0, 1) and (1, 0) halved (both 0).
+        {200, 100, 0, 0, 200},
+        // Cell (0, 3) is canopy, cell (2, 3) water.
+        {100, 100, 100, 0, 200},
+        {0, 0, 0, 0, 0},
+    };
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("binary");
+    options.water_classes = {2};
+    options.threads = GENERATE(1, 3);
+    const int block = GENERATE(0, 1, 2);
+    options.block_rows = block;
+    options.block_cols = block;
+    INFO("threads " << options.threads << ", block " << block);
+    require_sums(expected, overlay_zones(raster.path(), zones, options), 1e-12);
+}
+
+TEST_CASE("geographic rasters weigh each row by its ellipsoidal cell area", "[overlay]") {
+    // Percent canopy on 1° cells from 50° to 52° N; −1 is nodata.
+    const Grid grid{10, 52, 1, 1, 3, 2};
+    const TestRaster raster("/vsimem/shadegap_overlay_geographic.tif", grid, "EPSG:4326", GDT_Float32, -1.0,
+                            {10, 50, 100, 0, 25, -1});
+    // Each row's cell area by Simpson's rule on the WGS 84 surface element M·N·cos φ.
+    const auto cell_area = [](double lat_bottom) {
+        const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f);
+        const auto element = [&](double phi) {
+            const double w = 1 - e2 * std::sin(phi) * std::sin(phi);
+            return a * a * (1 - e2) / (w * w) * std::cos(phi);
+        };
+        const int n = 1000;
+        const double phi0 = lat_bottom * pi / 180, h = (pi / 180) / n;
+        double sum = element(phi0) + element(phi0 + n * h);
+        for (int i = 1; i < n; ++i) sum += element(phi0 + i * h) * (i % 2 == 1 ? 4 : 2);
+        return sum * h / 3 * (pi / 180);
+    };
+    const double top_row = cell_area(51), bottom_row = cell_area(50);
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("percent");
+    const std::vector<MultiPolygon> zones{{{rectangle(10, 50, 13, 52), {}}}};
+    const auto sums = overlay_zones(raster.path(), zones, options);
+    const std::vector<ZoneSums> expected{{3 * top_row + 2 * bottom_row, 1.6 * top_row + 0.25 * bottom_row, 0,
+                                          bottom_row, 3 * top_row + 3 * bottom_row}};
+    require_sums(expected, sums, 1e-11);
+}
+
+TEST_CASE("the same bits for any thread count, and the same sums without blocks", "[overlay]") {
+    // 600 × 500 cells of 2 m × 1.5 m with percent canopy, some nodata and some water (200).
+    const Grid grid{440000, 4650000, 2, 1.5, 600, 500};
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<double> values(static_cast<std::size_t>(grid.rows * grid.cols));
+    for (double& v : values) {
+        const double u = unit(rng);
+        v = u < 0.03 ? -9999 : u < 0.06 ? 200 : std::round(unit(rng) * 1000) / 10;
+    }
+    const TestRaster raster("/vsimem/shadegap_overlay_threads.tif", grid, "EPSG:26918", GDT_Float32, -9999.0,
+                            values, 64);
+    std::vector<MultiPolygon> zones;
+    for (int i = 0; i < 100; ++i) {
+        const double cx = grid.x_min - 50 + unit(rng) * (grid.x_max() - grid.x_min + 100);
+        const double cy = grid.y_min() - 50 + unit(rng) * (grid.y_max - grid.y_min() + 100);
+        zones.push_back({random_star(rng, cx, cy, 10 + unit(rng) * 200)});
+    }
+
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("percent");
+    options.water_classes = {200};
+    options.block_rows = 32;
+    options.block_cols = 32;
+    options.threads = 1;
+    const auto one_thread = overlay_zones(raster.path(), zones, options);
+
+    options.threads = GENERATE(1, 2, 3, 4);
+    INFO("threads " << options.threads);
+    const auto threaded = overlay_zones(raster.path(), zones, options);
+    require_sums(one_thread, threaded, 0);
+
+    // One block holding the whole raster, then an independent sum over the whole raster
+    // read at once; the order of additions differs, so they agree to rounding only.
+    options.block_rows = 1 << 20;
+    options.block_cols = 1 << 20;
+    require_sums(overlay_zones(raster.path(), zones, options), threaded, 1e-9);
+    require_sums(direct_sums(raster.path(), zones, options.kind, options.water_classes, 3.0), threaded, 1e-9);
+
+    // A zone wholly inside the raster covers exactly its planar area.
+    int inside = 0;
+    for (std::size_t z = 0; z < zones.size(); ++z) {
+        const Box box = bounding_box(zones[z]);
+        if (box.x_min < grid.x_min || box.x_max > grid.x_max() || box.y_min < grid.y_min() || box.y_max > grid.y_max)
+            continue;
+        ++inside;
+        INFO("zone " << z);
+        CHECK(threaded[z].covered_m2 == Approx(planar_area(zones[z])).epsilon(1e-12));
+        CHECK(threaded[z].valid_m2 + threaded[z].water_m2 + threaded[z].nodata_m2 ==
+              Approx(threaded[z].covered_m2).epsilon(1e-12));
+    }
+    CHECK(inside > 10);
+}
+
+TEST_CASE("progress comes from the calling thread and ends at 1", "[overlay]") {
+    const Grid grid{0, 100, 1, 1, 100, 100};
+    const TestRaster raster("/vsimem/shadegap_overlay_progress.tif", grid, "EPSG:32618", GDT_Byte, std::nullopt,
+                            std::vector<double>(10000, 1.0));
+    OverlayOptions options;
+    options.threads = 4;
+    options.block_rows = 10;
+    options.block_cols = 10;
+    const auto caller = std::this_thread::get_id();
+    std::vector<double> fractions;
+    bool same_thread = true;
+    const auto sums = overlay_zones(raster.path(), {{{rectangle(0, 0, 100, 100), {}}}}, options,
+                                    [&](double fraction, std::string_view stage) {
+                                        same_thread = same_thread && std::this_thread::get_id() == caller;
+                                        CHECK(stage == "overlay");
+                                        fractions.push_back(fraction);
+                                    });
+    CHECK(same_thread);
+    REQUIRE_FALSE(fractions.empty());
+    CHECK(std::is_sorted(fractions.begin(), fractions.end()));
+    CHECK(fractions.back() == 1.0);
+    CHECK(sums[0].canopy_m2 == 10000.0);
+}
+
+TEST_CASE("a value the canopy kind cannot hold names the file, the value and the cell", "[overlay]") {
+    const Grid grid{0, 3, 1, 1, 3, 3};
+    const TestRaster raster("/vsimem/shadegap_overlay_invalid.tif", grid, "EPSG:32618", GDT_Byte, std::nullopt,
+                            {0, 10, 20, 30, 40, 150, 60, 70, 80});
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("percent");
+    options.threads = GENERATE(1, 2);
+    options.block_rows = 2;
+    options.block_cols = 2;
+    try {
+        overlay_zones(raster.path(), {{{rectangle(0, 0, 3, 3), {}}}}, options);
+        FAIL("150 was accepted as a percentage");
+    } catch (const InputError& error) {
+        INFO(error.what());
+        CHECK(error.subject() == raster.path());
+        CHECK_THAT(error.message(), Catch::Contains("value 150 at row 1, column 2"));
+        CHECK_THAT(error.message(), Catch::Contains("percent"));
+        CHECK_THAT(error.message(), Catch::Contains("nodata"));
+    }
+    // Cells that no zone covers are never read as canopy.
+    const auto sums = overlay_zones(raster.path(), {{{rectangle(0, 0, 2, 3), {}}}}, options);
+    CHECK(sums[0].canopy_m2 == Approx(0.0 + 0.1 + 0.3 + 0.4 + 0.6 + 0.7));
+
+    options.threads = -1;
+    CHECK_THROWS_AS(overlay_zones(raster.path(), {}, options), UsageError);
+}
+
+TEST_CASE("a missing raster is an input error naming it", "[overlay]") {
+    OverlayOptions options;
+    CHECK_THROWS_AS(overlay_zones("/tmp/shadegap_missing_canopy.tif", {}, options), InputError);
+}
