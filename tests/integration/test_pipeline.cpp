@@ -381,3 +381,47 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
         }
     }
 }
+
+TEST_CASE("a geographic raster: areas are ellipsoidal, checked by numeric integration", "[pipeline][crs]") {
+    TempDir dir;
+    // 20 × 20 cells of 0.001°, all canopy, from 76.30° W, 36.92° N down to 36.90° N.
+    const double lon0 = -76.30, lat_top = 36.92, step = 0.001;
+    shadegap::test::write_raster(dir.file("canopy.tif"), 20, 20, lon0, lat_top, step,
+                                 std::vector<double>(400, 1.0), 4326);
+    // A unit on cell boundaries: columns 2–11, rows 3–14.
+    const double xa = lon0 + 2 * step, xb = lon0 + 12 * step;
+    const double ya = lat_top - 15 * step, yb = lat_top - 3 * step;
+    std::vector<test::TestFeature> f = {{box(xa, ya, xb, yb), {{"GEOID", "G"}}, {{"population", 100}}}};
+    test::write_layer(dir.file("units.gpkg"), "GPKG", "units", 4326, f);
+    RunConfig config;
+    config.canopy = dir.file("canopy.tif");
+    config.canopy_kind = "binary";
+    config.units = dir.file("units.gpkg");
+    config.unit_id = "GEOID";
+    config.model = "canopy-gap";
+    config.out = dir.file("out");
+    run_pipeline(config);
+
+    // Area of the lat/lon rectangle on WGS 84: Δλ ∫ M(φ) N(φ) cos φ dφ, by Simpson's rule.
+    const double a = 6378137.0, f_inv = 298.257223563;
+    const double e2 = (2 - 1 / f_inv) / f_inv;
+    const double pi = std::acos(-1.0);
+    const auto integrand = [&](double phi) {
+        const double w = 1 - e2 * std::sin(phi) * std::sin(phi);
+        return a * (1 - e2) / std::pow(w, 1.5) * a / std::sqrt(w) * std::cos(phi);
+    };
+    const int n = 1000;
+    const double p0 = ya * pi / 180, p1 = yb * pi / 180, h = (p1 - p0) / n;
+    double simpson = integrand(p0) + integrand(p1);
+    for (int i = 1; i < n; ++i) simpson += (i % 2 ? 4 : 2) * integrand(p0 + i * h);
+    const double expected_m2 = (xb - xa) * pi / 180 * simpson * h / 3;
+
+    const auto units = test::read_csv(dir.file("out/units.csv"));
+    REQUIRE(units.rows.size() == 1);
+    INFO("expected " << expected_m2 << " m²");
+    CHECK(number(units.rows[0], "valid_m2") == Approx(expected_m2).epsilon(1e-9));
+    CHECK(number(units.rows[0], "canopy_fraction") == Approx(1.0).epsilon(1e-12));
+    // The polygon's own area is geodesic: its east–west edges are geodesics, not parallels,
+    // which moves ~1e-7 of the area on a box a kilometre wide.
+    CHECK(number(units.rows[0], "area_m2") == Approx(expected_m2).epsilon(1e-6));
+}
