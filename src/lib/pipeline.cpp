@@ -389,7 +389,7 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
         std::vector<FieldValue> row = {
             unit.id,
             unit.name,
-            static_cast<std::int64_t>(ranking.rank[i]),
+            ranking.rank[i] > 0 ? FieldValue(static_cast<std::int64_t>(ranking.rank[i])) : FieldValue(std::monostate{}),
             value_or_null(s.score),
             value_or_null(s.priority),
             percent_or_null(s.canopy),

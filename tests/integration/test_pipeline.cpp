@@ -425,3 +425,41 @@ TEST_CASE("a geographic raster: areas are ellipsoidal, checked by numeric integr
     // which moves ~1e-7 of the area on a box a kilometre wide.
     CHECK(number(units.rows[0], "area_m2") == Approx(expected_m2).epsilon(1e-6));
 }
+
+TEST_CASE("a unit wholly outside the raster has a null canopy and score, never 0, and ranks last", "[pipeline]") {
+    TempDir dir;
+    write_city_raster(dir.file("canopy.tif"));
+    std::vector<test::TestFeature> features = {
+        {box(x0, 4000020, x0 + 40, y_top), {{"GEOID", "IN"}}, {{"population", 4}}},
+        {box(x0 + 200, 4000000, x0 + 220, 4000020), {{"GEOID", "OUT"}}, {{"population", 9}}},
+    };
+    test::write_layer(dir.file("units.gpkg"), "GPKG", "units", 32618, features);
+    RunConfig config;
+    config.canopy = dir.file("canopy.tif");
+    config.canopy_kind = "classes=1";
+    config.units = dir.file("units.gpkg");
+    config.unit_id = "GEOID";
+    config.model = "canopy-gap";
+    config.out = dir.file("out");
+    const RunResult result = run_pipeline(config);
+
+    const auto units = test::read_csv(dir.file("out/units.csv"));
+    REQUIRE(units.rows.size() == 2);
+    CHECK(units.rows[1].at("unit_id") == "OUT");
+    CHECK(units.rows[1].at("canopy_fraction").empty());
+    CHECK(number(units.rows[1], "valid_m2") == 0.0);
+    const auto priority = test::read_csv(dir.file("out/priority.csv"));
+    REQUIRE(priority.rows.size() == 2);
+    CHECK(priority.rows[1].at("id") == "OUT");
+    CHECK(priority.rows[1].at("score").empty());
+    CHECK(priority.rows[1].at("canopy_pct").empty());
+    CHECK(priority.rows[1].at("gap_pct").empty());
+    const std::string geojson = test::read_text(dir.file("out/priority.geojson"));
+    // Unscored units come last in the files but have no rank.
+    CHECK(priority.rows[1].at("rank").empty());
+    CHECK_THAT(geojson, Catch::Contains("\"id\": \"OUT\", \"name\": \"OUT\", \"rank\": null, \"score\": null"));
+    CHECK_THAT(geojson, !Catch::Contains("NaN"));
+    const bool warned = std::any_of(result.diagnostics.warnings().begin(), result.diagnostics.warnings().end(),
+                                    [](const Warning& w) { return w.code == "no-valid-cells" && w.subject == "OUT"; });
+    CHECK(warned);
+}
