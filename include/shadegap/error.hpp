@@ -54,6 +54,9 @@ class GeometryError : public ErrorOf<GeometryError> { public: using ErrorOf::Err
 class OutputError : public ErrorOf<OutputError> { public: using ErrorOf::ErrorOf; };
 /// Options that contradict each other or are missing (exit status 2).
 class UsageError : public ErrorOf<UsageError> { public: using ErrorOf::ErrorOf; };
+/// The caller stopped the run (thrown from its progress callback, e.g. on SIGINT); the
+/// library unwinds and leaves no partial output. The CLI exits with 128 + the signal.
+class Interrupted : public ErrorOf<Interrupted> { public: using ErrorOf::ErrorOf; };
 
 /// A warning: the run goes on, the user is told, run.json records it.
 struct Warning {

@@ -34,9 +34,14 @@ void write_geojson(const OutputTable& table, const std::string& path);
 /// significant digits. Throws OutputError.
 void write_csv(const OutputTable& table, const std::string& path);
 
+/// Writes `bytes` to the file `path`, checking the writes, the flush and the close.
+/// Throws OutputError "PATH: cannot write (disk full?)" naming the final output when
+/// `path` lies in an OutputTransaction's temporary folder.
+void write_file(const std::string& path, const std::string& bytes);
+
 /// Files written into a hidden temporary folder inside `out_dir` and moved into place by
-/// commit(). Without commit() (an error unwinds) the temporary folder is removed and
-/// nothing is left behind.
+/// commit(). Without commit() (an error unwinds) the temporary folder is removed, and
+/// so is `out_dir` when the transaction created it: nothing is left behind.
 class OutputTransaction {
 public:
     explicit OutputTransaction(std::string out_dir);
@@ -52,6 +57,8 @@ private:
     std::string m_out_dir;
     std::string m_temp_dir;
     std::vector<std::string> m_names;
+    bool m_created_out_dir = false;
+    bool m_committed = false;
 };
 
 }  // namespace shadegap

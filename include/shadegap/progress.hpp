@@ -8,7 +8,8 @@
 namespace shadegap {
 
 /// Called with the fraction done (0–1) of the whole job and the current stage's name.
-/// Only the merging thread calls it. An empty function means "no progress".
+/// Only the merging thread calls it, never from inside a parallel region, so it may throw
+/// (e.g. Interrupted) to stop the job. An empty function means "no progress".
 using ProgressFn = std::function<void(double fraction, std::string_view stage)>;
 
 /// Maps a stage's own 0–1 onto the slice [begin, end] of a parent progress.

@@ -75,8 +75,12 @@ public:
     const RasterInfo& info() const { return m_info; }
     /// Reads `window` (row-major, window.rows × window.cols values) as doubles.
     void read(const Window& window, std::vector<double>& values);
+    /// Reads `window` as bytes, for a Byte band (info().data_type == "Byte"): the values as
+    /// stored, without a conversion to double. Throws InputError for any other data type.
+    void read(const Window& window, std::vector<std::uint8_t>& values);
 
 private:
+    void read_into(const Window& window, int gdal_type, void* out);
     struct Impl;
     std::unique_ptr<Impl> m_impl;
     RasterInfo m_info;

@@ -1,6 +1,7 @@
 // `shadegap run`: the whole pipeline, from a project file and/or flags.
 // SPDX-License-Identifier: MIT
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
 #include "terminal.hpp"
 
@@ -56,8 +57,14 @@ int run(const RunState& state) {
     state.options.check_inputs_exist(config);
     RunResult result;
     {
+        const InterruptGuard interrupts;
         ProgressBar bar(shows_progress(state.report));
-        result = run_pipeline(config, bar.callback());
+        const ProgressFn draw = bar.callback();
+        // Called on the main thread between stages and overlay batches: the place to stop.
+        result = run_pipeline(config, [&](double fraction, std::string_view stage) {
+            throw_if_interrupted(config.out, stage);
+            if (draw) draw(fraction, stage);
+        });
     }
     if (state.report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);

@@ -26,10 +26,12 @@ extern const Command run_command;
 extern const Command info_command;
 extern const Command models_command;
 extern const Command check_command;
+extern const Command shade_command;
+extern const Command sun_command;
 
 /// Every sub-command, in the order of the help listing.
 inline std::vector<const Command*> commands() {
-    return {&run_command, &check_command, &info_command, &models_command};
+    return {&run_command, &check_command, &info_command, &models_command, &shade_command, &sun_command};
 }
 
 }  // namespace shadegap::cli

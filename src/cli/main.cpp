@@ -1,12 +1,15 @@
 // shadegap: dispatch to sub-commands; the one place where errors become messages.
 // SPDX-License-Identifier: MIT
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
 #include "terminal.hpp"
 
 #include "shadegap/error.hpp"
 
 #include <CLI/CLI.hpp>
+
+#include <csignal>
 
 #include <iostream>
 #include <map>
@@ -67,6 +70,10 @@ int main(int argc, char** argv) {
     } catch (const UsageError& error) {
         cli::print_error(error.subject(), error.message(), error.hint());
         return 2;
+    } catch (const Interrupted& error) {
+        cli::print_error(error.subject(), error.message(), error.hint());
+        const int signal = cli::caught_signal();
+        return 128 + (signal != 0 ? signal : SIGINT);  // the shell's status for a process ended by it
     } catch (const Error& error) {
         cli::print_error(error.subject(), error.message(), error.hint());
         return 1;

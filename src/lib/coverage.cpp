@@ -1,7 +1,8 @@
-// Exact cell coverage by polygons: signed edge areas per cell, then a prefix sum along each row.
+// Exact cell coverage by polygons: signed edge areas per cell, then a running sum along each row.
 // SPDX-License-Identifier: MIT
 #include "shadegap/coverage.hpp"
 
+#include "coverage_runs.hpp"
 #include "shadegap/error.hpp"
 
 #include <algorithm>
@@ -40,21 +41,34 @@ double v_at_u(const CellPoint& p, const CellPoint& q, double u) {
     return interpolate(p, q, u, [](const CellPoint& c) { return c.u; }, [](const CellPoint& c) { return c.v; });
 }
 
-/// Signed-area accumulator over a window of rows × cols cells. Each row has cols + 1
-/// slots; the last one receives the share of pieces on the window's right edge and is
-/// not part of any cell.
-class EdgeAccumulator {
-public:
-    EdgeAccumulator(std::int64_t rows, std::int64_t cols)
-        : m_rows(rows), m_cols(cols), m_stride(cols + 1),
-          m_acc(static_cast<std::size_t>(rows * (cols + 1)), 0.0) {}
+using Edge = detail::CoverageRasteriser::Edge;
 
-    /// Adds the directed edge p → q. Parts above or below the window add nothing; parts
-    /// left of it act as a vertical edge on its left side (they change the winding of
-    /// every cell of their rows), parts right of it act on the right side (they change
-    /// no cell).
+/// floor() of a value known to be ≥ 0: a conversion, not a call into libm.
+std::int64_t floor_nonnegative(double x) { return static_cast<std::int64_t>(x); }
+
+// Appending field by field: a braced temporary is built on the stack and copied with wide
+// loads that cannot be forwarded from its narrower stores, a stall in the hottest loops.
+void push_run(std::vector<detail::CoverageRun>& runs, std::int64_t col, std::int64_t count, double fraction) {
+    detail::CoverageRun& run = runs.emplace_back();
+    run.col = col;
+    run.count = count;
+    run.fraction = fraction;
+}
+
+/// Cuts a polygon's edges at the window's sides. Parts above or below the window add
+/// nothing; parts right of it change no cell; parts left of it change the winding of
+/// every cell of their rows, which is kept per row; the rest is kept as edges, top to bottom.
+class EdgeCollector {
+public:
+    EdgeCollector(std::int64_t rows, std::int64_t cols, std::vector<Edge>& edges, std::vector<double>& left_of_window)
+        : m_rows(rows), m_cols(cols), m_edges(edges), m_left_of_window(left_of_window) {}
+
+    /// Adds the directed edge p → q.
     void add_edge(const CellPoint& p, const CellPoint& q) {
-        if (p.v == q.v) return;
+        if (p.v == q.v) {
+            keep(p, q);
+            return;
+        }
         const double rows = static_cast<double>(m_rows);
         if ((p.v <= 0 && q.v <= 0) || (p.v >= rows && q.v >= rows)) return;
 
@@ -84,85 +98,153 @@ public:
         }
         points[count++] = b;
         for (int i = 0; i + 1 < count; ++i) {
-            const CellPoint from{std::clamp(points[i].u, 0.0, cols), points[i].v};
-            const CellPoint to{std::clamp(points[i + 1].u, 0.0, cols), points[i + 1].v};
-            add_inside(from, to);
-        }
-    }
-
-    /// Turns the accumulated areas into coverage fractions, row-major, rows × cols.
-    void write_fractions(std::vector<double>& fractions) const {
-        fractions.assign(static_cast<std::size_t>(m_rows * m_cols), 0.0);
-        for (std::int64_t r = 0; r < m_rows; ++r) {
-            const double* acc = &m_acc[static_cast<std::size_t>(r * m_stride)];
-            double* out = &fractions[static_cast<std::size_t>(r * m_cols)];
-            double winding_area = 0;
-            for (std::int64_t c = 0; c < m_cols; ++c) {
-                winding_area += acc[c];
-                out[c] = std::min(1.0, std::abs(winding_area));
+            const CellPoint& from = points[i];
+            const CellPoint& to = points[i + 1];
+            if (from.u >= cols && to.u >= cols) continue;
+            if (from.u <= 0 && to.u <= 0) {
+                add_left_of_window(from.v, to.v);
+            } else {
+                keep({std::clamp(from.u, 0.0, cols), from.v}, {std::clamp(to.u, 0.0, cols), to.v});
             }
         }
     }
 
 private:
-    /// An edge piece with u in [0, cols] and v in [0, rows]: split at row lines.
-    void add_inside(const CellPoint& p, const CellPoint& q) {
-        if (p.v == q.v) return;
-        const double sign = q.v > p.v ? 1.0 : -1.0;
-        const CellPoint& top = sign > 0 ? p : q;
-        const CellPoint& bottom = sign > 0 ? q : p;
-        const std::int64_t first_row =
-            std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(top.v)), 0, m_rows - 1);
-        const std::int64_t last_row =
-            std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil(bottom.v)) - 1, 0, m_rows - 1);
-        for (std::int64_t r = first_row; r <= last_row; ++r) {
-            const double v0 = std::max(top.v, static_cast<double>(r));
-            const double v1 = std::min(bottom.v, static_cast<double>(r + 1));
-            if (v1 <= v0) continue;
-            const double u0 = v0 == top.v ? top.u : u_at_v(top, bottom, v0);
-            const double u1 = v1 == bottom.v ? bottom.u : u_at_v(top, bottom, v1);
-            add_in_row(r, {u0, v0}, {u1, v1}, sign);
+    /// A piece left of the window adds its signed height, row by row, to every cell of the row.
+    void add_left_of_window(double v_from, double v_to) {
+        if (v_from == v_to) return;
+        const double sign = v_to > v_from ? 1.0 : -1.0;
+        const double top = std::min(v_from, v_to), bottom = std::max(v_from, v_to);
+        for (std::int64_t r = std::min(floor_nonnegative(top), m_rows - 1); r < m_rows; ++r) {
+            const double row_top = static_cast<double>(r);
+            if (row_top >= bottom) break;
+            const double dy = std::min(bottom, row_top + 1) - std::max(top, row_top);
+            m_left_of_window[static_cast<std::size_t>(r)] += sign * dy;
         }
     }
 
-    /// A piece inside row r going down from p to q: split at column lines.
-    void add_in_row(std::int64_t r, const CellPoint& p, const CellPoint& q, double sign) {
-        double* acc = &m_acc[static_cast<std::size_t>(r * m_stride)];
-        CellPoint from = p;
-        if (q.u > p.u) {
-            for (double line = std::floor(p.u) + 1; line < q.u; line += 1) {
-                const CellPoint to{line, v_at_u(p, q, line)};
-                deposit(acc, from, to, sign);
-                from = to;
+    /// A piece with u in [0, cols]. A horizontal one adds no area, but inside a row (not
+    /// on a row line) it crosses the cells it spans, whose coverage is then not an integer:
+    /// it is kept with sign 0 to mark them.
+    void keep(const CellPoint& p, const CellPoint& q) {
+        Edge& e = m_edges.emplace_back();
+        if (p.v == q.v) {
+            const double low = std::max(0.0, std::min(p.u, q.u));
+            const double high = std::min(static_cast<double>(m_cols), std::max(p.u, q.u));
+            const bool inside_row = p.v > 0 && p.v < static_cast<double>(m_rows) && p.v != std::floor(p.v);
+            if (!inside_row || !(low < high)) {
+                m_edges.pop_back();
+                return;
             }
-        } else if (q.u < p.u) {
-            for (double line = std::ceil(p.u) - 1; line > q.u; line -= 1) {
-                const CellPoint to{line, v_at_u(p, q, line)};
-                deposit(acc, from, to, sign);
-                from = to;
-            }
+            e.top_u = low;
+            e.bottom_u = high;
+            e.top_v = e.bottom_v = p.v;
+            e.du_dv = 0;
+            e.dv_du = 0;
+            e.sign = 0;
+            return;
         }
-        deposit(acc, from, q, sign);
-    }
-
-    /// A piece inside one cell of a row: its signed height times the part of the cell to
-    /// the right of it goes to that cell, the rest to the next one, so that the prefix sum
-    /// carries the full height to every cell further right.
-    void deposit(double* acc, const CellPoint& p, const CellPoint& q, double sign) const {
-        const double dy = (q.v - p.v) * sign;
-        if (dy == 0) return;
-        const double u_mid = 0.5 * (p.u + q.u);
-        const std::int64_t c =
-            std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(std::min(p.u, q.u))), 0, m_cols - 1);
-        const double left = static_cast<double>(c);
-        acc[c] += dy * (left + 1 - u_mid);
-        acc[c + 1] += dy * (u_mid - left);
+        const bool down = q.v > p.v;
+        const CellPoint& top = down ? p : q;
+        const CellPoint& bottom = down ? q : p;
+        e.top_u = top.u;
+        e.top_v = top.v;
+        e.bottom_u = bottom.u;
+        e.bottom_v = bottom.v;
+        e.du_dv = (bottom.u - top.u) / (bottom.v - top.v);
+        e.dv_du = bottom.u != top.u ? (bottom.v - top.v) / (bottom.u - top.u) : 0.0;
+        e.sign = down ? 1.0 : -1.0;
     }
 
     std::int64_t m_rows;
     std::int64_t m_cols;
-    std::int64_t m_stride;
-    std::vector<double> m_acc;
+    std::vector<Edge>& m_edges;
+    std::vector<double>& m_left_of_window;
+};
+
+/// One row of signed areas: every edge piece in the row deposits into the cells it passes
+/// through, and records the columns it touched, so that only those are read back.
+class RowAccumulator {
+public:
+    RowAccumulator(std::int64_t cols, double* area, std::uint8_t* crossed,
+                   std::vector<std::pair<std::int64_t, std::int64_t>>& touched)
+        : m_cols(cols), m_area(area), m_crossed(crossed), m_touched(touched) {}
+
+    /// A piece inside the row going down from p to q (sign +1) or up (−1, given top to
+    /// bottom): split at column lines.
+    void add_piece(const CellPoint& p, const CellPoint& q, double sign, double dv_du) {
+        const std::int64_t cp = floor_nonnegative(p.u);
+        if (q.u == p.u) {
+            const std::int64_t cell = std::min(cp, m_cols - 1);
+            deposit(cell, p, q, sign, static_cast<double>(cp) == p.u);
+            touch(cell, cell + 1);
+            return;
+        }
+        // Most pieces of a steep edge stay in one cell: no column line to cut at.
+        const std::int64_t cq = floor_nonnegative(q.u);
+        if (cp == cq && static_cast<double>(cp) != p.u && static_cast<double>(cq) != q.u) {
+            deposit(cp, p, q, sign, false);
+            touch(cp, cp + 1);
+            return;
+        }
+        const auto v_at = [&](double u) { return std::clamp(p.v + (u - p.u) * dv_du, p.v, q.v); };
+        CellPoint from = p;
+        if (q.u > p.u) {
+            std::int64_t c = floor_nonnegative(p.u);
+            const std::int64_t first = c;
+            for (double line = static_cast<double>(c + 1); line < q.u; line += 1, ++c) {
+                const CellPoint to{line, v_at(line)};
+                deposit(c, from, to, sign, false);
+                from = to;
+            }
+            deposit(c, from, q, sign, false);
+            touch(first, c + 1);
+        } else {
+            std::int64_t c = floor_nonnegative(p.u);
+            if (static_cast<double>(c) == p.u) --c;
+            c = std::min(c, m_cols - 1);
+            const std::int64_t last = c;
+            for (double line = static_cast<double>(c); line > q.u; line -= 1, --c) {
+                const CellPoint to{line, v_at(line)};
+                deposit(c, from, to, sign, false);
+                from = to;
+            }
+            deposit(c, from, q, sign, false);
+            touch(c, last + 1);
+        }
+    }
+
+    /// A horizontal piece inside the row: the cells it spans are crossed.
+    void cross(double u_low, double u_high) {
+        const std::int64_t c0 = std::min(floor_nonnegative(u_low), m_cols - 1);
+        const std::int64_t c1 = std::min(static_cast<std::int64_t>(std::ceil(u_high)) - 1, m_cols - 1);
+        for (std::int64_t c = c0; c <= c1; ++c) m_crossed[c] = 1;
+        touch(c0, c1);
+    }
+
+private:
+    /// A piece inside cell c: its signed height times the part of the cell to the right of
+    /// it goes to the cell, the rest to the next one (the slot past the last column is
+    /// scratch), so that the running sum carries the full height to every cell further
+    /// right. A piece on a column line crosses no cell's interior; any other piece crosses
+    /// its cell's, even one too flat to change the sum.
+    void deposit(std::int64_t c, const CellPoint& p, const CellPoint& q, double sign, bool on_line) {
+        const double dy = (q.v - p.v) * sign;
+        const double left = static_cast<double>(c);
+        const double u_mid = 0.5 * (p.u + q.u);
+        m_area[c] += dy * (left + 1 - u_mid);
+        m_area[c + 1] += dy * (u_mid - left);
+        if (!on_line) m_crossed[c] = 1;
+    }
+
+    void touch(std::int64_t first, std::int64_t last) {
+        m_touched.emplace_back(first, std::min(last, m_cols - 1));
+    }
+
+    std::int64_t m_cols;
+    double* m_area;
+    std::uint8_t* m_crossed;
+    std::vector<std::pair<std::int64_t, std::int64_t>>& m_touched;
 };
 
 bool has_three_distinct_points(const Ring& ring) {
@@ -207,7 +289,7 @@ void check_finite(const Ring& ring) {
 
 /// Adds a ring's edges so that its interior winds +1 (`counter_clockwise`, shells) or
 /// −1 (holes) whatever the stored orientation. Rings need not repeat their first vertex.
-void add_ring(EdgeAccumulator& acc, const Grid& grid, const Window& window, const Ring& ring,
+void add_ring(EdgeCollector& walker, const Grid& grid, const Window& window, const Ring& ring,
               bool counter_clockwise) {
     if (!has_three_distinct_points(ring)) return;
     check_finite(ring);
@@ -220,26 +302,160 @@ void add_ring(EdgeAccumulator& acc, const Grid& grid, const Window& window, cons
     for (std::size_t i = 0; i < n; ++i) {
         const CellPoint current = to_cell(ring[i]);
         if (reverse) {
-            acc.add_edge(current, previous);
+            walker.add_edge(current, previous);
         } else {
-            acc.add_edge(previous, current);
+            walker.add_edge(previous, current);
         }
         previous = current;
     }
 }
 
+/// The value of cells between events: an integer in exact arithmetic (see CoverageRasteriser),
+/// snapped to it unless rounding could not explain the difference.
+double span_fraction(double running_sum) {
+    const double magnitude = std::abs(running_sum);
+    if (magnitude >= 1) return 1.0;
+    const double whole = magnitude < 0.5 ? 0.0 : 1.0;
+    return std::abs(magnitude - whole) <= 1e-6 ? whole : magnitude;
+}
+
+/// Sorts a row's touched column ranges and merges those that overlap or meet.
+void merge_ranges(std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
+    if (ranges.size() < 2) return;
+    // A row is crossed by a few edges: an insertion sort beats std::sort's set-up.
+    for (std::size_t i = 1; i < ranges.size(); ++i) {
+        const auto moving = ranges[i];
+        std::size_t j = i;
+        for (; j > 0 && moving.first < ranges[j - 1].first; --j) ranges[j] = ranges[j - 1];
+        ranges[j] = moving;
+    }
+    std::size_t out = 0;
+    for (std::size_t i = 1; i < ranges.size(); ++i) {
+        if (ranges[i].first <= ranges[out].second + 1) {
+            ranges[out].second = std::max(ranges[out].second, ranges[i].second);
+        } else {
+            ranges[++out] = ranges[i];
+        }
+    }
+    ranges.resize(out + 1);
+}
+
 }  // namespace
+
+namespace detail {
+
+void CoverageRasteriser::compute(const Grid& grid, const Window& window, const MultiPolygon& polygon,
+                                 CoverageRuns& out) {
+    const std::int64_t rows = std::max<std::int64_t>(0, window.rows);
+    out.window = window;
+    out.runs.clear();
+    out.row_start.assign(static_cast<std::size_t>(rows + 1), 0);
+    if (window.empty()) return;
+    const std::int64_t cols = window.cols;
+
+    m_edges.clear();
+    m_left_of_window.assign(static_cast<std::size_t>(rows), 0.0);
+    EdgeCollector collector(rows, cols, m_edges, m_left_of_window);
+    for (const Polygon& part : polygon) {
+        add_ring(collector, grid, window, part.shell, true);
+        for (const Ring& hole : part.holes) add_ring(collector, grid, window, hole, false);
+    }
+
+    // Edges by the row they start in (a counting sort, so equal rows keep the walk's order).
+    const auto first_row = [rows](const Edge& e) {
+        return static_cast<std::size_t>(std::min(floor_nonnegative(e.top_v), rows - 1));
+    };
+    m_row_start.assign(static_cast<std::size_t>(rows + 1), 0);
+    for (const Edge& e : m_edges) ++m_row_start[first_row(e) + 1];
+    for (std::size_t r = 1; r < m_row_start.size(); ++r) m_row_start[r] += m_row_start[r - 1];
+    m_by_row.resize(m_edges.size());
+    {
+        std::vector<std::size_t> next(m_row_start.begin(), m_row_start.end() - 1);
+        for (const Edge& e : m_edges) m_by_row[next[first_row(e)]++] = e;
+    }
+
+    // One row of areas and crossed flags, zero between rows (the sweep clears what it reads).
+    if (m_area.size() < static_cast<std::size_t>(cols + 1)) m_area.resize(static_cast<std::size_t>(cols + 1), 0.0);
+    if (m_crossed.size() < static_cast<std::size_t>(cols)) m_crossed.resize(static_cast<std::size_t>(cols), 0);
+    m_active.clear();
+    const auto emit_span = [&out](std::int64_t begin, std::int64_t end, double running_sum) {
+        if (end <= begin) return;
+        const double f = span_fraction(running_sum);
+        if (f > 0) push_run(out.runs, begin, end - begin, f);
+    };
+    RowAccumulator row(cols, m_area.data(), m_crossed.data(), m_touched);
+    for (std::int64_t r = 0; r < rows; ++r) {
+        out.row_start[static_cast<std::size_t>(r)] = out.runs.size();
+        m_active.insert(m_active.end(), m_by_row.begin() + static_cast<std::ptrdiff_t>(m_row_start[static_cast<std::size_t>(r)]),
+                        m_by_row.begin() + static_cast<std::ptrdiff_t>(m_row_start[static_cast<std::size_t>(r + 1)]));
+        m_touched.clear();
+        const double row_top = static_cast<double>(r), row_bottom = row_top + 1;
+        std::size_t kept = 0;
+        for (const Edge& e : m_active) {
+            if (e.sign == 0) {
+                row.cross(e.top_u, e.bottom_u);
+                continue;  // a horizontal piece lies in one row
+            }
+            const double v0 = std::max(e.top_v, row_top);
+            const double v1 = std::min(e.bottom_v, row_bottom);
+            if (v1 > v0) {
+                const double u_low = std::min(e.top_u, e.bottom_u), u_high = std::max(e.top_u, e.bottom_u);
+                const double u0 = v0 == e.top_v ? e.top_u : std::clamp(e.top_u + (v0 - e.top_v) * e.du_dv, u_low, u_high);
+                const double u1 =
+                    v1 == e.bottom_v ? e.bottom_u : std::clamp(e.top_u + (v1 - e.top_v) * e.du_dv, u_low, u_high);
+                row.add_piece({u0, v0}, {u1, v1}, e.sign, e.dv_du);
+            }
+            if (e.bottom_v > row_bottom) m_active[kept++] = e;
+        }
+        m_active.resize(kept);
+
+        // The running sum along the row: constant between touched cells, so untouched
+        // stretches become runs without being read.
+        merge_ranges(m_touched);
+        double running_sum = m_left_of_window[static_cast<std::size_t>(r)];
+        std::int64_t next_col = 0;  // the first cell not yet in a run
+        for (const auto& [first, last] : m_touched) {
+            for (std::int64_t c = first; c <= last; ++c) {
+                const double area = m_area[static_cast<std::size_t>(c)];
+                m_area[static_cast<std::size_t>(c)] = 0;
+                if (m_crossed[static_cast<std::size_t>(c)]) {
+                    m_crossed[static_cast<std::size_t>(c)] = 0;
+                    emit_span(next_col, c, running_sum);
+                    running_sum += area;
+                    const double f = std::min(1.0, std::abs(running_sum));
+                    if (f > 0) push_run(out.runs, c, 1, f);
+                    next_col = c + 1;
+                } else if (area != 0) {
+                    emit_span(next_col, c, running_sum);
+                    running_sum += area;
+                    next_col = c;
+                }
+            }
+        }
+        m_area[static_cast<std::size_t>(cols)] = 0;
+        emit_span(next_col, cols, running_sum);
+    }
+    out.row_start[static_cast<std::size_t>(rows)] = out.runs.size();
+}
+
+}  // namespace detail
 
 CoverageMatrix compute_coverage(const Grid& grid, const Window& window, const MultiPolygon& polygon) {
     CoverageMatrix result;
     result.window = window;
     if (window.empty()) return result;
-    EdgeAccumulator acc(window.rows, window.cols);
-    for (const Polygon& part : polygon) {
-        add_ring(acc, grid, window, part.shell, true);
-        for (const Ring& hole : part.holes) add_ring(acc, grid, window, hole, false);
+    detail::CoverageRasteriser rasteriser;
+    detail::CoverageRuns runs;
+    rasteriser.compute(grid, window, polygon, runs);
+    result.fractions.assign(static_cast<std::size_t>(window.rows * window.cols), 0.0);
+    for (std::int64_t r = 0; r < window.rows; ++r) {
+        double* row = &result.fractions[static_cast<std::size_t>(r * window.cols)];
+        for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
+             i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
+            const detail::CoverageRun& run = runs.runs[i];
+            std::fill(row + run.col, row + run.col + run.count, run.fraction);
+        }
     }
-    acc.write_fractions(result.fractions);
     return result;
 }
 

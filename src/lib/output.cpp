@@ -5,6 +5,12 @@
 #include "ogr_util.hpp"
 #include "shadegap/error.hpp"
 
+#include <cpl_vsi.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -13,6 +19,14 @@ namespace shadegap {
 namespace fs = std::filesystem;
 
 namespace {
+
+/// The name a user knows an output by: its final path, not the temporary folder's.
+std::string shown_path(const std::string& path) {
+    const fs::path p(path);
+    if (p.parent_path().filename().string().rfind(".shadegap-tmp-", 0) == 0)
+        return (p.parent_path().parent_path() / p.filename()).string();
+    return path;
+}
 
 OGRFieldType ogr_type(OutputColumn::Type type) {
     switch (type) {
@@ -23,9 +37,11 @@ OGRFieldType ogr_type(OutputColumn::Type type) {
     return OFTString;
 }
 
-void write_table(const OutputTable& table, const std::string& path, const char* driver_name,
-                 const char* const* layer_options, bool with_geometry) {
-    GDALAllRegister();
+/// Writes the table through an OGR driver into memory; write_table() puts it on disk.
+/// GDAL's drivers do not all report a failed write (a full disk truncates the file
+/// silently), so the bytes go to disk through write_file(), which checks every step.
+void write_table_to(const OutputTable& table, const std::string& path, const char* driver_name,
+                    const char* const* layer_options, bool with_geometry) {
     detail::ErrorCapture capture;
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(driver_name);
     if (driver == nullptr) throw OutputError(path, std::string("GDAL has no ") + driver_name + " driver");
@@ -84,7 +100,37 @@ void write_table(const OutputTable& table, const std::string& path, const char* 
         throw OutputError(path, "cannot finish writing (" + capture.message() + ")");
 }
 
+void write_table(const OutputTable& table, const std::string& path, const char* driver_name,
+                 const char* const* layer_options, bool with_geometry) {
+    GDALAllRegister();
+    static std::atomic<unsigned> serial{0};
+    const std::string folder = "/vsimem/shadegap-output-" + std::to_string(serial++);
+    const std::string memory_path = folder + "/" + fs::path(path).filename().string();
+    struct Cleanup {
+        std::string folder;
+        ~Cleanup() { VSIRmdirRecursive(folder.c_str()); }
+    } cleanup{folder};
+    VSIMkdir(folder.c_str(), 0755);
+    try {
+        write_table_to(table, memory_path, driver_name, layer_options, with_geometry);
+    } catch (const OutputError& error) {
+        throw OutputError(shown_path(path), error.message());
+    }
+    vsi_l_offset length = 0;
+    const GByte* bytes = VSIGetMemFileBuffer(memory_path.c_str(), &length, FALSE);
+    if (bytes == nullptr) throw OutputError(shown_path(path), "the " + std::string(driver_name) + " driver wrote nothing");
+    write_file(path, std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(length)));
+}
+
 }  // namespace
+
+void write_file(const std::string& path, const std::string& bytes) {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr) throw OutputError(shown_path(path), std::string("cannot create (") + std::strerror(errno) + ")");
+    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+    const bool flushed = std::fflush(file) == 0;
+    if (std::fclose(file) != 0 || !written || !flushed) throw OutputError(shown_path(path), "cannot write (disk full?)");
+}
 
 void write_geojson(const OutputTable& table, const std::string& path) {
     const char* const options[] = {"RFC7946=YES", "COORDINATE_PRECISION=7", "WRITE_NAME=NO",
@@ -99,6 +145,7 @@ void write_csv(const OutputTable& table, const std::string& path) {
 
 OutputTransaction::OutputTransaction(std::string out_dir) : m_out_dir(std::move(out_dir)) {
     std::error_code ec;
+    m_created_out_dir = !fs::exists(m_out_dir, ec);
     fs::create_directories(m_out_dir, ec);
     if (ec) throw OutputError(m_out_dir, "cannot create the output folder (" + ec.message() + ")");
     std::random_device seed;
@@ -113,6 +160,9 @@ OutputTransaction::OutputTransaction(std::string out_dir) : m_out_dir(std::move(
 OutputTransaction::~OutputTransaction() {
     std::error_code ec;
     fs::remove_all(m_temp_dir, ec);
+    // A failed run leaves the output folder as it was: gone again if it made it (and
+    // nothing else has been put there since).
+    if (!m_committed && m_created_out_dir) fs::remove(m_out_dir, ec);
 }
 
 std::string OutputTransaction::path_for(const std::string& name) {
@@ -129,6 +179,7 @@ std::vector<std::string> OutputTransaction::commit() {
         if (ec) throw OutputError(target.string(), "cannot move into place (" + ec.message() + ")");
         written.push_back(target.string());
     }
+    m_committed = true;
     return written;
 }
 

@@ -3,7 +3,7 @@
 #include "shadegap/overlay.hpp"
 
 #include "block_iteration.hpp"
-#include "shadegap/coverage.hpp"
+#include "coverage_runs.hpp"
 
 // Boost 1.74's math constants include a header it deprecates itself; the note is noise.
 #define BOOST_ALLOW_DEPRECATED_HEADERS
@@ -14,12 +14,20 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <iterator>
 #include <memory>
+#include <stdexcept>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace shadegap {
 
@@ -58,12 +66,14 @@ public:
     }
 
     /// Zones whose cells meet `block`, each with the shared cells, in zone order.
-    void find(const Window& block, std::vector<std::pair<std::size_t, Window>>& hits) const {
+    /// `found` is scratch space, kept by the caller to spare an allocation per block.
+    void find(const Window& block, std::vector<std::pair<std::size_t, Window>>& hits,
+              std::vector<IndexEntry>& found) const {
         hits.clear();
+        found.clear();
         const IndexBox query(IndexPoint(static_cast<double>(block.col0), static_cast<double>(block.row0)),
                              IndexPoint(static_cast<double>(block.col0 + block.cols),
                                         static_cast<double>(block.row0 + block.rows)));
-        std::vector<IndexEntry> found;
         m_tree.query(bgi::intersects(query), std::back_inserter(found));
         for (const IndexEntry& entry : found) {
             const Window shared = detail::intersect(m_windows[entry.second], block);
@@ -71,6 +81,9 @@ public:
         }
         std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     }
+
+    /// Each zone's cells (its bounding box on the grid; empty when off the raster).
+    const std::vector<Window>& windows() const { return m_windows; }
 
 private:
     std::vector<Window> m_windows;
@@ -114,6 +127,174 @@ private:
     CanopyKind m_kind;
 };
 
+/// What each of the 256 values of a Byte raster means, decided once per overlay. Values of
+/// the same meaning (kind of cell and canopy share) share a bin. When few values fall
+/// outside the commonest bin (binary, classes and min kinds: a canopy class or two, nodata,
+/// water), those "special" values are counted by comparison and the common bin takes
+/// the rest; otherwise (percent, fraction) every value is counted.
+struct ByteMeaning {
+    static constexpr std::size_t max_special = 8;
+    std::array<double, 256> share{};      ///< canopy share, or a negative marker
+    std::array<std::uint8_t, 256> bin{};  ///< the bin of each value
+    std::vector<double> bin_share;        ///< the share (or marker) of each bin
+    std::size_t common_bin = 0;           ///< the bin holding the most values
+    std::vector<std::uint8_t> special;    ///< the values of the other bins, if at most max_special
+};
+
+ByteMeaning describe_bytes(const CellClassifier& classifier) {
+    ByteMeaning meaning;
+    for (std::size_t v = 0; v < 256; ++v) {
+        const double share = classifier.share_of(static_cast<double>(v));
+        meaning.share[v] = share;
+        const auto same = std::find(meaning.bin_share.begin(), meaning.bin_share.end(), share);
+        meaning.bin[v] = static_cast<std::uint8_t>(same - meaning.bin_share.begin());
+        if (same == meaning.bin_share.end()) meaning.bin_share.push_back(share);
+    }
+    std::vector<int> values_in_bin(meaning.bin_share.size(), 0);
+    for (const std::uint8_t b : meaning.bin) ++values_in_bin[b];
+    meaning.common_bin = static_cast<std::size_t>(std::max_element(values_in_bin.begin(), values_in_bin.end()) -
+                                                  values_in_bin.begin());
+    if (256 - values_in_bin[meaning.common_bin] <= static_cast<int>(ByteMeaning::max_special)) {
+        for (std::size_t v = 0; v < 256; ++v)
+            if (meaning.bin[v] != meaning.common_bin) meaning.special.push_back(static_cast<std::uint8_t>(v));
+    }
+    return meaning;
+}
+
+/// counts[k] += the number of the n cells equal to values[k], k < K.
+template <std::size_t K>
+void count_equal(const std::uint8_t* cells, std::int64_t n, const std::uint8_t* values, std::int64_t* counts) {
+    std::int64_t i = 0;
+#if defined(__SSE2__)
+    // Sixteen cells per compare; each byte lane counts to at most 255 before it is summed.
+    if (n >= 16) {
+        __m128i target[K];
+        for (std::size_t k = 0; k < K; ++k) target[k] = _mm_set1_epi8(static_cast<char>(values[k]));
+        const __m128i zero = _mm_setzero_si128();
+        const auto add_lanes = [&](const __m128i* acc) {
+            for (std::size_t k = 0; k < K; ++k) {
+                const __m128i sums = _mm_sad_epu8(acc[k], zero);
+                counts[k] += _mm_cvtsi128_si64(sums) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
+            }
+        };
+        while (n - i >= 16) {
+            const std::int64_t chunks = std::min<std::int64_t>((n - i) / 16, 255);
+            __m128i acc[K];
+            for (std::size_t k = 0; k < K; ++k) acc[k] = zero;
+            for (std::int64_t c = 0; c < chunks; ++c, i += 16) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells + i));
+                for (std::size_t k = 0; k < K; ++k) acc[k] = _mm_sub_epi8(acc[k], _mm_cmpeq_epi8(x, target[k]));
+            }
+            add_lanes(acc);
+        }
+        if (i < n) {
+            // The last sixteen cells, of which only the n − i not yet counted are kept.
+            alignas(16) static const std::uint8_t keep_last[32] = {
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+            const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep_last + (n - i)));
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells + n - 16));
+            __m128i acc[K];
+            for (std::size_t k = 0; k < K; ++k) acc[k] = _mm_sub_epi8(zero, _mm_and_si128(_mm_cmpeq_epi8(x, target[k]), keep));
+            add_lanes(acc);
+            i = n;
+        }
+    }
+#endif
+    for (; i < n; ++i)
+        for (std::size_t k = 0; k < K; ++k) counts[k] += cells[i] == values[k];
+}
+
+using CountEqual = void (*)(const std::uint8_t*, std::int64_t, const std::uint8_t*, std::int64_t*);
+
+template <std::size_t... K>
+CountEqual count_equal_for(std::size_t k, std::index_sequence<K...>) {
+    constexpr CountEqual table[] = {&count_equal<K + 1>...};
+    return table[k - 1];
+}
+
+/// Cells of one zone in one block of a Byte raster, counted by bin: cells wholly covered as
+/// integers, partly covered cells by their fractions. Nothing here depends on where a cell
+/// lies, so a wholly covered cell costs a compare or a table increment.
+class ByteTally {
+public:
+    explicit ByteTally(const ByteMeaning& meaning) : m_meaning(meaning) {
+        if (!meaning.special.empty())
+            m_count_equal = count_equal_for(meaning.special.size(), std::make_index_sequence<ByteMeaning::max_special>{});
+    }
+
+    void count_whole(const std::uint8_t* cells, std::int64_t n) {
+        m_whole_total += n;
+        if (m_count_equal) {
+            m_count_equal(cells, n, m_meaning.special.data(), m_special_counts.data());
+        } else {
+            count_by_value(cells, n);
+        }
+    }
+
+    void count_partial(std::uint8_t value, double fraction) { m_partial[m_meaning.bin[value]] += fraction; }
+
+    /// The covered fraction of each bin (covered[b], b < the number of bins), then zeroed
+    /// for the next zone.
+    void take(std::vector<double>& covered) {
+        const std::size_t bins = m_meaning.bin_share.size();
+        covered.assign(bins, 0.0);
+        std::int64_t rest = m_whole_total;
+        if (m_count_equal) {
+            for (std::size_t k = 0; k < m_meaning.special.size(); ++k) {
+                m_whole_bin[m_meaning.bin[m_meaning.special[k]]] += m_special_counts[k];
+                rest -= m_special_counts[k];
+                m_special_counts[k] = 0;
+            }
+            m_whole_bin[m_meaning.common_bin] += rest;
+        } else {
+            for (std::size_t v = 0; v < 256; ++v) {
+                const std::int64_t n = m_by_value[0][v] + m_by_value[1][v] + m_by_value[2][v] + m_by_value[3][v];
+                if (n == 0) continue;
+                m_by_value[0][v] = m_by_value[1][v] = m_by_value[2][v] = m_by_value[3][v] = 0;
+                m_whole_bin[m_meaning.bin[v]] += n;
+            }
+        }
+        for (std::size_t b = 0; b < bins; ++b) {
+            covered[b] = static_cast<double>(m_whole_bin[b]) + m_partial[b];
+            m_whole_bin[b] = 0;
+            m_partial[b] = 0;
+        }
+        m_whole_total = 0;
+    }
+
+private:
+    /// Per-value counts in four interleaved copies, so that runs of one value do not wait
+    /// on one counter. Eight cells come in one 64-bit load and are taken apart with shifts
+    /// (their order does not matter to a count): left to itself, the compiler vectorises
+    /// the byte loads and pays more moving each index back out of a vector register.
+    void count_by_value(const std::uint8_t* cells, std::int64_t n) {
+        auto& h = m_by_value;
+        std::int64_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            std::uint64_t x;
+            std::memcpy(&x, cells + i, sizeof x);
+            ++h[0][x & 0xff];
+            ++h[1][(x >> 8) & 0xff];
+            ++h[2][(x >> 16) & 0xff];
+            ++h[3][(x >> 24) & 0xff];
+            ++h[0][(x >> 32) & 0xff];
+            ++h[1][(x >> 40) & 0xff];
+            ++h[2][(x >> 48) & 0xff];
+            ++h[3][x >> 56];
+        }
+        for (; i < n; ++i) ++h[0][cells[i]];
+    }
+
+    const ByteMeaning& m_meaning;
+    CountEqual m_count_equal = nullptr;
+    std::int64_t m_whole_total = 0;
+    std::array<std::int64_t, ByteMeaning::max_special> m_special_counts{};
+    std::array<std::int64_t, 256> m_whole_bin{};
+    std::array<double, 256> m_partial{};
+    std::array<std::array<std::int64_t, 256>, 4> m_by_value{};
+};
+
 /// Block size: the user's, or the raster's natural block grown to at least 256 cells a side
 /// (a strip of one row would recompute every zone's edges once per row) and cut so that a
 /// block holds at most 2²⁰ cells (a full-width strip of a wide raster).
@@ -136,12 +317,18 @@ struct BlockResult {
     std::exception_ptr error;
 };
 
-/// Buffers one thread reuses from block to block.
+/// Buffers one thread reuses from block to block: nothing is allocated per cell or per zone.
 struct ThreadScratch {
     std::unique_ptr<RasterSource> source;
+    std::vector<std::uint8_t> bytes;
     std::vector<double> values;
     std::vector<double> shares;
     std::vector<std::pair<std::size_t, Window>> hits;
+    std::vector<IndexEntry> found;
+    detail::CoverageRasteriser rasteriser;
+    detail::CoverageRuns runs;
+    std::unique_ptr<ByteTally> tally;
+    std::vector<double> bin_covered;
 };
 
 class BlockProcessor {
@@ -149,49 +336,141 @@ public:
     BlockProcessor(const std::string& path, const RasterInfo& info, const std::vector<MultiPolygon>& zones,
                    const OverlayOptions& options)
         : m_path(path), m_grid(info.grid), m_areas(info), m_zones(zones), m_index(info.grid, zones),
-          m_classifier(info, options) {}
+          m_classifier(info, options), m_bytes(describe_bytes(m_classifier)),
+          m_count_bytes(info.data_type == "Byte" && m_areas.constant()) {}
+
+    /// The blocks that some zone meets, in block order: the others are never read.
+    std::vector<std::int64_t> blocks_with_zones(std::int64_t block_rows, std::int64_t block_cols) const {
+        const std::int64_t across = (m_grid.cols + block_cols - 1) / block_cols;
+        const std::int64_t down = (m_grid.rows + block_rows - 1) / block_rows;
+        std::vector<bool> met(static_cast<std::size_t>(across * down), false);
+        for (const Window& w : m_index.windows()) {
+            if (w.empty()) continue;
+            for (std::int64_t br = w.row0 / block_rows; br <= (w.row0 + w.rows - 1) / block_rows; ++br)
+                for (std::int64_t bc = w.col0 / block_cols; bc <= (w.col0 + w.cols - 1) / block_cols; ++bc)
+                    met[static_cast<std::size_t>(br * across + bc)] = true;
+        }
+        std::vector<std::int64_t> blocks;
+        for (std::size_t b = 0; b < met.size(); ++b)
+            if (met[b]) blocks.push_back(static_cast<std::int64_t>(b));
+        return blocks;
+    }
 
     void process(const Window& block, ThreadScratch& scratch, BlockResult& result) const {
-        m_index.find(block, scratch.hits);
+        m_index.find(block, scratch.hits, scratch.found);
         if (scratch.hits.empty()) return;
         if (!scratch.source) scratch.source = std::make_unique<RasterSource>(m_path);
-        scratch.source->read(block, scratch.values);
-        scratch.shares.resize(scratch.values.size());
-        std::transform(scratch.values.begin(), scratch.values.end(), scratch.shares.begin(),
-                       [this](double value) { return m_classifier.share_of(value); });
+        if (m_count_bytes) {
+            scratch.source->read(block, scratch.bytes);
+        } else {
+            scratch.source->read(block, scratch.values);
+            scratch.shares.resize(scratch.values.size());
+            std::transform(scratch.values.begin(), scratch.values.end(), scratch.shares.begin(),
+                           [this](double value) { return m_classifier.share_of(value); });
+        }
         result.sums.reserve(scratch.hits.size());
         for (const auto& [zone, window] : scratch.hits) {
-            const CoverageMatrix coverage = compute_coverage(m_grid, window, m_zones[zone]);
-            result.sums.emplace_back(zone, sum_zone(block, coverage, scratch));
+            scratch.rasteriser.compute(m_grid, window, m_zones[zone], scratch.runs);
+            result.sums.emplace_back(zone, m_count_bytes ? count_zone(block, scratch) : sum_zone(block, scratch));
         }
     }
 
 private:
-    ZoneSums sum_zone(const Window& block, const CoverageMatrix& coverage, const ThreadScratch& scratch) const {
-        ZoneSums sums;
-        const Window& w = coverage.window;
-        for (std::int64_t r = w.row0; r < w.row0 + w.rows; ++r) {
-            const double cell_m2 = m_areas.cell_area_m2(r);
-            const double* fractions = &coverage.fractions[static_cast<std::size_t>((r - w.row0) * w.cols)];
-            const std::int64_t block_offset = (r - block.row0) * block.cols - block.col0;
-            for (std::int64_t c = w.col0; c < w.col0 + w.cols; ++c) {
-                const double f = fractions[c - w.col0];
-                if (f == 0) continue;
-                const auto cell = static_cast<std::size_t>(block_offset + c);
-                const double share = scratch.shares[cell];
-                const double covered_m2 = f * cell_m2;
-                sums.covered_m2 += covered_m2;
-                if (share >= 0) {
-                    sums.valid_m2 += covered_m2;
-                    sums.canopy_m2 += covered_m2 * share;
-                } else if (share == share_nodata) {
-                    sums.nodata_m2 += covered_m2;
-                } else if (share == share_water) {
-                    sums.water_m2 += covered_m2;
+    /// Byte values and one cell area: count cells per bin, then weigh each bin once.
+    ZoneSums count_zone(const Window& block, ThreadScratch& scratch) const {
+        const detail::CoverageRuns& runs = scratch.runs;
+        const Window& w = runs.window;
+        if (!scratch.tally) scratch.tally = std::make_unique<ByteTally>(m_bytes);
+        ByteTally& tally = *scratch.tally;
+        for (std::int64_t r = 0; r < w.rows; ++r) {
+            const std::uint8_t* row =
+                &scratch.bytes[static_cast<std::size_t>((w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0))];
+            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
+                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
+                const detail::CoverageRun& run = runs.runs[i];
+                if (run.fraction == 1.0) {
+                    tally.count_whole(row + run.col, run.count);
                 } else {
-                    m_classifier.reject(scratch.values[cell], r, c);
+                    for (std::int64_t c = run.col; c < run.col + run.count; ++c) tally.count_partial(row[c], run.fraction);
                 }
             }
+        }
+        tally.take(scratch.bin_covered);
+        const double cell_m2 = m_areas.cell_area_m2(w.row0);
+        ZoneSums sums;
+        bool invalid = false;
+        for (std::size_t b = 0; b < scratch.bin_covered.size(); ++b) {
+            if (scratch.bin_covered[b] == 0) continue;
+            const double covered_m2 = scratch.bin_covered[b] * cell_m2;
+            const double share = m_bytes.bin_share[b];
+            sums.covered_m2 += covered_m2;
+            if (share >= 0) {
+                sums.valid_m2 += covered_m2;
+                sums.canopy_m2 += covered_m2 * share;
+            } else if (share == share_nodata) {
+                sums.nodata_m2 += covered_m2;
+            } else if (share == share_water) {
+                sums.water_m2 += covered_m2;
+            } else {
+                invalid = true;
+            }
+        }
+        if (invalid) reject_first_invalid(block, scratch);
+        return sums;
+    }
+
+    /// Names the first covered cell, row by row, whose byte the canopy kind cannot hold.
+    [[noreturn]] void reject_first_invalid(const Window& block, const ThreadScratch& scratch) const {
+        const detail::CoverageRuns& runs = scratch.runs;
+        const Window& w = runs.window;
+        for (std::int64_t r = 0; r < w.rows; ++r) {
+            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
+                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
+                const detail::CoverageRun& run = runs.runs[i];
+                for (std::int64_t c = w.col0 + run.col; c < w.col0 + run.col + run.count; ++c) {
+                    const std::uint8_t value = scratch.bytes[static_cast<std::size_t>(
+                        (w.row0 + r - block.row0) * block.cols + (c - block.col0))];
+                    if (m_bytes.share[value] == share_invalid) m_classifier.reject(value, w.row0 + r, c);
+                }
+            }
+        }
+        throw std::logic_error("overlay: an invalid value was counted but not found");
+    }
+
+    /// Any other raster: per-row sums of covered fractions by kind of cell, times the row's cell area.
+    ZoneSums sum_zone(const Window& block, const ThreadScratch& scratch) const {
+        const detail::CoverageRuns& runs = scratch.runs;
+        const Window& w = runs.window;
+        ZoneSums sums;
+        for (std::int64_t r = 0; r < w.rows; ++r) {
+            const std::int64_t row_offset = (w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0);
+            double land = 0, canopy = 0, water = 0, nodata = 0;
+            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
+                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
+                const detail::CoverageRun& run = runs.runs[i];
+                const double f = run.fraction;
+                for (std::int64_t c = run.col; c < run.col + run.count; ++c) {
+                    const auto cell = static_cast<std::size_t>(row_offset + c);
+                    const double share = scratch.shares[cell];
+                    if (share >= 0) {
+                        land += f;
+                        canopy += f * share;
+                    } else if (share == share_nodata) {
+                        nodata += f;
+                    } else if (share == share_water) {
+                        water += f;
+                    } else {
+                        m_classifier.reject(scratch.values[cell], w.row0 + r, w.col0 + c);
+                    }
+                }
+            }
+            if (land == 0 && water == 0 && nodata == 0) continue;
+            const double cell_m2 = m_areas.cell_area_m2(w.row0 + r);
+            sums.valid_m2 += land * cell_m2;
+            sums.canopy_m2 += canopy * cell_m2;
+            sums.water_m2 += water * cell_m2;
+            sums.nodata_m2 += nodata * cell_m2;
+            sums.covered_m2 += (land + water + nodata) * cell_m2;
         }
         return sums;
     }
@@ -202,6 +481,8 @@ private:
     const std::vector<MultiPolygon>& m_zones;
     ZoneIndex m_index;
     CellClassifier m_classifier;
+    ByteMeaning m_bytes;
+    bool m_count_bytes;
 };
 
 }  // namespace
@@ -224,29 +505,44 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::v
     scratch[0].source = std::move(first_source);
     std::vector<ZoneSums> totals(zones.size());
 
-    // Batches bound the partial sums held at once; merging each batch in block order
-    // makes the totals independent of which thread finished which block first.
-    const std::int64_t block_count = layout.count();
-    const std::int64_t batch_size = static_cast<std::int64_t>(threads) * 4;
+    // Blocks go out in batches, each one parallel region: the calling thread merges a
+    // batch's sums in block order, never in the order blocks finish, so the totals do not
+    // depend on the thread count, and reports progress between batches. A batch grows
+    // until it takes a tenth of a second or so, so that few regions start and stop (each
+    // ends in a barrier, slow on a busy machine), while progress stays lively.
+    const std::vector<std::int64_t> blocks = processor.blocks_with_zones(block_rows, block_cols);
+    const auto block_count = static_cast<std::int64_t>(blocks.size());
+    const std::int64_t max_batch = static_cast<std::int64_t>(threads) * 1024;
+    std::int64_t batch_size = static_cast<std::int64_t>(threads) * 8;
     std::vector<BlockResult> results;
-    for (std::int64_t batch_start = 0; batch_start < block_count; batch_start += batch_size) {
-        const std::int64_t batch_end = std::min(block_count, batch_start + batch_size);
-        results.assign(static_cast<std::size_t>(batch_end - batch_start), BlockResult{});
+    for (std::int64_t batch_start = 0, batch_end = 0; batch_start < block_count; batch_start = batch_end) {
+        const auto started = std::chrono::steady_clock::now();
+        batch_end = std::min(block_count, batch_start + batch_size);
+        // Kept from batch to batch, so that each block's list of sums keeps its capacity.
+        if (results.size() < static_cast<std::size_t>(batch_end - batch_start))
+            results.resize(static_cast<std::size_t>(batch_end - batch_start));
+        for (BlockResult& result : results) {
+            result.sums.clear();
+            result.error = nullptr;
+        }
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-        for (std::int64_t block = batch_start; block < batch_end; ++block) {
-            BlockResult& result = results[static_cast<std::size_t>(block - batch_start)];
+        for (std::int64_t i = batch_start; i < batch_end; ++i) {
+            BlockResult& result = results[static_cast<std::size_t>(i - batch_start)];
             try {
-                processor.process(layout.window(block), scratch[static_cast<std::size_t>(omp_get_thread_num())],
-                                  result);
+                processor.process(layout.window(blocks[static_cast<std::size_t>(i)]),
+                                  scratch[static_cast<std::size_t>(omp_get_thread_num())], result);
             } catch (...) {
                 result.error = std::current_exception();
             }
         }
-        for (const BlockResult& result : results) {
+        for (std::int64_t i = batch_start; i < batch_end; ++i) {
+            const BlockResult& result = results[static_cast<std::size_t>(i - batch_start)];
             if (result.error) std::rethrow_exception(result.error);
             for (const auto& [zone, sums] : result.sums) totals[zone].merge(sums);
         }
         if (progress) progress(static_cast<double>(batch_end) / static_cast<double>(block_count), "overlay");
+        if (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(50))
+            batch_size = std::min(max_batch, batch_size * 2);
     }
     if (progress && block_count == 0) progress(1.0, "overlay");
     return totals;

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -79,6 +80,13 @@ void check_output_folder(const RunConfig& config) {
     std::error_code ec;
     if (fs::exists(out, ec) && !fs::is_directory(out, ec))
         throw OutputError(config.out, "exists and is not a folder");
+    // A folder to be created below a file fails only when the outputs are written: say so now.
+    for (fs::path above = out.parent_path(); !above.empty(); above = above.parent_path()) {
+        if (!fs::exists(above, ec)) continue;
+        if (!fs::is_directory(above, ec))
+            throw OutputError(config.out, "cannot create the output folder (" + above.string() + " is not a folder)");
+        break;
+    }
     if (config.overwrite) return;
     for (const auto& name : output_names) {
         if (fs::exists(out / name, ec))
@@ -138,6 +146,8 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
     return out;
 }
 
+void check_shares(const Inputs& inputs, const RunConfig& config);
+
 Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     require(config.canopy, "--canopy");
     require(config.units, "--units");
@@ -174,6 +184,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
                        config.neighbourhood_name, {}, {}};
         inputs.neighbourhoods = read_zone_layer(n, diagnostics);
     }
+    check_shares(inputs, config);
     return inputs;
 }
 
@@ -237,6 +248,51 @@ std::vector<std::optional<double>> numeric_values(const Inputs& inputs, const Fi
                          std::to_string(missing) + " census unit(s) have no row in the join table; '" + field.column +
                              "' is null for them");
     return values;
+}
+
+std::string format_number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", value);
+    return text;
+}
+
+/// Variables that the Tree Equity Score method defines as fractions 0–1 (docs/models.md).
+/// After the model's `scale` (0.01 for a column in percent) their values must lie in
+/// 0–1: a share of 1.7 is a wrong column or a wrong scale, not data to rank by.
+const std::set<std::string> share_roles = {"poverty", "poc", "unemployment", "linguistic", "health"};
+
+void check_share_range(const Inputs& inputs, const FieldSource& field,
+                       const std::vector<std::optional<double>>& values) {
+    if (!share_roles.count(field.role)) return;
+    const auto& variables = inputs.model.variables;
+    const auto variable = std::find_if(variables.begin(), variables.end(),
+                                       [&](const ModelVariable& v) { return v.name == field.role; });
+    if (variable == variables.end()) return;
+    const double scale = variable->scale;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!values[i]) continue;
+        const double x = *values[i] * scale;
+        if (x >= 0 && x <= 1) continue;
+        const std::string where = "field '" + field.column + "' of unit '" + inputs.units.ids[i] + "': " +
+                                  format_number(*values[i]);
+        if (scale == 1)
+            throw InputError(field.file, where + " is not a share; '" + field.role + "' takes fractions 0–1")
+                .with_hint("for a column in percent, set scale = 0.01 for '" + field.role + "' in a model file");
+        if (scale == 0.01)
+            throw InputError(field.file, where + " is not a percent; '" + field.role +
+                                             "' takes percents 0–100 (scale = 0.01 in " + inputs.model.source + ")");
+        throw InputError(field.file, where + " × scale " + format_number(scale) + " = " + format_number(x) +
+                                         " lies outside 0–1, the range of '" + field.role + "' (" +
+                                         inputs.model.source + ")");
+    }
+}
+
+/// Stops before any pixel is read when a share variable holds a value outside 0–1.
+void check_shares(const Inputs& inputs, const RunConfig& config) {
+    Diagnostics repeated;  // the overlay stage reads the values again and warns there
+    for (const auto& field : inputs.fields)
+        if (share_roles.count(field.role))
+            check_share_range(inputs, field, numeric_values(inputs, field, config, repeated));
 }
 
 /// Text of one role for census unit i, from the units layer or the join CSV.
@@ -313,8 +369,9 @@ OverlayResult overlay(const Inputs& inputs, const AlignedInputs& aligned, const 
             std::size_t nulls = 0;
             for (std::size_t i = 0; i < n; ++i) {
                 if (values[i] && *values[i] < 0)
-                    throw InputError(field.file, "population of unit '" + units.ids[i] + "' is negative (" +
-                                                     std::to_string(*values[i]) + ")");
+                    throw InputError(field.file, "field '" + field.column + "' of unit '" + units.ids[i] + "': " +
+                                                     format_number(*values[i]) +
+                                                     " is negative; a population is a count of 0 or more");
                 if (!values[i]) ++nulls;
                 units.population[i] = values[i].value_or(0.0);
             }
@@ -527,13 +584,6 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
     return j.dump(2) + "\n";
 }
 
-void write_text(const std::string& path, const std::string& text) {
-    std::FILE* file = std::fopen(path.c_str(), "wb");
-    if (file == nullptr) throw OutputError(path, "cannot create");
-    const bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-    if (std::fclose(file) != 0 || !ok) throw OutputError(path, "cannot write (disk full?)");
-}
-
 }  // namespace
 
 Diagnostics validate(const RunConfig& config) {
@@ -593,8 +643,9 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     write_csv(priority, transaction.path_for("priority.csv"));
     write_csv(units_table(inputs, measured.units), transaction.path_for("units.csv"));
     clock.lap("write");
-    write_text(transaction.path_for("run.json"),
-               run_json(config, inputs, table, scored, result, threads, ungrouped));
+    write_file(transaction.path_for("run.json"), run_json(config, inputs, table, scored, result, threads, ungrouped));
+    // The last chance for the caller to stop the run (an interrupt) before outputs move into place.
+    ScaledProgress(progress, 0.95, 1.0, "write")(0.9);
     result.outputs = transaction.commit();
     ScaledProgress(progress, 0.95, 1.0, "write")(1);
     return result;

@@ -210,6 +210,7 @@ double CellAreas::cell_area_m2(std::int64_t row) const {
 struct RasterSource::Impl {
     detail::GdalDataset dataset;
     GDALRasterBandH band = nullptr;
+    std::vector<unsigned char> block;  ///< one natural block in the band's type, for edge blocks and conversions
 };
 
 namespace {
@@ -306,25 +307,93 @@ RasterSource::~RasterSource() = default;
 RasterSource::RasterSource(RasterSource&&) noexcept = default;
 RasterSource& RasterSource::operator=(RasterSource&&) noexcept = default;
 
-void RasterSource::read(const Window& window, std::vector<double>& values) {
-    const Grid& grid = m_info.grid;
+namespace {
+
+void check_window(const RasterInfo& info, const Window& window) {
+    const Grid& grid = info.grid;
     if (window.empty() || window.row0 < 0 || window.col0 < 0 || window.row0 + window.rows > grid.rows ||
         window.col0 + window.cols > grid.cols) {
-        throw InputError(m_info.path, fmt::format("cannot read rows {}–{}, columns {}–{}: the raster has {} rows "
-                                                  "and {} columns", window.row0, window.row0 + window.rows,
-                                                  window.col0, window.col0 + window.cols, grid.rows, grid.cols));
+        throw InputError(info.path, fmt::format("cannot read rows {}–{}, columns {}–{}: the raster has {} rows "
+                                                "and {} columns", window.row0, window.row0 + window.rows,
+                                                window.col0, window.col0 + window.cols, grid.rows, grid.cols));
     }
-    values.resize(static_cast<std::size_t>(window.cell_count()));
+}
+
+[[noreturn]] void reject_read(const RasterInfo& info, const Window& window, const detail::GdalErrorCapture& capture) {
+    throw InputError(info.path, capture.explain(fmt::format("cannot read rows {}–{}, columns {}–{}", window.row0,
+                                                            window.row0 + window.rows, window.col0,
+                                                            window.col0 + window.cols)));
+}
+
+/// Whether `window` is made of whole natural blocks (those at the raster's edge cut by it).
+bool is_whole_blocks(const RasterInfo& info, const Window& window) {
+    const std::int64_t bw = info.block_cols, bh = info.block_rows;
+    if (bw <= 0 || bh <= 0 || window.col0 % bw != 0 || window.row0 % bh != 0) return false;
+    const bool cols_whole = window.cols % bw == 0 || window.col0 + window.cols == info.grid.cols;
+    const bool rows_whole = window.rows % bh == 0 || window.row0 + window.rows == info.grid.rows;
+    return cols_whole && rows_whole;
+}
+
+}  // namespace
+
+/// Reads `window` into `out` as `type`. A window made of whole natural blocks is decoded
+/// block by block straight from the file (GDALReadBlock): no copy through GDAL's block
+/// cache, which would otherwise keep every block read, up to GDAL_CACHEMAX. Any other
+/// window goes through GDALRasterIO.
+void RasterSource::read_into(const Window& window, int gdal_type, void* out) {
+    const auto type = static_cast<GDALDataType>(gdal_type);
     detail::GdalErrorCapture capture;
-    const CPLErr status = GDALRasterIO(m_impl->band, GF_Read, static_cast<int>(window.col0),
-                                       static_cast<int>(window.row0), static_cast<int>(window.cols),
-                                       static_cast<int>(window.rows), values.data(), static_cast<int>(window.cols),
-                                       static_cast<int>(window.rows), GDT_Float64, 0, 0);
-    if (status != CE_None) {
-        throw InputError(m_info.path, capture.explain(fmt::format("cannot read rows {}–{}, columns {}–{}",
-                                                                  window.row0, window.row0 + window.rows,
-                                                                  window.col0, window.col0 + window.cols)));
+    GDALRasterBandH band = m_impl->band;
+    if (!is_whole_blocks(m_info, window)) {
+        const CPLErr status = GDALRasterIO(band, GF_Read, static_cast<int>(window.col0), static_cast<int>(window.row0),
+                                           static_cast<int>(window.cols), static_cast<int>(window.rows), out,
+                                           static_cast<int>(window.cols), static_cast<int>(window.rows), type, 0, 0);
+        if (status != CE_None) reject_read(m_info, window, capture);
+        return;
     }
+    const std::int64_t bw = m_info.block_cols, bh = m_info.block_rows;
+    const GDALDataType native = GDALGetRasterDataType(band);
+    const int native_bytes = GDALGetDataTypeSizeBytes(native);
+    const int out_bytes = GDALGetDataTypeSizeBytes(type);
+    auto* const target = static_cast<unsigned char*>(out);
+    if (native == type && window.cols == bw && window.rows == bh) {
+        // One whole block in the wanted type: decoded in place.
+        if (GDALReadBlock(band, static_cast<int>(window.col0 / bw), static_cast<int>(window.row0 / bh), target) !=
+            CE_None)
+            reject_read(m_info, window, capture);
+        return;
+    }
+    std::vector<unsigned char>& block = m_impl->block;
+    block.resize(static_cast<std::size_t>(bw * bh * native_bytes));
+    for (std::int64_t row0 = window.row0; row0 < window.row0 + window.rows; row0 += bh) {
+        for (std::int64_t col0 = window.col0; col0 < window.col0 + window.cols; col0 += bw) {
+            if (GDALReadBlock(band, static_cast<int>(col0 / bw), static_cast<int>(row0 / bh), block.data()) != CE_None)
+                reject_read(m_info, window, capture);
+            const std::int64_t rows = std::min(bh, window.row0 + window.rows - row0);
+            const std::int64_t cols = std::min(bw, window.col0 + window.cols - col0);
+            for (std::int64_t r = 0; r < rows; ++r) {
+                GDALCopyWords64(block.data() + static_cast<std::size_t>(r * bw * native_bytes), native, native_bytes,
+                                target + static_cast<std::size_t>(((row0 - window.row0 + r) * window.cols +
+                                                                   (col0 - window.col0)) * out_bytes),
+                                type, out_bytes, cols);
+            }
+        }
+    }
+}
+
+void RasterSource::read(const Window& window, std::vector<double>& values) {
+    check_window(m_info, window);
+    values.resize(static_cast<std::size_t>(window.cell_count()));
+    read_into(window, static_cast<int>(GDT_Float64), values.data());
+}
+
+void RasterSource::read(const Window& window, std::vector<std::uint8_t>& values) {
+    if (GDALGetRasterDataType(m_impl->band) != GDT_Byte) {
+        throw InputError(m_info.path, fmt::format("band 1 holds {} values, not Byte", m_info.data_type));
+    }
+    check_window(m_info, window);
+    values.resize(static_cast<std::size_t>(window.cell_count()));
+    read_into(window, static_cast<int>(GDT_Byte), values.data());
 }
 
 RasterInfo describe_raster(const std::string& path) {

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 namespace shadegap {
@@ -33,11 +35,74 @@ int field_index(OGRFeatureDefn& definition, const std::string& path, const std::
     return index;
 }
 
+/// Length of the valid UTF-8 sequence at text[i], or 0 when the bytes there are not one.
+std::size_t utf8_sequence_length(const std::string& text, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char c = byte(i);
+    if (c < 0x80) return 1;
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) length = 2;
+    else if (c >= 0xE0 && c <= 0xEF) length = 3, low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) length = 4, low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
+    else return 0;
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
+    for (std::size_t k = 2; k < length; ++k)
+        if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    return length;
+}
+
+/// Text as read from a layer, made valid UTF-8 for the outputs: each byte that is not
+/// part of a valid sequence becomes U+FFFD. `escaped` shows those bytes as \xHH.
+std::string to_valid_utf8(const std::string& text, std::string& escaped) {
+    std::string out;
+    escaped.clear();
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t length = utf8_sequence_length(text, i);
+        if (length == 0) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(text[i]));
+            out += "\xEF\xBF\xBD";
+            escaped += hex;
+            ++i;
+        } else {
+            out.append(text, i, length);
+            escaped.append(text, i, length);
+            i += length;
+        }
+    }
+    return out;
+}
+
+/// Counts the values of one field that were not valid UTF-8, for one warning per field.
+struct EncodingReport {
+    std::size_t count = 0;
+    std::string first_unit;
+    std::string first_value;  ///< escaped
+};
+
 std::string trim(const std::string& text) {
     const auto begin = text.find_first_not_of(" \t\r\n");
     if (begin == std::string::npos) return "";
     const auto end = text.find_last_not_of(" \t\r\n");
     return text.substr(begin, end - begin + 1);
+}
+
+/// Closes every ring whose last point is not its first; true when one was open.
+bool close_open_rings(OGRGeometry& geometry) {
+    const auto type = wkbFlatten(geometry.getGeometryType());
+    bool closed = false;
+    if (type == wkbPolygon) {
+        for (auto* ring : *geometry.toPolygon()) {
+            if (ring->getNumPoints() > 0 && !ring->get_IsClosed()) {
+                ring->closeRings();
+                closed = true;
+            }
+        }
+    } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+        for (auto* part : *geometry.toGeometryCollection()) closed = close_open_rings(*part) || closed;
+    }
+    return closed;
 }
 
 }  // namespace
@@ -96,6 +161,23 @@ ZoneLayer read_zone_layer(const LayerRequest& request, Diagnostics& diagnostics)
         out.texts[f];
     }
 
+    // Outputs must be UTF-8 whatever the layer holds: GDAL converts from the layer's
+    // declared encoding; bytes that are still not UTF-8 are replaced, with a warning.
+    std::map<std::string, EncodingReport> encoding_reports;
+    const auto text_of = [&](OGRFeature& feature, int index, const std::string& field_name, const std::string& unit) {
+        const std::string raw = feature.GetFieldAsString(index);
+        std::string escaped;
+        std::string text = to_valid_utf8(raw, escaped);
+        if (text != raw) {
+            EncodingReport& report = encoding_reports[field_name];
+            if (report.count++ == 0) {
+                report.first_unit = unit.empty() ? text : unit;
+                report.first_value = escaped;
+            }
+        }
+        return text;
+    };
+
     std::set<std::string> seen;
     detail::ErrorCapture capture;
     layer->ResetReading();
@@ -103,7 +185,7 @@ ZoneLayer read_zone_layer(const LayerRequest& request, Diagnostics& diagnostics)
         if (!feature->IsFieldSetAndNotNull(id_index))
             throw InputError(path, "feature " + std::to_string(feature->GetFID()) + " has no value in id field '" +
                                        request.id_field + "'");
-        std::string id = feature->GetFieldAsString(id_index);
+        std::string id = text_of(*feature, id_index, request.id_field, "");
         if (!seen.insert(id).second)
             throw InputError(path, "duplicate id '" + id + "' in field '" + request.id_field + "'")
                 .with_hint("choose a field whose values are unique");
@@ -123,7 +205,7 @@ ZoneLayer read_zone_layer(const LayerRequest& request, Diagnostics& diagnostics)
                                        "; polygons are expected");
 
         out.ids.push_back(id);
-        out.names.push_back(name_index >= 0 ? feature->GetFieldAsString(name_index) : id);
+        out.names.push_back(name_index >= 0 ? text_of(*feature, name_index, request.name_field, id) : id);
         out.wkb.push_back(detail::to_wkb(*linear));
         for (std::size_t k = 0; k < numeric_index.size(); ++k) {
             const int index = numeric_index[k];
@@ -146,11 +228,19 @@ ZoneLayer read_zone_layer(const LayerRequest& request, Diagnostics& diagnostics)
         for (std::size_t k = 0; k < text_index.size(); ++k) {
             const int index = text_index[k];
             std::optional<std::string> value;
-            if (feature->IsFieldSetAndNotNull(index)) value = feature->GetFieldAsString(index);
+            if (feature->IsFieldSetAndNotNull(index)) value = text_of(*feature, index, request.text_fields[k], id);
             out.texts[request.text_fields[k]].push_back(value);
         }
     }
     if (out.ids.empty()) throw InputError(path, "layer '" + out.layer_name + "' has no polygon feature");
+    for (const auto& [field_name, report] : encoding_reports) {
+        const std::string values = report.count == 1 ? "" : " and " + std::to_string(report.count - 1) + " more";
+        diagnostics.warn("text-encoding", path,
+                         "field '" + field_name + "' of unit '" + report.first_unit + "' is not valid UTF-8 ('" +
+                             report.first_value + "')" + values +
+                             "; the invalid bytes are replaced by U+FFFD (declare the layer's encoding, e.g. in a "
+                             ".cpg file, or convert it with ogr2ogr -oo ENCODING=...)");
+    }
     return out;
 }
 
@@ -225,8 +315,15 @@ AlignedZones align_zones(const ZoneLayer& layer, const RasterInfo& raster, Diagn
         }
         {
             detail::ErrorCapture capture;
+            if (close_open_rings(*geometry))
+                diagnostics.warn("geometry-repaired", layer.path,
+                                 "unit '" + layer.ids[i] + "' had a ring that was not closed; closed");
             if (!geometry->IsValid()) {
-                std::unique_ptr<OGRGeometry> repaired(geometry->MakeValid());
+                // STRUCTURE unions the shells and subtracts the holes: overlapping parts
+                // count once and a hole outside its shell removes nothing. The default
+                // (LINEWORK) would turn both into areas of the even-odd rule instead.
+                const char* const options[] = {"METHOD=STRUCTURE", nullptr};
+                std::unique_ptr<OGRGeometry> repaired(geometry->MakeValid(options));
                 if (!repaired)
                     throw GeometryError(layer.path, "unit '" + layer.ids[i] + "' has an invalid geometry that cannot be repaired");
                 geometry = detail::polygonal_part(std::move(repaired));

@@ -124,7 +124,7 @@ TEST_CASE("bad usage exits 2 with one line on stderr", "[cli]") {
 
     const Outcome unknown_command = run_shadegap({"plant"});
     require_one_line_error(unknown_command, 2);
-    CHECK_THAT(unknown_command.err, Contains("plant: unknown command (commands: run, check, info, models)"));
+    CHECK_THAT(unknown_command.err, Contains("plant: unknown command (commands: run, check, info, models"));
 
     require_one_line_error(run_shadegap({"run", "--threads", "two"}), 2);
     require_one_line_error(run_shadegap({"info"}), 2);

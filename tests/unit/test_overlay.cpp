@@ -227,7 +227,7 @@ TEST_CASE("geographic rasters weigh each row by its ellipsoidal cell area", "[ov
     require_sums(expected, sums, 1e-11);
 }
 
-TEST_CASE("the same bits for any thread count, and the same sums without blocks", "[overlay]") {
+TEST_CASE("the same bits for any thread count, and the same sums without blocks", "[overlay][determinism]") {
     // 600 × 500 cells of 2 m × 1.5 m with percent canopy, some nodata and some water (200).
     const Grid grid{440000, 4650000, 2, 1.5, 600, 500};
     std::mt19937_64 rng(42);
@@ -254,7 +254,7 @@ TEST_CASE("the same bits for any thread count, and the same sums without blocks"
     options.threads = 1;
     const auto one_thread = overlay_zones(raster.path(), zones, options);
 
-    options.threads = GENERATE(1, 2, 3, 4);
+    options.threads = GENERATE(1, 2, 3, 4, 8);
     INFO("threads " << options.threads);
     const auto threaded = overlay_zones(raster.path(), zones, options);
     require_sums(one_thread, threaded, 0);
@@ -279,6 +279,102 @@ TEST_CASE("the same bits for any thread count, and the same sums without blocks"
               Approx(threaded[z].covered_m2).epsilon(1e-12));
     }
     CHECK(inside > 10);
+}
+
+TEST_CASE("Byte land cover: counted by class, right, and the same bits for any thread count",
+          "[overlay][determinism]") {
+    // 700 × 450 cells of 1 m: classes 1–7 in patches of 9 × 7 cells with single-cell speckle,
+    // 0 nodata, 4 water. Byte rasters take a counting path of their own (per class, not per
+    // cell), checked here against the independent sum and across thread counts.
+    const Grid grid{383000, 4087000, 1, 1, 700, 450};
+    std::mt19937_64 rng(1234);
+    std::uniform_int_distribution<int> cls(0, 7);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<int> patch(static_cast<std::size_t>((700 / 9 + 1) * (450 / 7 + 1)));
+    for (int& p : patch) p = cls(rng);
+    std::vector<double> values(static_cast<std::size_t>(grid.rows * grid.cols));
+    for (std::int64_t r = 0; r < grid.rows; ++r) {
+        for (std::int64_t c = 0; c < grid.cols; ++c) {
+            const int v = patch[static_cast<std::size_t>((r / 7) * (700 / 9 + 1) + c / 9)];
+            values[static_cast<std::size_t>(r * grid.cols + c)] = unit(rng) < 0.05 ? cls(rng) : v;
+        }
+    }
+    const TestRaster raster("/vsimem/shadegap_overlay_bytes.tif", grid, "EPSG:32618", GDT_Byte, 0.0, values, 64);
+    std::vector<MultiPolygon> zones;
+    for (int i = 0; i < 80; ++i) {
+        const double cx = grid.x_min - 30 + unit(rng) * (grid.x_max() - grid.x_min + 60);
+        const double cy = grid.y_min() - 30 + unit(rng) * (grid.y_max - grid.y_min() + 60);
+        zones.push_back({random_star(rng, cx, cy, 5 + unit(rng) * 150)});
+    }
+    // classes: few classes stand out (counted by comparison); percent: every value has its
+    // own share (counted per value); min: most values are canopy.
+    const std::string kind = GENERATE(as<std::string>{}, "classes=1", "classes=1,3,6", "min=5", "percent");
+    // 64: the raster's own tiles, decoded straight into the block; 48: read across tiles.
+    const int block = GENERATE(64, 48);
+    OverlayOptions options;
+    options.kind = CanopyKind::parse(kind);
+    options.water_classes = {4};
+    options.block_rows = block;
+    options.block_cols = block;
+    options.threads = 1;
+    INFO("kind " << kind << ", block " << block);
+    const auto one_thread = overlay_zones(raster.path(), zones, options);
+    require_sums(direct_sums(raster.path(), zones, options.kind, options.water_classes, 1.0), one_thread, 1e-9);
+    for (const int threads : {2, 3, 8}) {
+        options.threads = threads;
+        INFO("threads " << threads);
+        require_sums(one_thread, overlay_zones(raster.path(), zones, options), 0);
+    }
+}
+
+TEST_CASE("a raster past 2^31 cells: rows, columns and cell indices in 64 bits", "[overlay]") {
+    // A 100,000 × 100,000 VRT (10^10 cells) whose only data, 300 × 200 cells of 10 × 10
+    // checkerboard squares (canopy 1 on the squares whose row and column indices add up to
+    // an even number), sits near its bottom-right corner; the rest is nodata. Only the
+    // blocks a zone meets are read. A cell there is number 9.97 × 10^9 in row-major order.
+    GDALAllRegister();
+    const std::string source_path = "/vsimem/shadegap_overlay_large_source.tif";
+    const Grid source_grid{499600, 4900300, 1, 1, 300, 200};
+    std::vector<double> squares(300 * 200);
+    for (int r = 0; r < 200; ++r)
+        for (int c = 0; c < 300; ++c) squares[static_cast<std::size_t>(r * 300 + c)] = (r / 10 + c / 10) % 2 == 0 ? 1 : 0;
+    const TestRaster source(source_path, source_grid, "EPSG:32618", GDT_Byte, std::nullopt, squares);
+    const std::string vrt_path = "/vsimem/shadegap_overlay_large.vrt";
+    const std::string vrt =
+        "<VRTDataset rasterXSize=\"100000\" rasterYSize=\"100000\"><SRS>EPSG:32618</SRS>"
+        "<GeoTransform>400000, 1, 0, 5000000, 0, -1</GeoTransform>"
+        "<VRTRasterBand dataType=\"Byte\" band=\"1\"><NoDataValue>255</NoDataValue><SimpleSource>"
+        "<SourceFilename relativeToVRT=\"0\">" + source_path + "</SourceFilename><SourceBand>1</SourceBand>"
+        "<SrcRect xOff=\"0\" yOff=\"0\" xSize=\"300\" ySize=\"200\"/>"
+        "<DstRect xOff=\"99600\" yOff=\"99700\" xSize=\"300\" ySize=\"200\"/>"
+        "</SimpleSource></VRTRasterBand></VRTDataset>";
+    VSILFILE* file = VSIFileFromMemBuffer(vrt_path.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(vrt.data())),
+                                          vrt.size(), FALSE);
+    REQUIRE(file != nullptr);
+    VSIFCloseL(file);
+    const RasterInfo info = describe_raster(vrt_path);
+    REQUIRE(info.grid.rows * info.grid.cols == std::int64_t{10000000000});
+
+    // Zone 0: 12 × 8 whole squares, half of them canopy. Zone 1: the top 5 rows of data
+    // columns 285–299 (5 canopy, 10 not) and 5 columns of nodata past the data's east edge.
+    // Zone 2: the bottom-right cell of the raster, nodata.
+    const std::vector<MultiPolygon> zones{
+        {{rectangle(499620, 4900120, 499740, 4900200), {}}},
+        {{rectangle(499885, 4900295, 499905, 4900300), {}}},
+        {{rectangle(499999, 4900000, 500000, 4900001), {}}},
+    };
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("binary");
+    options.threads = GENERATE(1, 2);
+    INFO("threads " << options.threads);
+    const auto sums = overlay_zones(vrt_path, zones, options);
+    VSIUnlink(vrt_path.c_str());
+    const std::vector<ZoneSums> expected{
+        {120 * 80, 120 * 80 / 2, 0, 0, 120 * 80},
+        {75, 25, 0, 25, 100},
+        {0, 0, 0, 1, 1},
+    };
+    require_sums(expected, sums, 1e-12);
 }
 
 TEST_CASE("progress comes from the calling thread and ends at 1", "[overlay]") {

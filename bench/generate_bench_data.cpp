@@ -1,0 +1,516 @@
+// Generates the benchmark inputs: textured 1 m land-cover rasters and census-block tilings in another CRS.
+// SPDX-License-Identifier: MIT
+//
+//   shadegap_bench_generate raster SIZE OUT.tif          one SIZE × SIZE GeoTIFF
+//   shadegap_bench_generate mosaic SIZE TILE OUT.vrt     TILE × TILE GeoTIFFs beside OUT.vrt, and the VRT
+//   shadegap_bench_generate polygons SIZE COUNT OUT.gpkg COUNT polygons tiling the SIZE × SIZE extent
+//
+// Every cell value and every vertex is a pure function of the constants below and of the cell's
+// or vertex's position, so tiles are seamless, the 10,000² raster is the north-west corner of
+// the 20,000² one, and reruns give the same values.
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+#include <ogr_feature.h>
+#include <ogr_geometry.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double origin_x = 300000.0;   // EPSG:32618 easting of the west edge
+constexpr double origin_y = 4350000.0;  // EPSG:32618 northing of the north edge
+constexpr std::uint64_t seed = 0xbe9c4ade5eedULL;
+constexpr int tile = 256;               // generation and GeoTIFF tile size
+
+namespace cover {
+constexpr std::uint8_t nodata = 0;
+constexpr std::uint8_t canopy = 1;
+constexpr std::uint8_t grass = 2;
+constexpr std::uint8_t bare = 3;
+constexpr std::uint8_t water = 4;
+constexpr std::uint8_t building = 5;
+constexpr std::uint8_t road = 6;
+constexpr std::uint8_t parking = 7;
+}  // namespace cover
+
+[[noreturn]] void fail(const std::string& subject, const std::string& what) {
+    const char* gdal = CPLGetLastErrorMsg();
+    std::string text = subject + ": " + what;
+    if (gdal && *gdal) text += " (" + std::string(gdal) + ")";
+    throw std::runtime_error(text);
+}
+
+// ---- deterministic randomness ---------------------------------------------------------
+
+std::uint64_t mix64(std::uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/// The seed of random stream n (one per purpose), computed once.
+std::uint64_t stream(std::uint64_t n) {
+    static const std::array<std::uint64_t, 32> streams = [] {
+        std::array<std::uint64_t, 32> out{};
+        for (std::uint64_t i = 0; i < out.size(); ++i) out[i] = mix64(seed ^ mix64(i));
+        return out;
+    }();
+    return streams[n];
+}
+
+std::uint64_t hash2(std::uint64_t s, std::int64_t a, std::int64_t b) {
+    return mix64(mix64(s ^ static_cast<std::uint64_t>(a)) ^ static_cast<std::uint64_t>(b));
+}
+
+/// Uniform in [0, 1) from the top 53 bits.
+double unit_hash(std::uint64_t s, std::int64_t a, std::int64_t b) {
+    return static_cast<double>(hash2(s, a, b) >> 11) * 0x1.0p-53;
+}
+
+double smooth(double t) { return t * t * (3.0 - 2.0 * t); }
+
+// ---- land cover, one 256 × 256 tile at a time -------------------------------------------
+
+/// Adds weight × value noise (lattice step `scale` cells) over a tile whose top-left cell is
+/// (col0, row0). The lattice is hashed once per tile, so a cell costs one bilinear blend.
+void add_noise(std::vector<double>& field, double weight, std::uint64_t s, std::int64_t col0, std::int64_t row0,
+               double scale) {
+    std::array<std::int64_t, tile> ix{}, iy{};
+    std::array<double, tile> tx{}, ty{};
+    for (int k = 0; k < tile; ++k) {
+        const double gx = (static_cast<double>(col0 + k) + 0.5) / scale;
+        const double gy = (static_cast<double>(row0 + k) + 0.5) / scale;
+        ix[k] = static_cast<std::int64_t>(std::floor(gx));
+        iy[k] = static_cast<std::int64_t>(std::floor(gy));
+        tx[k] = smooth(gx - std::floor(gx));
+        ty[k] = smooth(gy - std::floor(gy));
+    }
+    const std::int64_t lx0 = ix[0], ly0 = iy[0];
+    const std::int64_t nx = ix[tile - 1] - lx0 + 2, ny = iy[tile - 1] - ly0 + 2;
+    std::vector<double> lattice(static_cast<std::size_t>(nx * ny));
+    for (std::int64_t j = 0; j < ny; ++j)
+        for (std::int64_t i = 0; i < nx; ++i)
+            lattice[static_cast<std::size_t>(j * nx + i)] = unit_hash(s, lx0 + i, ly0 + j);
+    for (int r = 0; r < tile; ++r) {
+        const double* top = &lattice[static_cast<std::size_t>((iy[r] - ly0) * nx)];
+        const double* bottom = top + nx;
+        double* out = &field[static_cast<std::size_t>(r * tile)];
+        for (int c = 0; c < tile; ++c) {
+            const std::int64_t i = ix[c] - lx0;
+            const double upper = top[i] + (top[i + 1] - top[i]) * tx[c];
+            const double lower = bottom[i] + (bottom[i + 1] - bottom[i]) * tx[c];
+            out[c] += weight * (upper + (lower - upper) * ty[r]);
+        }
+    }
+}
+
+/// Streets along one axis: street k starts at k·period + jitter and is 10 m wide (every
+/// fifth one an 18 m arterial). Returns 0 off the street, 1 on a street, 2 on an arterial,
+/// and the street block index and the distance from the block's start otherwise.
+struct StreetHit {
+    int kind;
+    std::int64_t block;
+    double offset;
+    double length;
+};
+
+StreetHit street_at(std::uint64_t s, double period, double position) {
+    const auto k = static_cast<std::int64_t>(std::floor(position / period));
+    const auto start_of = [&](std::int64_t n) { return static_cast<double>(n) * period + std::floor(unit_hash(s, n, 0) * 30.0); };
+    const auto width_of = [](std::int64_t n) { return n % 5 == 2 ? 18.0 : 10.0; };
+    const double start = start_of(k);
+    if (position >= start && position < start + width_of(k)) return {k % 5 == 2 ? 2 : 1, k, 0, 0};
+    // Between the end of the last street and the start of the next one.
+    const std::int64_t previous = position < start ? k - 1 : k;
+    const double block_start = start_of(previous) + width_of(previous);
+    const double block_end = start_of(previous + 1);
+    return {0, previous, position - block_start, block_end - block_start};
+}
+
+struct TileFields {
+    std::vector<double> district, lake, leaf, soil, gap;
+    std::array<StreetHit, tile> across{};  // north–south streets, per column
+    std::array<StreetHit, tile> down{};    // east–west streets, per row
+    TileFields()
+        : district(tile * tile), lake(tile * tile), leaf(tile * tile), soil(tile * tile), gap(tile * tile) {}
+    void compute(std::int64_t col0, std::int64_t row0) {
+        for (int k = 0; k < tile; ++k) {
+            across[k] = street_at(stream(10), 131.0, static_cast<double>(col0 + k) + 0.5);
+            down[k] = street_at(stream(11), 97.0, static_cast<double>(row0 + k) + 0.5);
+        }
+        for (auto* f : {&district, &lake, &leaf, &soil, &gap}) std::fill(f->begin(), f->end(), 0.0);
+        add_noise(district, 0.7, stream(1), col0, row0, 1700.0);
+        add_noise(district, 0.3, stream(2), col0, row0, 430.0);
+        add_noise(lake, 1.0, stream(3), col0, row0, 1300.0);
+        add_noise(leaf, 0.5, stream(4), col0, row0, 70.0);
+        add_noise(leaf, 0.3, stream(5), col0, row0, 22.0);
+        add_noise(leaf, 0.2, stream(6), col0, row0, 7.0);
+        add_noise(soil, 0.7, stream(7), col0, row0, 45.0);
+        add_noise(soil, 0.3, stream(8), col0, row0, 9.0);
+        add_noise(gap, 1.0, stream(9), col0, row0, 900.0);
+    }
+};
+
+/// The random draws of one lot, kept while consecutive cells stay on it.
+struct LotDraws {
+    std::int64_t block_across = -1, block_down = -1, lot = -1;
+    bool north = false;
+    double frontage = 0, h1 = 0, h2 = 0;
+};
+
+/// One cell's class from the tile's fields: cell (r, c) of the tile, at global (col, row).
+std::uint8_t classify(const TileFields& f, int r, int c, std::int64_t col, std::int64_t row, LotDraws& lot_draws) {
+    const auto i = static_cast<std::size_t>(r * tile + c);
+    if (f.gap[i] > 0.93) return cover::nodata;  // a missing scene
+    const double lake = f.lake[i];
+    // Per-cell noise: a classifier's ragged edges, which is what makes real land cover
+    // compress about 6:1 rather than 20:1.
+    const std::uint64_t h = mix64(stream(12) ^ static_cast<std::uint64_t>(row * 1000003 + col));
+    const double jitter = static_cast<double>((h >> 16) & 0xffff) / 65536.0 - 0.5;
+    const double jitter2 = static_cast<double>((h >> 32) & 0xffff) / 65536.0 - 0.5;
+    const double leaf = f.leaf[i] + 0.16 * jitter;
+    const double soil = f.soil[i] + 0.24 * jitter2;
+    if (lake + 0.01 * jitter > 0.80) return cover::water;
+    if (lake > 0.78) return leaf > 0.45 ? cover::canopy : cover::grass;  // the shore
+    const double district = f.district[i];         // low: dense core, high: woods
+    const bool woods = district > 0.70;
+    const bool core = district < 0.33;
+    const double threshold = woods ? 0.40 : core ? 0.64 : 0.53 - 0.1 * (district - 0.33);
+
+    const StreetHit& across = f.across[static_cast<std::size_t>(c)];
+    const StreetHit& down = f.down[static_cast<std::size_t>(r)];
+    const int street = std::max(across.kind, down.kind);
+    if (street == 2 || (street == 1 && !woods)) {
+        // Street trees overhang the minor streets.
+        return street == 1 && leaf > threshold + 0.12 ? cover::canopy : cover::road;
+    }
+    // Speckle: single cells that a classifier gets wrong.
+    if ((h & 0xff) < 7) return static_cast<std::uint8_t>(1 + (h >> 8) % 7);
+    if (woods) return leaf > threshold ? cover::canopy : soil > 0.72 ? cover::bare : cover::grass;
+
+    // Lots along the block's north and south streets, each with one building.
+    const double frontage_draw = unit_hash(stream(13), across.block, down.block);
+    const double frontage = std::floor(core ? 22.0 + 20.0 * frontage_draw : 12.0 + 14.0 * frontage_draw);
+    const auto lot = static_cast<std::int64_t>(std::floor(across.offset / frontage));
+    const bool north = down.offset < down.length / 2;
+    LotDraws& d = lot_draws;
+    if (d.block_across != across.block || d.block_down != down.block || d.lot != lot || d.north != north) {
+        const std::int64_t key = (across.block * 7919 + down.block) * 2 + (north ? 1 : 0);
+        d = {across.block, down.block, lot, north, frontage, unit_hash(stream(14), key, lot),
+             unit_hash(stream(15), key, lot)};
+    }
+    const double along = across.offset - static_cast<double>(lot) * frontage;
+    const double depth = north ? down.offset : down.length - down.offset;
+    const double setback = core ? 1.0 + 3.0 * d.h1 : 4.0 + 6.0 * d.h1;
+    const double building_depth = core ? 0.42 * down.length : 9.0 + 7.0 * d.h2;
+    const double margin = core ? 1.0 : 2.0 + 3.0 * d.h2;
+    if (along >= margin && along < frontage - margin && depth >= setback && depth < setback + building_depth &&
+        d.h1 < 0.93)
+        return cover::building;
+    if (core && soil < 0.42) return leaf > threshold + 0.1 ? cover::canopy : cover::parking;
+    if (!core && along >= frontage - 4.0 && depth < setback + 6.0) return cover::road;  // driveway
+    if (leaf > threshold) return cover::canopy;
+    return soil > 0.74 ? cover::bare : cover::grass;
+}
+
+/// Fills `strip` (tile rows × cols cells, row-major) with the land cover of cells
+/// [row0, row0 + rows) × [col0, col0 + cols), tile by tile in parallel.
+void fill_strip(std::vector<std::uint8_t>& strip, std::int64_t row0, std::int64_t col0, std::int64_t rows,
+                std::int64_t cols) {
+    const std::int64_t tiles_across = (cols + tile - 1) / tile;
+#pragma omp parallel
+    {
+        TileFields fields;
+#pragma omp for schedule(dynamic, 1)
+        for (std::int64_t t = 0; t < tiles_across; ++t) {
+            const std::int64_t tile_col0 = col0 + t * tile;
+            fields.compute(tile_col0, row0);
+            const std::int64_t width = std::min<std::int64_t>(tile, cols - t * tile);
+            for (int r = 0; r < rows; ++r) {
+                LotDraws lot_draws;
+                for (int c = 0; c < width; ++c) {
+                    strip[static_cast<std::size_t>(r * cols + t * tile + c)] =
+                        classify(fields, r, c, tile_col0 + c, row0 + r, lot_draws);
+                }
+            }
+        }
+    }
+}
+
+OGRSpatialReference utm() {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(32618) != OGRERR_NONE) fail("EPSG:32618", "unknown CRS");
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+/// Writes cells [row0, row0 + rows) × [col0, col0 + cols) as a tiled DEFLATE GeoTIFF.
+void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0, std::int64_t rows,
+                   std::int64_t cols) {
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    if (!driver) fail(path, "the GTiff driver is missing");
+    CPLStringList options;
+    options.SetNameValue("TILED", "YES");
+    options.SetNameValue("BLOCKXSIZE", "256");
+    options.SetNameValue("BLOCKYSIZE", "256");
+    options.SetNameValue("COMPRESS", "DEFLATE");
+    options.SetNameValue("BIGTIFF", "IF_SAFER");
+    std::unique_ptr<GDALDataset> ds(driver->Create(path.c_str(), static_cast<int>(cols), static_cast<int>(rows), 1,
+                                                   GDT_Byte, options.List()));
+    if (!ds) fail(path, "cannot create");
+    double transform[6] = {origin_x + static_cast<double>(col0), 1.0, 0.0, origin_y - static_cast<double>(row0),
+                           0.0, -1.0};
+    const OGRSpatialReference srs = utm();
+    if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&srs) != CE_None)
+        fail(path, "cannot georeference");
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    band->SetNoDataValue(cover::nodata);
+    std::vector<std::uint8_t> strip;
+    for (std::int64_t r = 0; r < rows; r += tile) {
+        const std::int64_t height = std::min<std::int64_t>(tile, rows - r);
+        strip.assign(static_cast<std::size_t>(height * cols), 0);
+        fill_strip(strip, row0 + r, col0, height, cols);
+        if (band->RasterIO(GF_Write, 0, static_cast<int>(r), static_cast<int>(cols), static_cast<int>(height),
+                           strip.data(), static_cast<int>(cols), static_cast<int>(height), GDT_Byte, 0, 0,
+                           nullptr) != CE_None)
+            fail(path, "cannot write");
+    }
+    CPLErrorReset();
+    ds.reset();
+    if (CPLGetLastErrorType() >= CE_Failure) fail(path, "cannot finish writing");
+}
+
+// ---- the 100,000² mosaic -------------------------------------------------------------------
+
+void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt) {
+    const fs::path folder = vrt.parent_path() / (vrt.stem().string() + "_tiles");
+    fs::create_directories(folder);
+    const std::int64_t per_side = (size + tile_size - 1) / tile_size;
+    std::vector<std::string> names;
+    for (std::int64_t i = 0; i < per_side; ++i) {
+        for (std::int64_t j = 0; j < per_side; ++j) {
+            char name[64];
+            std::snprintf(name, sizeof name, "tile_%03lld_%03lld.tif", static_cast<long long>(i),
+                          static_cast<long long>(j));
+            names.push_back((folder / name).string());
+        }
+    }
+    // One tile file per thread: each file's compression is serial, so files go in parallel.
+    int done = 0;
+    std::string error;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int64_t k = 0; k < per_side * per_side; ++k) {
+        const fs::path path = names[static_cast<std::size_t>(k)];
+        if (fs::exists(path)) continue;  // resumable: a tile is renamed into place when complete
+        const fs::path partial = path.string() + ".partial.tif";
+        const std::int64_t i = k / per_side, j = k % per_side;
+        try {
+            write_geotiff(partial.string(), i * tile_size, j * tile_size, std::min(tile_size, size - i * tile_size),
+                          std::min(tile_size, size - j * tile_size));
+            fs::rename(partial, path);
+        } catch (const std::exception& e) {
+#pragma omp critical
+            error = e.what();
+        }
+#pragma omp critical
+        std::fprintf(stderr, "\r  tile %d of %lld", ++done, static_cast<long long>(per_side * per_side));
+    }
+    if (!error.empty()) throw std::runtime_error(error);
+    std::fprintf(stderr, "\n");
+    std::vector<const char*> sources;
+    for (const auto& n : names) sources.push_back(n.c_str());
+    int usage_error = 0;
+    GDALDatasetH out = GDALBuildVRT(vrt.string().c_str(), static_cast<int>(sources.size()), nullptr,
+                                    sources.data(), nullptr, &usage_error);
+    if (!out) fail(vrt.string(), "cannot build the VRT");
+    GDALClose(out);
+}
+
+// ---- census blocks -------------------------------------------------------------------------
+
+struct Pt {
+    double x;
+    double y;
+};
+
+/// A lattice of (rows + 1) × (cols + 1) jittered corners; corners on the extent's edge stay on it.
+class BlockLattice {
+public:
+    BlockLattice(double size, int rows, int cols) : m_size(size), m_rows(rows), m_cols(cols) {}
+
+    Pt corner(int i, int j) const {
+        const double dx = m_size / m_cols, dy = m_size / m_rows;
+        double x = j * dx, y = i * dy;
+        if (j > 0 && j < m_cols) x += (unit_hash(stream(20), i, j) - 0.5) * 0.5 * dx;
+        if (i > 0 && i < m_rows) y += (unit_hash(stream(21), i, j) - 0.5) * 0.5 * dy;
+        return {x, y};  // x east of the west edge, y south of the north edge
+    }
+
+    /// The vertices strictly between the edge's two corners, from `a` to `b`. An edge on the
+    /// extent's edge stays straight; an inner one wiggles, the same for both blocks sharing it.
+    std::vector<Pt> inner_vertices(int i0, int j0, int i1, int j1) const {
+        const Pt a = corner(i0, j0), b = corner(i1, j1);
+        const bool horizontal = i0 == i1;
+        const bool on_edge = horizontal ? (i0 == 0 || i0 == m_rows) : (j0 == 0 || j0 == m_cols);
+        const std::int64_t key = (static_cast<std::int64_t>(i0) * 100003 + j0) * 2 + (horizontal ? 1 : 0);
+        const int count = 2 + static_cast<int>(unit_hash(stream(22), key, 0) * 11);
+        const double length = std::hypot(b.x - a.x, b.y - a.y);
+        const double nx = -(b.y - a.y) / length, ny = (b.x - a.x) / length;
+        std::vector<Pt> out;
+        for (int k = 1; k <= count; ++k) {
+            const double t = (k + 0.6 * (unit_hash(stream(23), key, k) - 0.5)) / (count + 1);
+            const double bend = on_edge ? 0.0 : 0.07 * length * (unit_hash(stream(24), key, k) - 0.5) * 4 * t * (1 - t);
+            out.push_back({a.x + t * (b.x - a.x) + bend * nx, a.y + t * (b.y - a.y) + bend * ny});
+        }
+        return out;
+    }
+
+    /// The ring of block (i, j), counter-clockwise on the map, first vertex not repeated.
+    std::vector<Pt> ring(int i, int j) const {
+        std::vector<Pt> out;
+        const auto walk = [&](int i0, int j0, int i1, int j1) {
+            // Shared edges are generated from their lower-index corner, then reversed as needed.
+            const bool forward = i0 < i1 || j0 < j1;
+            std::vector<Pt> inner = forward ? inner_vertices(i0, j0, i1, j1) : inner_vertices(i1, j1, i0, j0);
+            if (!forward) std::reverse(inner.begin(), inner.end());
+            out.push_back(corner(i0, j0));
+            out.insert(out.end(), inner.begin(), inner.end());
+        };
+        // y grows southwards here, so west → south → east → north is counter-clockwise on a map.
+        walk(i, j, i + 1, j);
+        walk(i + 1, j, i + 1, j + 1);
+        walk(i + 1, j + 1, i, j + 1);
+        walk(i, j + 1, i, j);
+        return out;
+    }
+
+private:
+    double m_size;
+    int m_rows;
+    int m_cols;
+};
+
+/// rows × cols = count with rows ≤ cols as close to square as count allows.
+std::pair<int, int> lattice_shape(int count) {
+    int rows = static_cast<int>(std::floor(std::sqrt(static_cast<double>(count))));
+    while (count % rows != 0) --rows;
+    return {rows, count / rows};
+}
+
+void write_polygons(std::int64_t size, int count, const std::string& path) {
+    const auto [rows, cols] = lattice_shape(count);
+    const BlockLattice lattice(static_cast<double>(size), rows, cols);
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
+    if (!driver) fail(path, "the GPKG driver is missing");
+    const std::string partial = path + ".partial.gpkg";
+    VSIUnlink(partial.c_str());
+    std::unique_ptr<GDALDataset> ds(driver->Create(partial.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) fail(path, "cannot create");
+    OGRSpatialReference nad83;
+    if (nad83.importFromEPSG(4269) != OGRERR_NONE) fail("EPSG:4269", "unknown CRS");
+    nad83.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference source = utm();
+    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&source, &nad83));
+    if (!ct) fail(path, "cannot transform EPSG:32618 to EPSG:4269");
+    CPLStringList options;
+    options.SetNameValue("FID", "fid");
+    options.SetNameValue("GEOMETRY_NAME", "geom");
+    OGRLayer* layer = ds->CreateLayer("blocks", &nad83, wkbPolygon, options.List());
+    if (!layer) fail(path, "cannot create the layer");
+    OGRFieldDefn id("id", OFTString);
+    OGRFieldDefn population("population", OFTInteger);
+    if (layer->CreateField(&id) != OGRERR_NONE || layer->CreateField(&population) != OGRERR_NONE)
+        fail(path, "cannot create the fields");
+    if (ds->StartTransaction() != OGRERR_NONE) fail(path, "cannot start a transaction");
+    std::vector<double> xs, ys;
+    for (int i = 0; i < rows; ++i) {
+        for (int j = 0; j < cols; ++j) {
+            const std::vector<Pt> ring = lattice.ring(i, j);
+            xs.clear();
+            ys.clear();
+            for (const Pt& p : ring) {
+                // Centimetres, so a shared vertex has one value however it was reached.
+                xs.push_back(origin_x + std::round(p.x * 100.0) / 100.0);
+                ys.push_back(origin_y - std::round(p.y * 100.0) / 100.0);
+            }
+            xs.push_back(xs.front());
+            ys.push_back(ys.front());
+            if (!ct->Transform(xs.size(), xs.data(), ys.data())) fail(path, "cannot transform a ring");
+            OGRLinearRing linear;
+            for (std::size_t k = 0; k < xs.size(); ++k) linear.addPoint(xs[k], ys[k]);
+            OGRPolygon polygon;
+            polygon.addRing(&linear);
+            OGRFeature feature(layer->GetLayerDefn());
+            char name[32];
+            std::snprintf(name, sizeof name, "B%06d", i * cols + j);
+            feature.SetField("id", name);
+            const double h = unit_hash(stream(30), i, j);
+            feature.SetField("population", h < 0.05 ? 0 : static_cast<int>(20 + 2500 * h * h));
+            feature.SetGeometry(&polygon);
+            if (layer->CreateFeature(&feature) != OGRERR_NONE) fail(path, "cannot write a feature");
+        }
+    }
+    if (ds->CommitTransaction() != OGRERR_NONE) fail(path, "cannot commit");
+    ds.reset();
+    if (VSIRename(partial.c_str(), path.c_str()) != 0) fail(path, "cannot rename the finished file into place");
+}
+
+std::int64_t parse_count(const char* text, const char* what) {
+    char* end = nullptr;
+    const long long value = std::strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || value <= 0) throw std::invalid_argument(std::string(what) + ": '" + text + "' is not a positive count");
+    return value;
+}
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: shadegap_bench_generate raster SIZE OUT.tif\n"
+                 "       shadegap_bench_generate mosaic SIZE TILE OUT.vrt\n"
+                 "       shadegap_bench_generate polygons SIZE COUNT OUT.gpkg\n");
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    GDALAllRegister();
+    CPLSetConfigOption("GDAL_CACHEMAX", "256");
+    try {
+        const std::string command = argc > 1 ? argv[1] : "";
+        if (command == "raster" && argc == 4) {
+            const std::int64_t size = parse_count(argv[2], "SIZE");
+            const std::string partial = std::string(argv[3]) + ".partial.tif";
+            write_geotiff(partial, 0, 0, size, size);
+            fs::rename(partial, argv[3]);
+        } else if (command == "mosaic" && argc == 5) {
+            write_mosaic(parse_count(argv[2], "SIZE"), parse_count(argv[3], "TILE"), argv[4]);
+        } else if (command == "polygons" && argc == 5) {
+            write_polygons(parse_count(argv[2], "SIZE"), static_cast<int>(parse_count(argv[3], "COUNT")), argv[4]);
+        } else {
+            return usage();
+        }
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "shadegap_bench_generate: error: %s\n", error.what());
+        return 1;
+    }
+    return 0;
+}

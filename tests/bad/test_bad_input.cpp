@@ -1,0 +1,935 @@
+// The bad-input suite: each case runs the built binary and checks its exit status, its one
+// stderr line and the output folder, or the warning and the exact numbers (docs/bad-input.md).
+// SPDX-License-Identifier: MIT
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace test = shadegap::test;
+
+// ---------------------------------------------------------------------------------------
+// Running the binary
+
+/// How to start the child: limits and a signal sent part-way through the run.
+struct Spawn {
+    rlim_t file_size_limit = 0;  ///< RLIMIT_FSIZE in bytes (SIGXFSZ ignored); 0: none
+    int signal = 0;              ///< sent once stderr shows `signal_when`
+    std::string signal_when;
+};
+
+struct Outcome {
+    int status = -1;       ///< exit status, or -1 when a signal killed the child
+    int killed_by = 0;     ///< the signal that killed the child, or 0
+    bool signal_sent = false;
+    std::string out;
+    std::string err;
+};
+
+/// Runs the shadegap binary with `args` through fork/exec: stdin from /dev/null, stdout
+/// and stderr into files that are read back.
+Outcome run_binary(const std::vector<std::string>& args, const Spawn& spawn = {}) {
+    test::TempDir capture;
+    const std::string out_path = capture.file("stdout");
+    const std::string err_path = capture.file("stderr");
+    const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(out_fd >= 0);
+    REQUIRE(err_fd >= 0);
+
+    std::vector<std::string> argv_text = {SHADEGAP_BINARY};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_text) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int in_fd = ::open("/dev/null", O_RDONLY);
+        ::dup2(in_fd, STDIN_FILENO);
+        ::dup2(out_fd, STDOUT_FILENO);
+        ::dup2(err_fd, STDERR_FILENO);
+        if (spawn.file_size_limit > 0) {
+            ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+            const rlimit limit{spawn.file_size_limit, spawn.file_size_limit};
+            ::setrlimit(RLIMIT_FSIZE, &limit);
+        }
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(out_fd);
+    ::close(err_fd);
+
+    Outcome outcome;
+    int raw = 0;
+    if (spawn.signal != 0) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (::waitpid(pid, &raw, WNOHANG) == pid) break;
+            if (test::read_text(err_path).find(spawn.signal_when) != std::string::npos) {
+                ::kill(pid, spawn.signal);
+                outcome.signal_sent = true;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (outcome.signal_sent || std::chrono::steady_clock::now() >= deadline) ::waitpid(pid, &raw, 0);
+    } else {
+        ::waitpid(pid, &raw, 0);
+    }
+    if (WIFEXITED(raw)) outcome.status = WEXITSTATUS(raw);
+    if (WIFSIGNALED(raw)) outcome.killed_by = WTERMSIG(raw);
+    outcome.out = test::read_text(out_path);
+    outcome.err = test::read_text(err_path);
+    return outcome;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+/// Names in a folder (none when it does not exist), hidden ones included.
+std::vector<std::string> entries_of(const std::string& folder) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) return names;
+    for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+    return names;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+    return text;
+}
+
+/// An error: the exit status, nothing on stdout, exactly `line` on stderr, and no file
+/// left in the output folder.
+void require_error(const Outcome& outcome, int status, const std::string& line, const std::string& out_dir) {
+    INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
+    CHECK(outcome.killed_by == 0);
+    CHECK(outcome.status == status);
+    CHECK(outcome.out.empty());
+    CHECK(outcome.err == line + "\n");
+    INFO("left in " << out_dir << ": " << joined(entries_of(out_dir)));
+    CHECK(entries_of(out_dir).empty());
+}
+
+/// A successful run: exit 0, nothing on stdout, exactly these warning lines on stderr
+/// (in order), then the summary line.
+void require_success(const Outcome& outcome, const std::vector<std::string>& warnings) {
+    INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
+    CHECK(outcome.killed_by == 0);
+    REQUIRE(outcome.status == 0);
+    CHECK(outcome.out.empty());
+    std::vector<std::string> lines = lines_of(outcome.err);
+    REQUIRE_FALSE(lines.empty());
+    CHECK_THAT(lines.back(), StartsWith("ranked "));
+    lines.pop_back();
+    CHECK(lines == warnings);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures: a 10 × 10 raster of 1 m cells in UTM 18N, x 500000–500010, y 4100000–4100010.
+// Columns 0–4 (local x 0–5) are canopy (1), columns 5–9 are not (0). Polygons are given
+// in local metres from the raster's lower-left corner.
+
+constexpr double origin_x = 500000;
+constexpr double origin_y = 4100000;
+constexpr int utm18n = 32618;
+constexpr int utm17n = 32617;
+
+std::vector<double> base_values() {
+    std::vector<double> values(100);
+    for (int r = 0; r < 10; ++r)
+        for (int c = 0; c < 10; ++c) values[static_cast<std::size_t>(r * 10 + c)] = c < 5 ? 1 : 0;
+    return values;
+}
+
+void write_base_raster(const std::string& path, int epsg = utm18n) {
+    test::write_raster(path, 10, 10, origin_x, origin_y + 10, 1.0, base_values(), epsg);
+}
+
+std::string number_text(double value) {
+    std::ostringstream text;
+    text.precision(17);
+    text << value;
+    return text.str();
+}
+
+using Pt = std::array<double, 2>;
+
+/// A ring in local metres as WKT text "(x y, ...)" in UTM coordinates.
+std::string ring(const std::vector<Pt>& points, const std::string& extra = "") {
+    std::string text = "(";
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        if (i > 0) text += ",";
+        text += number_text(origin_x + points[i][0]) + " " + number_text(origin_y + points[i][1]) + extra;
+    }
+    return text + ")";
+}
+
+std::vector<Pt> box_points(double xa, double ya, double xb, double yb) {
+    return {{xa, ya}, {xb, ya}, {xb, yb}, {xa, yb}, {xa, ya}};
+}
+
+std::string box(double xa, double ya, double xb, double yb) {
+    return "POLYGON(" + ring(box_points(xa, ya, xb, yb)) + ")";
+}
+
+test::TestFeature unit(const std::string& id, const std::string& wkt, double population = 100) {
+    return {wkt, {{"GEOID", id}}, {{"population", population}}};
+}
+
+/// A temporary folder with the base raster, and the arguments of a run on it.
+struct Case {
+    test::TempDir dir;
+    std::string raster = dir.file("canopy.tif");
+    std::string units = dir.file("units.gpkg");
+    std::string out = dir.file("out");
+
+    Case() { write_base_raster(raster); }
+
+    void write_units(const std::vector<test::TestFeature>& features, int epsg = utm18n) const {
+        test::write_layer(units, "GPKG", "units", epsg, features);
+    }
+
+    /// `run` on the raster and the units with the canopy-gap model (population only),
+    /// one thread, and `extra` arguments after.
+    std::vector<std::string> args(const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> a = {"run",      "--canopy", raster,         "--units", units,
+                                      "--unit-id", "GEOID",   "--model",      "canopy-gap",
+                                      "--out",     out,       "--threads",    "1"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+};
+
+/// The row of units.csv for `id`.
+std::map<std::string, std::string> unit_row(const std::string& out, const std::string& id) {
+    const auto table = test::read_csv(out + "/units.csv");
+    for (const auto& row : table.rows)
+        if (row.at("unit_id") == id) return row;
+    FAIL("no row for unit '" << id << "' in " << out << "/units.csv");
+    return {};
+}
+
+bool has_row(const std::string& out, const std::string& id) {
+    const auto table = test::read_csv(out + "/units.csv");
+    for (const auto& row : table.rows)
+        if (row.at("unit_id") == id) return true;
+    return false;
+}
+
+double field(const std::map<std::string, std::string>& row, const std::string& key) {
+    const auto it = row.find(key);
+    REQUIRE(it != row.end());
+    REQUIRE_FALSE(it->second.empty());
+    return std::stod(it->second);
+}
+
+/// Checks the measured areas of one unit against values worked out by hand. Areas of
+/// boxes on a 1 m grid are sums of binary fractions: 1e-9 m² covers the last digit of
+/// the 15 significant digits in units.csv.
+void require_areas(const std::string& out, const std::string& id, double area_m2, double valid_m2,
+                   double canopy_m2, double nodata_m2) {
+    const auto row = unit_row(out, id);
+    INFO("unit " << id);
+    CHECK(field(row, "area_m2") == Approx(area_m2).margin(1e-9));
+    CHECK(field(row, "valid_m2") == Approx(valid_m2).margin(1e-9));
+    CHECK(field(row, "canopy_m2") == Approx(canopy_m2).margin(1e-9));
+    CHECK(field(row, "nodata_m2") == Approx(nodata_m2).margin(1e-9));
+}
+
+void require_warning_recorded(const std::string& out, const std::string& code) {
+    const std::string run_json = test::read_text(out + "/run.json");
+    CHECK_THAT(run_json, Contains("\"code\": \"" + code + "\""));
+}
+
+bool is_valid_utf8(const std::string& text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t extra = 0;
+        if (c < 0x80) extra = 0;
+        else if (c >= 0xC2 && c <= 0xDF) extra = 1;
+        else if (c >= 0xE0 && c <= 0xEF) extra = 2;
+        else if (c >= 0xF0 && c <= 0xF4) extra = 3;
+        else return false;
+        if (i + extra >= text.size()) return false;
+        for (std::size_t k = 1; k <= extra; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Files and CRSs
+
+// A canopy path that does not exist → exit 1, "PATH: no such file (--canopy)".
+TEST_CASE("missing canopy file", "[bad][files]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    const std::string missing = c.dir.file("none.tif");
+    auto args = c.args();
+    args[2] = missing;
+    require_error(run_binary(args), 1, "shadegap: error: " + missing + ": no such file (--canopy)", c.out);
+}
+
+// A units path that does not exist → exit 1, "PATH: no such file (--units)".
+TEST_CASE("missing units file", "[bad][files]") {
+    Case c;
+    const std::string missing = c.dir.file("none.gpkg");
+    auto args = c.args();
+    args[4] = missing;
+    require_error(run_binary(args), 1, "shadegap: error: " + missing + ": no such file (--units)", c.out);
+}
+
+// A raster without CRS → exit 1, the raster named; shadegap does not guess.
+TEST_CASE("raster without CRS", "[bad][crs]") {
+    Case c;
+    write_base_raster(c.raster, 0);
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.raster + ": raster has no CRS; shadegap will not guess it (hint: assign "
+                  "one, e.g. gdal_edit.py -a_srs EPSG:32618 " + c.raster + ")",
+                  c.out);
+}
+
+// A Shapefile without .prj → exit 1, the layer named.
+TEST_CASE("layer without CRS (Shapefile without .prj)", "[bad][crs]") {
+    Case c;
+    const std::string shp = c.dir.file("units.shp");
+    test::write_layer(shp, "ESRI Shapefile", "units", 0, {unit("A", box(0, 0, 4, 4))});
+    REQUIRE_FALSE(fs::exists(c.dir.file("units.prj")));
+    auto args = c.args();
+    args[4] = shp;
+    require_error(run_binary(args), 1,
+                  "shadegap: error: " + shp + ": layer 'units' has no CRS; shadegap will not guess it (hint: "
+                  "assign one, e.g. ogr2ogr -a_srs EPSG:4269 fixed.gpkg " + shp + ")",
+                  c.out);
+}
+
+// Units in EPSG:4326 (GeoJSON) over the UTM raster are transformed: the same areas as the
+// same boxes given in UTM (16 m², 12 m² of canopy), within 1e-6 m² (degrees round-trip).
+TEST_CASE("CRS mismatch is transformed correctly", "[bad][crs]") {
+    Case c;
+    const std::vector<test::TestFeature> features = {unit("A", box(1, 1, 5, 5)), unit("B", box(3, 2, 7, 6))};
+    const std::string geojson = c.dir.file("units.geojson");
+    test::write_layer(geojson, "GeoJSON", "units", 4326, features, utm18n);
+    auto args = c.args();
+    args[4] = geojson;
+    const Outcome outcome = run_binary(args);
+    require_success(outcome, {});
+    for (const auto& [id, canopy] : {std::pair<std::string, double>{"A", 16}, {"B", 8}}) {
+        const auto row = unit_row(c.out, id);
+        INFO("unit " << id);
+        CHECK(field(row, "valid_m2") == Approx(16).margin(1e-6));
+        CHECK(field(row, "canopy_m2") == Approx(canopy).margin(1e-6));
+        CHECK(field(row, "area_m2") == Approx(16).margin(1e-6));
+    }
+}
+
+// Coordinates of UTM zone 18N declared as zone 17N land ~ 650 km west of the raster:
+// exit 1, an error naming the units and the two extents, not a run of zeros.
+TEST_CASE("CRS present but wrong", "[bad][crs]") {
+    Case c;
+    c.write_units({unit("A", box(1, 1, 5, 5))}, utm17n);
+    const Outcome outcome = run_binary(c.args());
+    INFO("stderr: " << outcome.err);
+    CHECK(outcome.status == 1);
+    CHECK(outcome.out.empty());
+    CHECK(lines_of(outcome.err).size() == 1);
+    CHECK_THAT(outcome.err, StartsWith("shadegap: error: " + c.units + ": no unit overlaps the raster " + c.raster +
+                                       " (units span x "));
+    CHECK_THAT(outcome.err, Contains("the raster spans x 500000..500010, y 4.1e+06..4.10001e+06 in the raster's "
+                                     "CRS) (hint: check that both files declare the right CRS)\n"));
+    CHECK(entries_of(c.out).empty());
+}
+
+// Units in the raster's CRS but 1 km away: exit 1, the extents of both quoted.
+TEST_CASE("no overlap at all", "[bad][crs]") {
+    Case c;
+    c.write_units({unit("A", box(1000, 1000, 1004, 1004))});
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.units + ": no unit overlaps the raster " + c.raster +
+                      " (units span x 501000..501004, y 4.101e+06..4.101e+06; the raster spans x 500000..500010, "
+                      "y 4.1e+06..4.10001e+06 in the raster's CRS) (hint: check that both files declare the right "
+                      "CRS)",
+                  c.out);
+}
+
+// ---------------------------------------------------------------------------------------
+// Geometry against the grid
+
+// A 0.25 m square inside one canopy cell and a 0.5 m square on the corner of four cells
+// (two canopy, two not) keep their exact areas: 0.0625 m² (all canopy) and 0.25 m²
+// (0.125 m² canopy). No warning: they are measured, not dropped.
+TEST_CASE("polygons smaller than a cell", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("S", box(2.25, 7.5, 2.5, 7.75)), unit("C", box(4.75, 4.75, 5.25, 5.25))});
+    require_success(run_binary(c.args()), {});
+    require_areas(c.out, "S", 0.0625, 0.0625, 0.0625, 0);
+    require_areas(c.out, "C", 0.25, 0.25, 0.125, 0);
+}
+
+// E straddles the east edge: x 8–12 of which 8–10 lie on the raster, y 2–4 → area 8 m²,
+// valid 4 m², canopy 0; 50 % without data → warning. F lies along the north edge inside
+// the raster (y 8–10): no warning, valid = area = 8, canopy 8.
+TEST_CASE("polygons on the raster edge and partly outside", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("E", box(8, 2, 12, 4)), unit("F", box(0, 8, 4, 10))});
+    const Outcome outcome = run_binary(c.args());
+    require_success(outcome, {"shadegap: warning: E: census unit has no data (nodata or outside the raster) on "
+                              "50.0 % of its area"});
+    require_areas(c.out, "E", 8, 4, 0, 0);
+    require_areas(c.out, "F", 8, 8, 8, 0);
+    require_warning_recorded(c.out, "nodata-share");
+}
+
+// ---------------------------------------------------------------------------------------
+// Raster values
+
+namespace {
+/// The base raster with column 0 set to `marker` (the nodata value, or NaN).
+void write_marked_raster(const std::string& path, double marker, GDALDataType type, const double* nodata) {
+    std::vector<double> values = base_values();
+    for (int r = 0; r < 10; ++r) values[static_cast<std::size_t>(r * 10)] = marker;
+    test::write_raster(path, 10, 10, origin_x, origin_y + 10, 1.0, values, utm18n, type, nodata);
+}
+}  // namespace
+
+// Nodata 255 declared, column 0 is 255. A (x 0–4, y 8–10, 8 m²): 2 m² nodata, 6 m² valid
+// canopy; 25 % without data → warning. B (x 1–5) has no nodata cell.
+TEST_CASE("nodata as a value", "[bad][nodata]") {
+    Case c;
+    const double nodata = 255;
+    write_marked_raster(c.raster, 255, GDT_Byte, &nodata);
+    c.write_units({unit("A", box(0, 8, 4, 10)), unit("B", box(1, 0, 5, 2))});
+    require_success(run_binary(c.args()), {"shadegap: warning: A: census unit has no data (nodata or outside the "
+                                           "raster) on 25.0 % of its area"});
+    require_areas(c.out, "A", 8, 6, 6, 2);
+    require_areas(c.out, "B", 8, 8, 8, 0);
+}
+
+// Float32 raster, column 0 NaN, nodata declared as NaN and, in a second run, not declared:
+// NaN is never a value, so both give A 2 m² nodata and 6 m² valid canopy.
+TEST_CASE("nodata as NaN in a Float32 raster", "[bad][nodata]") {
+    Case c;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (const bool declared : {true, false}) {
+        INFO("NaN declared as nodata: " << declared);
+        write_marked_raster(c.raster, nan, GDT_Float32, declared ? &nan : nullptr);
+        c.write_units({unit("A", box(0, 8, 4, 10))});
+        require_success(run_binary(c.args({"--overwrite"})),
+                        {"shadegap: warning: A: census unit has no data (nodata or outside the raster) on 25.0 % "
+                         "of its area"});
+        require_areas(c.out, "A", 8, 6, 6, 2);
+    }
+}
+
+// A percent raster with 255 in column 0 and no declared nodata: exit 1, the value and
+// its cell quoted, with the gdal_edit.py hint.
+TEST_CASE("values above 100 in a percent raster without nodata", "[bad][nodata]") {
+    Case c;
+    write_marked_raster(c.raster, 255, GDT_Byte, nullptr);
+    c.write_units({unit("A", box(0, 8, 4, 10))});
+    require_error(run_binary(c.args({"--canopy-kind", "percent"})), 1,
+                  "shadegap: error: " + c.raster + ": value 255 at row 0, column 0 is not a valid percent canopy "
+                  "value (expected 0 to 100); if 255 marks missing data, declare it as the raster's nodata value "
+                  "(hint: gdal_edit.py -a_nodata 255 " + c.raster + ")",
+                  c.out);
+}
+
+// Every cell is nodata: exit 1, "no census unit has a valid canopy cell".
+TEST_CASE("an all-nodata raster", "[bad][nodata]") {
+    Case c;
+    const double nodata = 255;
+    test::write_raster(c.raster, 10, 10, origin_x, origin_y + 10, 1.0, std::vector<double>(100, 255), utm18n, GDT_Byte, &nodata);
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.raster + ": no census unit has a valid canopy cell (all nodata, water or "
+                  "outside)",
+                  c.out);
+}
+
+// A tiled GeoTIFF cut in half: its header opens, the missing tiles cannot be read.
+// Exit 1, no crash, the file named with GDAL's reason.
+TEST_CASE("a truncated GeoTIFF", "[bad][files]") {
+    Case c;
+    std::vector<double> values(256 * 256);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i % 2);
+    test::write_raster(c.raster, 256, 256, origin_x, origin_y + 256, 1.0, values, utm18n, GDT_Byte, nullptr, 64);
+    const auto size = fs::file_size(c.raster);
+    fs::resize_file(c.raster, size / 2);
+    c.write_units({unit("A", box(0, 0, 256, 256))});
+    const Outcome outcome = run_binary(c.args());
+    INFO("stderr: " << outcome.err);
+    CHECK(outcome.killed_by == 0);
+    CHECK(outcome.status == 1);
+    CHECK(outcome.out.empty());
+    REQUIRE(lines_of(outcome.err).size() == 1);
+    CHECK_THAT(outcome.err, StartsWith("shadegap: error: " + c.raster + ": cannot read rows "));
+    CHECK(entries_of(c.out).empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Layers and geometries
+
+// A layer with the fields but no feature: exit 1.
+TEST_CASE("an empty layer", "[bad][layers]") {
+    Case c;
+    {
+        GDALAllRegister();
+        GDALDatasetUniquePtr dataset(GetGDALDriverManager()->GetDriverByName("GPKG")->Create(
+            c.units.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+        OGRSpatialReference srs;
+        srs.importFromEPSG(utm18n);
+        OGRLayer* layer = dataset->CreateLayer("units", &srs, wkbPolygon, nullptr);
+        OGRFieldDefn id("GEOID", OFTString);
+        OGRFieldDefn population("population", OFTReal);
+        REQUIRE(layer->CreateField(&id) == OGRERR_NONE);
+        REQUIRE(layer->CreateField(&population) == OGRERR_NONE);
+    }
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.units + ": layer 'units' has no polygon feature", c.out);
+}
+
+// B has a null geometry: warning, B left out of units.csv; A measured as usual.
+TEST_CASE("null geometries", "[bad][layers]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4)), unit("B", "")});
+    require_success(run_binary(c.args()),
+                    {"shadegap: warning: " + c.units + ": unit 'B' has no geometry; it is left out"});
+    require_areas(c.out, "A", 16, 16, 16, 0);
+    CHECK_FALSE(has_row(c.out, "B"));
+    require_warning_recorded(c.out, "geometry-missing");
+}
+
+namespace {
+const std::string repaired_warning(const std::string& units, const std::string& id) {
+    return "shadegap: warning: " + units + ": unit '" + id +
+           "' had an invalid polygon (e.g. self-intersection); repaired";
+}
+}  // namespace
+
+// Bow-tie (0 0, 2 2, 2 0, 0 2): repaired into two triangles of 1 m² each, all canopy.
+TEST_CASE("a bow-tie polygon is repaired", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("A", "POLYGON(" + ring({{0, 0}, {2, 2}, {2, 0}, {0, 2}, {0, 0}}) + ")")});
+    require_success(run_binary(c.args()), {repaired_warning(c.units, "A")});
+    require_areas(c.out, "A", 2, 2, 2, 0);
+    require_warning_recorded(c.out, "geometry-repaired");
+}
+
+// GeoJSON text whose ring is not closed (0 0, 4 0, 4 4, 0 4): read as the closed 4 m
+// square, 16 m² of canopy.
+TEST_CASE("an unclosed ring", "[bad][geometry]") {
+    Case c;
+    const std::string path = c.dir.file("unclosed.geojson");
+    std::string coordinates;
+    for (const Pt& p : std::vector<Pt>{{0, 0}, {4, 0}, {4, 4}, {0, 4}})
+        coordinates += std::string(coordinates.empty() ? "" : ", ") + "[" + number_text(origin_x + p[0]) + ", " +
+                       number_text(origin_y + p[1]) + "]";
+    write_file(path, "{\"type\": \"FeatureCollection\", \"crs\": {\"type\": \"name\", \"properties\": {\"name\": "
+                     "\"urn:ogc:def:crs:EPSG::32618\"}}, \"features\": [{\"type\": \"Feature\", \"properties\": "
+                     "{\"GEOID\": \"A\", \"population\": 100}, \"geometry\": {\"type\": \"Polygon\", "
+                     "\"coordinates\": [[" + coordinates + "]]}}]}\n");
+    auto args = c.args();
+    args[4] = path;
+    const Outcome outcome = run_binary(args);
+    require_success(outcome, {"shadegap: warning: " + path + ": unit 'A' had a ring that was not closed; closed"});
+    require_areas(c.out, "A", 16, 16, 16, 0);
+}
+
+// A square with a spike (a zero-width excursion to x 6 and back): repaired, the spike has
+// no area: 16 m², all canopy.
+TEST_CASE("a polygon with a spike", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("A", "POLYGON(" + ring({{0, 0}, {4, 0}, {4, 2}, {6, 2}, {4, 2}, {4, 4}, {0, 4}, {0, 0}}) + ")")});
+    require_success(run_binary(c.args()), {repaired_warning(c.units, "A")});
+    require_areas(c.out, "A", 16, 16, 16, 0);
+}
+
+// Repeated vertices are valid: no warning, 16 m².
+TEST_CASE("repeated points", "[bad][geometry]") {
+    Case c;
+    c.write_units(
+        {unit("A", "POLYGON(" + ring({{0, 0}, {0, 0}, {4, 0}, {4, 0}, {4, 4}, {0, 4}, {0, 4}, {0, 0}}) + ")")});
+    require_success(run_binary(c.args()), {});
+    require_areas(c.out, "A", 16, 16, 16, 0);
+}
+
+// A 4 m square with a "hole" (x 6–8, y 6–8) outside it: the repair keeps the extent
+// (GEOS's STRUCTURE rule, PostGIS's ST_MakeValid, and how GDAL reads such a ring from a
+// Shapefile): the ring becomes a part of its own. 20 m² valid, 16 m² canopy (x < 5).
+TEST_CASE("a hole outside its shell", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("A", "POLYGON(" + ring(box_points(0, 0, 4, 4)) + "," + ring(box_points(6, 6, 8, 8)) + ")")});
+    require_success(run_binary(c.args()), {repaired_warning(c.units, "A")});
+    require_areas(c.out, "A", 20, 20, 16, 0);
+}
+
+// Two parts x 0–4, y 0–4 and x 2–6, y 2–6 overlap on 4 m²: repaired to their union,
+// 28 m² valid, 24 m² canopy (x < 5): not 32 (the overlap counted twice) nor 24 valid
+// (the overlap dropped, as the even-odd LINEWORK repair would).
+TEST_CASE("overlapping parts of a multipolygon", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("A", "MULTIPOLYGON((" + ring(box_points(0, 0, 4, 4)) + "),(" + ring(box_points(2, 2, 6, 6)) +
+                                 "))")});
+    require_success(run_binary(c.args()), {repaired_warning(c.units, "A")});
+    require_areas(c.out, "A", 28, 28, 24, 0);
+}
+
+// The same square as POLYGON Z, M and ZM: Z and M dropped, the numbers of the 2D square
+// (x 3–7, y 0–4: 16 m², 8 m² canopy), no warning.
+TEST_CASE("3D and measured geometries", "[bad][geometry]") {
+    Case c;
+    const auto square = box_points(3, 0, 7, 4);
+    c.write_units({unit("XY", "POLYGON(" + ring(square) + ")"), unit("Z", "POLYGON Z(" + ring(square, " 12.5") + ")"),
+                   unit("M", "POLYGON M(" + ring(square, " 7") + ")"),
+                   unit("ZM", "POLYGON ZM(" + ring(square, " 12.5 7") + ")")});
+    require_success(run_binary(c.args()), {});
+    for (const std::string id : {"XY", "Z", "M", "ZM"}) require_areas(c.out, id, 16, 16, 8, 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Attributes
+
+// Two features with id A: exit 1, the id and the field quoted.
+TEST_CASE("duplicate unit ids", "[bad][attributes]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4)), unit("A", box(4, 0, 8, 4))});
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.units + ": duplicate id 'A' in field 'GEOID' (hint: choose a field whose "
+                  "values are unique)",
+                  c.out);
+}
+
+// population is a text field holding "many": exit 1, field, unit and value quoted.
+TEST_CASE("non-numeric population", "[bad][attributes]") {
+    Case c;
+    c.write_units({{box(0, 0, 4, 4), {{"GEOID", "A"}, {"population", "120"}}, {}},
+                   {box(4, 0, 8, 4), {{"GEOID", "B"}, {"population", "many"}}, {}}});
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.units + ": field 'population' of unit 'B': 'many' is not a number", c.out);
+}
+
+// population -5: exit 1, field, unit and value quoted.
+TEST_CASE("negative population", "[bad][attributes]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4)), unit("B", box(4, 0, 8, 4), -5)});
+    require_error(run_binary(c.args()), 1,
+                  "shadegap: error: " + c.units + ": field 'population' of unit 'B': -5 is negative; a population "
+                  "is a count of 0 or more",
+                  c.out);
+}
+
+// tree-equity's poverty share pctpov = 1.7: exit 1 (shares are fractions 0–1). With a
+// model file that reads pctpov in percent (scale = 0.01), 170 % is refused the same way
+// and 17 % is accepted.
+TEST_CASE("a share above 1", "[bad][attributes]") {
+    Case c;
+    const auto write = [&](double a, double b) {
+        c.write_units({{box(0, 0, 4, 4), {{"GEOID", "A"}}, {{"population", 100}, {"pctpov", a}}},
+                       {box(4, 0, 8, 4), {{"GEOID", "B"}}, {{"population", 100}, {"pctpov", b}}}});
+    };
+    write(0.2, 1.7);
+    auto args = c.args({"--overwrite"});
+    args[8] = "tree-equity";
+    require_error(run_binary(args), 1,
+                  "shadegap: error: " + c.units + ": field 'pctpov' of unit 'B': 1.7 is not a share; 'poverty' "
+                  "takes fractions 0–1 (hint: for a column in percent, set scale = 0.01 for 'poverty' in a model "
+                  "file)",
+                  c.out);
+
+    std::string model = shadegap::test::read_text(SHADEGAP_SOURCE_DIR "/models/tree-equity.toml");
+    const std::string poverty = "column = \"pctpov\"";
+    const auto at = model.find(poverty);
+    REQUIRE(at != std::string::npos);
+    const auto scale_at = model.find("scale = 1.0", at);
+    REQUIRE(scale_at != std::string::npos);
+    model.replace(scale_at, std::string("scale = 1.0").size(), "scale = 0.01");
+    const std::string model_path = c.dir.file("percent.toml");
+    write_file(model_path, model);
+    args[8] = model_path;
+    write(20, 170);
+    require_error(run_binary(args), 1,
+                  "shadegap: error: " + c.units + ": field 'pctpov' of unit 'B': 170 is not a percent; 'poverty' "
+                  "takes percents 0–100 (scale = 0.01 in " + model_path + ")",
+                  c.out);
+    write(20, 17);
+    const Outcome accepted = run_binary(args);
+    CHECK(accepted.status == 0);
+    CHECK(field(unit_row(c.out, "B"), "pctpov") == 17);
+}
+
+// The join CSV lacks a row for B: warning naming the CSV, B's population is null (counted
+// as 0, with a warning); A's comes from the CSV.
+TEST_CASE("a CSV join with a missing key", "[bad][join]") {
+    Case c;
+    c.write_units({{box(0, 0, 4, 4), {{"GEOID", "A"}}, {}}, {box(4, 0, 8, 4), {{"GEOID", "B"}}, {}}});
+    const std::string csv = c.dir.file("acs.csv");
+    write_file(csv, "GEOID,population\nA,120\nC,7\n");
+    const Outcome outcome = run_binary(c.args({"--join", csv, "--join-key", "GEOID"}));
+    require_success(outcome,
+                    {"shadegap: warning: " + csv + ": 1 census unit(s) have no row in the join table; 'population' "
+                     "is null for them",
+                     "shadegap: warning: " + csv + ": 1 census unit(s) have no population value; counted as 0"});
+    CHECK(field(unit_row(c.out, "A"), "population") == 120);
+    CHECK(field(unit_row(c.out, "B"), "population") == 0);
+    require_warning_recorded(c.out, "join-missing");
+}
+
+// Key A twice in the join CSV: exit 1, the key quoted.
+TEST_CASE("a CSV join with duplicate keys", "[bad][join]") {
+    Case c;
+    c.write_units({{box(0, 0, 4, 4), {{"GEOID", "A"}}, {}}});
+    const std::string csv = c.dir.file("acs.csv");
+    write_file(csv, "GEOID,population\nA,120\nA,7\n");
+    require_error(run_binary(c.args({"--join", csv, "--join-key", "GEOID"})), 1,
+                  "shadegap: error: " + csv + ": duplicate key 'A' in column 'GEOID'", c.out);
+}
+
+namespace {
+/// A neighbourhood Shapefile (UTM 18N) whose name field holds raw bytes, written
+/// without recoding; `cpg` (if not empty) is written as its .cpg file.
+void write_raw_names(const std::string& path, const std::string& raw_name, const std::string& cpg) {
+    GDALAllRegister();
+    {
+        GDALDatasetUniquePtr dataset(GetGDALDriverManager()->GetDriverByName("ESRI Shapefile")->Create(
+            path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+        OGRSpatialReference srs;
+        srs.importFromEPSG(utm18n);
+        const char* const options[] = {"ENCODING=", nullptr};
+        OGRLayer* layer = dataset->CreateLayer("nbhd", &srs, wkbPolygon, const_cast<char**>(options));
+        OGRFieldDefn id("nid", OFTString);
+        OGRFieldDefn name("name", OFTString);
+        REQUIRE(layer->CreateField(&id) == OGRERR_NONE);
+        REQUIRE(layer->CreateField(&name) == OGRERR_NONE);
+        OGRFeature feature(layer->GetLayerDefn());
+        feature.SetField("nid", "N1");
+        feature.SetField("name", raw_name.c_str());
+        OGRGeometry* geometry = nullptr;
+        const std::string wkt = box(0, 0, 10, 10);
+        OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &geometry);
+        feature.SetGeometryDirectly(geometry);
+        REQUIRE(layer->CreateFeature(&feature) == OGRERR_NONE);
+    }
+    const std::string stem = path.substr(0, path.size() - 4);
+    fs::remove(stem + ".cpg");
+    if (!cpg.empty()) write_file(stem + ".cpg", cpg);
+}
+}  // namespace
+
+// A neighbourhood named "Caf\xE9" in Latin-1. With a .cpg naming the code page (1252) the
+// layer's encoding converts it: "Café" in UTF-8, no warning. Without one, the bytes are
+// not UTF-8: the invalid byte becomes U+FFFD, with a warning; the outputs stay UTF-8.
+TEST_CASE("names that are not valid UTF-8", "[bad][attributes]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    const std::string shp = c.dir.file("nbhd.shp");
+    const auto args = c.args({"--neighbourhoods", shp, "--neighbourhood-id", "nid", "--neighbourhood-name", "name",
+                              "--overwrite"});
+    SECTION("declared by a .cpg: converted") {
+        write_raw_names(shp, "Caf\xE9", "1252");
+        require_success(run_binary(args), {});
+        const std::string geojson = test::read_text(c.out + "/priority.geojson");
+        CHECK(is_valid_utf8(geojson));
+        CHECK_THAT(geojson, Contains("\"name\": \"Caf\xC3\xA9\""));
+        CHECK(test::read_csv(c.out + "/priority.csv").rows.at(0).at("name") == "Caf\xC3\xA9");
+    }
+    SECTION("undeclared: replaced and warned") {
+        write_raw_names(shp, "Caf\xE9", "");
+        require_success(run_binary(args),
+                        {"shadegap: warning: " + shp + ": field 'name' of unit 'N1' is not valid UTF-8 "
+                         "('Caf\\xE9'); the invalid bytes are replaced by U+FFFD (declare the layer's encoding, "
+                         "e.g. in a .cpg file, or convert it with ogr2ogr -oo ENCODING=...)"});
+        const std::string geojson = test::read_text(c.out + "/priority.geojson");
+        CHECK(is_valid_utf8(geojson));
+        CHECK_THAT(geojson, Contains("\"name\": \"Caf\xEF\xBF\xBD\""));
+        const std::string csv = test::read_text(c.out + "/priority.csv");
+        CHECK(is_valid_utf8(csv));
+        CHECK_THAT(csv, Contains("Caf\xEF\xBF\xBD"));
+        require_warning_recorded(c.out, "text-encoding");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Output folder, model and options
+
+// --out below a regular file cannot be created: exit 1, the folder named. As root (CI)
+// a chmod 0555 folder is still writable, so that variant runs only for other users.
+TEST_CASE("an unwritable output folder", "[bad][output]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    const std::string file = c.dir.file("a-file");
+    write_file(file, "not a folder\n");
+    auto args = c.args();
+    args[10] = file + "/sub";
+    const Outcome outcome = run_binary(args);
+    require_error(outcome, 1,
+                  "shadegap: error: " + file + "/sub: cannot create the output folder (" + file + " is not a folder)",
+                  file + "/sub");
+    CHECK(test::read_text(file) == "not a folder\n");
+
+    if (::geteuid() != 0) {
+        const std::string locked = c.dir.file("locked");
+        fs::create_directory(locked);
+        fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+        args[10] = locked;
+        const Outcome denied = run_binary(args);
+        fs::permissions(locked, fs::perms::owner_all);
+        require_error(denied, 1, "shadegap: error: " + locked + ": cannot write in the output folder (Permission denied)",
+                      locked);
+    }
+}
+
+// --out already holds the outputs of an earlier run, no --overwrite: exit 1 with the
+// hint, and the earlier files are untouched.
+TEST_CASE("an output folder with outputs and no --overwrite", "[bad][output]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    fs::create_directories(c.out);
+    for (const std::string name : {"priority.geojson", "priority.csv", "units.csv", "run.json"})
+        write_file(c.out + "/" + name, "earlier " + name + "\n");
+    const Outcome outcome = run_binary(c.args());
+    INFO("stderr: " << outcome.err);
+    CHECK(outcome.status == 1);
+    CHECK(outcome.out.empty());
+    CHECK(outcome.err == "shadegap: error: " + c.out + ": already holds priority.geojson; shadegap does not "
+                         "overwrite outputs (hint: use --overwrite, or choose another --out)\n");
+    CHECK(entries_of(c.out).size() == 4);
+    for (const std::string name : {"priority.geojson", "priority.csv", "units.csv", "run.json"})
+        CHECK(test::read_text(c.out + "/" + name) == "earlier " + name + "\n");
+}
+
+// A model file with an unknown key in [goal]: exit 1, file and key named, the keys listed.
+TEST_CASE("a model file with an unknown key", "[bad][model]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    std::string model = shadegap::test::read_text(SHADEGAP_SOURCE_DIR "/models/canopy-gap.toml");
+    const auto at = model.find("cap_factor = 1.5");
+    REQUIRE(at != std::string::npos);
+    model.insert(at, "bogus = 3\n");
+    const std::string path = c.dir.file("bad-model.toml");
+    write_file(path, model);
+    auto args = c.args();
+    args[8] = path;
+    require_error(run_binary(args), 1,
+                  "shadegap: error: " + path + ": unknown key 'goal.bogus' (hint: the keys of 'goal' are method, "
+                  "baseline, column, cap_factor, density)",
+                  c.out);
+}
+
+// --field population=POP where the units have no column POP: exit 1, the fields listed.
+// --field naming a variable the model does not have is bad usage: exit 2.
+TEST_CASE("a field option naming an unknown column or variable", "[bad][options]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    require_error(run_binary(c.args({"--field", "population=POP"})), 1,
+                  "shadegap: error: " + c.units + ": field 'POP' for 'population' not found (fields: GEOID, "
+                  "population) (hint: map it with --field population=COLUMN)",
+                  c.out);
+    require_error(run_binary(c.args({"--field", "shade=x"})), 2,
+                  "shadegap: error: --field shade=x: model 'canopy-gap' has no variable 'shade' (variables: "
+                  "population)",
+                  c.out);
+}
+
+// ---------------------------------------------------------------------------------------
+// Faults while running
+
+// Writes beyond 4 KiB fail (RLIMIT_FSIZE, SIGXFSZ ignored): the GeoJSON of 40 units is
+// larger. Exit 1, "cannot write (disk full?)" naming the output, and the output folder
+// (new for this run) is gone again.
+TEST_CASE("a full disk", "[bad][faults]") {
+    Case c;
+    std::vector<test::TestFeature> features;
+    for (int i = 0; i < 40; ++i) {
+        const double x = (i % 8) * 1.25, y = (i / 8) * 2.0;
+        features.push_back(unit("U" + std::to_string(i), box(x, y, x + 1.25, y + 2)));
+    }
+    c.write_units(features);
+    const Outcome outcome = run_binary(c.args(), Spawn{4096, 0, ""});
+    require_error(outcome, 1, "shadegap: error: " + c.out + "/priority.geojson: cannot write (disk full?)", c.out);
+    CHECK_FALSE(fs::exists(c.out));
+}
+
+namespace {
+/// A 16384 × 16384 sparse tiled GeoTIFF (all 0, no tile written): large enough that the
+/// overlay of one unit covering it takes a while, small on disk.
+void write_large_sparse_raster(const std::string& path) {
+    GDALAllRegister();
+    const char* const options[] = {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "SPARSE_OK=TRUE", nullptr};
+    GDALDatasetUniquePtr dataset(GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
+        path.c_str(), 16384, 16384, 1, GDT_Byte, const_cast<char**>(options)));
+    REQUIRE(dataset);
+    double transform[6] = {origin_x, 1, 0, origin_y + 16384, 0, -1};
+    dataset->SetGeoTransform(transform);
+    OGRSpatialReference srs;
+    srs.importFromEPSG(utm18n);
+    dataset->SetSpatialRef(&srs);
+}
+}  // namespace
+
+// SIGINT or SIGTERM once the overlay has begun (seen on the --progress bar): exit status
+// 130 / 143, the error line after the bar, nothing on stdout, no output and no temporary
+// folder left.
+TEST_CASE("an interrupted run", "[bad][faults]") {
+    Case c;
+    write_large_sparse_raster(c.raster);
+    c.write_units({unit("A", box(-1, -1, 16385, 16385))});
+    for (const auto& [signal, name, status] : {std::tuple<int, std::string, int>{SIGINT, "SIGINT", 130},
+                                               {SIGTERM, "SIGTERM", 143}}) {
+        INFO(name);
+        const Outcome outcome =
+            run_binary(c.args({"--block-size", "256", "--progress"}), Spawn{0, signal, "overlay"});
+        INFO("stderr: " << outcome.err);
+        REQUIRE(outcome.signal_sent);
+        CHECK(outcome.killed_by == 0);
+        CHECK(outcome.status == status);
+        CHECK(outcome.out.empty());
+        // The bar redraws itself with carriage returns and is erased before the error.
+        const std::string after_bar = outcome.err.substr(outcome.err.rfind('\r') + 1);
+        CHECK(after_bar == "shadegap: error: " + c.out + ": interrupted by " + name +
+                               " during overlay; no output was written\n");
+        CHECK(lines_of(outcome.err).size() == 1);
+        CHECK_FALSE(fs::exists(c.out));
+    }
+}
