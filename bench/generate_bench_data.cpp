@@ -2,7 +2,10 @@
 // SPDX-License-Identifier: MIT
 //
 //   shadegap_bench_generate raster SIZE OUT.tif          one SIZE × SIZE GeoTIFF
-//   shadegap_bench_generate mosaic SIZE TILE OUT.vrt     TILE × TILE GeoTIFFs beside OUT.vrt, and the VRT
+//   shadegap_bench_generate mosaic SIZE TILE OUT.vrt [DISTINCT]
+//                                                        TILE × TILE GeoTIFFs in OUT_tiles/ and a VRT
+//                                                        over them; DISTINCT (default 10) are generated,
+//                                                        the others repeat them
 //   shadegap_bench_generate polygons SIZE COUNT OUT.gpkg COUNT polygons tiling the SIZE × SIZE extent
 //
 // Every cell value and every vertex is a pure function of the constants below and of the cell's
@@ -13,7 +16,6 @@
 #include <cpl_string.h>
 #include <gdal.h>
 #include <gdal_priv.h>
-#include <gdal_utils.h>
 #include <ogr_feature.h>
 #include <ogr_geometry.h>
 #include <ogr_spatialref.h>
@@ -22,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +32,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -301,10 +305,16 @@ void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0
 
 // ---- the 100,000² mosaic -------------------------------------------------------------------
 
-void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt) {
+/// SIZE × SIZE cells as TILE × TILE GeoTIFFs in OUT_tiles/ and a VRT over them. The first
+/// `distinct` tiles (row-major) are generated; the others are hard links to them (copies
+/// where links are not possible), under their own names, so that GDAL opens and decodes
+/// every tile of the mosaic as a file of its own while generation stays within minutes.
+void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt, std::int64_t distinct) {
     const fs::path folder = vrt.parent_path() / (vrt.stem().string() + "_tiles");
     fs::create_directories(folder);
     const std::int64_t per_side = (size + tile_size - 1) / tile_size;
+    const std::int64_t tiles = per_side * per_side;
+    distinct = std::min(distinct, tiles);
     std::vector<std::string> names;
     for (std::int64_t i = 0; i < per_side; ++i) {
         for (std::int64_t j = 0; j < per_side; ++j) {
@@ -314,35 +324,90 @@ void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt
             names.push_back((folder / name).string());
         }
     }
+    // A tile that is not generated repeats one that is, and must have its size.
+    const auto size_of = [&](std::int64_t k) {
+        return std::make_pair(std::min(tile_size, size - (k / per_side) * tile_size),
+                              std::min(tile_size, size - (k % per_side) * tile_size));
+    };
     // One tile file per thread: each file's compression is serial, so files go in parallel.
     int done = 0;
     std::string error;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (std::int64_t k = 0; k < per_side * per_side; ++k) {
+    for (std::int64_t k = 0; k < tiles; ++k) {
         const fs::path path = names[static_cast<std::size_t>(k)];
         if (fs::exists(path)) continue;  // resumable: a tile is renamed into place when complete
         const fs::path partial = path.string() + ".partial.tif";
         const std::int64_t i = k / per_side, j = k % per_side;
         try {
-            write_geotiff(partial.string(), i * tile_size, j * tile_size, std::min(tile_size, size - i * tile_size),
-                          std::min(tile_size, size - j * tile_size));
+            const std::int64_t twin = (k + 3 * i) % distinct;  // shifted row by row
+            if (k < distinct || size_of(twin) != size_of(k)) {
+                write_geotiff(partial.string(), i * tile_size, j * tile_size, size_of(k).first, size_of(k).second);
+            } else {
+                // Its twin may still be in the making on another thread.
+                while (!fs::exists(names[static_cast<std::size_t>(twin)])) {
+                    bool failed = false;
+#pragma omp critical
+                    failed = !error.empty();
+                    if (failed) throw std::runtime_error("tile " + names[static_cast<std::size_t>(twin)] + " failed");
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                }
+                std::error_code linked;
+                fs::create_hard_link(names[static_cast<std::size_t>(twin)], partial, linked);
+                if (linked) fs::copy_file(names[static_cast<std::size_t>(twin)], partial);
+            }
             fs::rename(partial, path);
         } catch (const std::exception& e) {
 #pragma omp critical
             error = e.what();
         }
 #pragma omp critical
-        std::fprintf(stderr, "\r  tile %d of %lld", ++done, static_cast<long long>(per_side * per_side));
+        std::fprintf(stderr, "\r  tile %d of %lld", ++done, static_cast<long long>(tiles));
     }
     if (!error.empty()) throw std::runtime_error(error);
     std::fprintf(stderr, "\n");
-    std::vector<const char*> sources;
-    for (const auto& n : names) sources.push_back(n.c_str());
-    int usage_error = 0;
-    GDALDatasetH out = GDALBuildVRT(vrt.string().c_str(), static_cast<int>(sources.size()), nullptr,
-                                    sources.data(), nullptr, &usage_error);
-    if (!out) fail(vrt.string(), "cannot build the VRT");
-    GDALClose(out);
+    // The VRT places every tile by its row and column, not by its georeferencing (a repeated
+    // tile carries its twin's). Tiles do not overlap, so they are SimpleSources: given a
+    // NODATA to composite with (what gdalbuildvrt writes for tiles that have a nodata value),
+    // GDAL 3.6 reads a ComplexSource cell by cell in floating point, thirty times slower.
+    const OGRSpatialReference srs = utm();
+    char* wkt = nullptr;
+    srs.exportToWkt(&wkt);
+    std::string xml = "<VRTDataset rasterXSize=\"" + std::to_string(size) + "\" rasterYSize=\"" + std::to_string(size) +
+                      "\">\n  <SRS dataAxisToSRSAxisMapping=\"1,2\">" + CPLString(wkt).replaceAll("\"", "&quot;") +
+                      "</SRS>\n";
+    CPLFree(wkt);
+    char transform[160];
+    std::snprintf(transform, sizeof transform, "  <GeoTransform>%.3f, 1, 0, %.3f, 0, -1</GeoTransform>\n", origin_x,
+                  origin_y);
+    xml += transform;
+    xml += "  <VRTRasterBand dataType=\"Byte\" band=\"1\">\n    <NoDataValue>0</NoDataValue>\n";
+    for (std::int64_t k = 0; k < tiles; ++k) {
+        const auto [rows, cols] = size_of(k);
+        const std::string file =
+            (fs::path(vrt.stem().string() + "_tiles") / fs::path(names[static_cast<std::size_t>(k)]).filename()).string();
+        char source[1024];
+        std::snprintf(source, sizeof source,
+                      "    <SimpleSource>\n"
+                      "      <SourceFilename relativeToVRT=\"1\">%s</SourceFilename>\n"
+                      "      <SourceBand>1</SourceBand>\n"
+                      "      <SourceProperties RasterXSize=\"%lld\" RasterYSize=\"%lld\" DataType=\"Byte\" "
+                      "BlockXSize=\"256\" BlockYSize=\"256\" />\n"
+                      "      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"%lld\" ySize=\"%lld\" />\n"
+                      "      <DstRect xOff=\"%lld\" yOff=\"%lld\" xSize=\"%lld\" ySize=\"%lld\" />\n"
+                      "    </SimpleSource>\n",
+                      file.c_str(), static_cast<long long>(cols), static_cast<long long>(rows),
+                      static_cast<long long>(cols), static_cast<long long>(rows),
+                      static_cast<long long>((k % per_side) * tile_size), static_cast<long long>((k / per_side) * tile_size),
+                      static_cast<long long>(cols), static_cast<long long>(rows));
+        xml += source;
+    }
+    xml += "  </VRTRasterBand>\n</VRTDataset>\n";
+    const std::string partial = vrt.string() + ".partial";
+    std::FILE* file = std::fopen(partial.c_str(), "wb");
+    if (!file) fail(partial, "cannot create");
+    const bool written = std::fwrite(xml.data(), 1, xml.size(), file) == xml.size();
+    if (std::fclose(file) != 0 || !written) fail(partial, "cannot write");
+    fs::rename(partial, vrt);
 }
 
 // ---- census blocks -------------------------------------------------------------------------
@@ -484,7 +549,7 @@ std::int64_t parse_count(const char* text, const char* what) {
 int usage() {
     std::fprintf(stderr,
                  "usage: shadegap_bench_generate raster SIZE OUT.tif\n"
-                 "       shadegap_bench_generate mosaic SIZE TILE OUT.vrt\n"
+                 "       shadegap_bench_generate mosaic SIZE TILE OUT.vrt [DISTINCT]\n"
                  "       shadegap_bench_generate polygons SIZE COUNT OUT.gpkg\n");
     return 2;
 }
@@ -501,8 +566,9 @@ int main(int argc, char** argv) {
             const std::string partial = std::string(argv[3]) + ".partial.tif";
             write_geotiff(partial, 0, 0, size, size);
             fs::rename(partial, argv[3]);
-        } else if (command == "mosaic" && argc == 5) {
-            write_mosaic(parse_count(argv[2], "SIZE"), parse_count(argv[3], "TILE"), argv[4]);
+        } else if (command == "mosaic" && (argc == 5 || argc == 6)) {
+            write_mosaic(parse_count(argv[2], "SIZE"), parse_count(argv[3], "TILE"), argv[4],
+                         argc == 6 ? parse_count(argv[5], "DISTINCT") : 10);
         } else if (command == "polygons" && argc == 5) {
             write_polygons(parse_count(argv[2], "SIZE"), static_cast<int>(parse_count(argv[3], "COUNT")), argv[4]);
         } else {

@@ -20,7 +20,7 @@ struct CoverageMatrix {
 
 /// Exact coverage: f = area(P ∩ cell) / area(cell), computed from signed edge areas
 /// accumulated per cell and a prefix sum along each row, so O(edge crossings + cells in
-/// the window). Parts of the polygon outside the window do not count; holes and
+/// the window). Cells no edge passes through come out exactly 0 or 1. Parts of the polygon outside the window do not count; holes and
 /// multipolygons are handled by signed areas (parts must not overlap). Thread-safe.
 CoverageMatrix compute_coverage(const Grid& grid, const Window& window, const MultiPolygon& polygon);
 

@@ -40,9 +40,14 @@ struct OverlayOptions {
 };
 
 /// Exact zonal sums of `zones` (already in the raster's CRS) over the raster at `path`.
-/// Streams the raster block by block; memory does not grow with the raster. The result
-/// is identical for any thread count. A cell value the canopy kind cannot hold throws
-/// InputError naming the file, the value and the cell.
+/// Streams the raster block by block, one GDAL dataset per thread, and reads only the
+/// blocks some zone meets; the result is identical for any thread count (each block's sums
+/// are merged in block order). Memory does not grow with the raster's size: each thread
+/// holds one block, and while the call runs GDAL's block cache is held to about one block
+/// row of the raster per thread unless GDAL_CACHEMAX is set (tiled rasters read in whole
+/// tiles bypass the cache). Progress is reported on the calling thread, between batches
+/// of blocks, never from inside a parallel region. A cell value the canopy kind cannot hold
+/// throws InputError naming the file, the value and the cell.
 std::vector<ZoneSums> overlay_zones(const std::string& raster_path,
                                     const std::vector<MultiPolygon>& zones,
                                     const OverlayOptions& options,

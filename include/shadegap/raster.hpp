@@ -73,7 +73,9 @@ public:
     RasterSource& operator=(RasterSource&&) noexcept;
 
     const RasterInfo& info() const { return m_info; }
-    /// Reads `window` (row-major, window.rows × window.cols values) as doubles.
+    /// Reads `window` (row-major, window.rows × window.cols values) as doubles. A window
+    /// made of whole natural blocks is decoded straight from the file, block by block,
+    /// without a copy through GDAL's block cache; any other window goes through it.
     void read(const Window& window, std::vector<double>& values);
     /// Reads `window` as bytes, for a Byte band (info().data_type == "Byte"): the values as
     /// stored, without a conversion to double. Throws InputError for any other data type.

@@ -173,18 +173,17 @@ public:
     /// A piece inside the row going down from p to q (sign +1) or up (−1, given top to
     /// bottom): split at column lines.
     void add_piece(const CellPoint& p, const CellPoint& q, double sign, double dv_du) {
-        const std::int64_t cp = floor_nonnegative(p.u);
-        if (q.u == p.u) {
-            const std::int64_t cell = std::min(cp, m_cols - 1);
-            deposit(cell, p, q, sign, static_cast<double>(cp) == p.u);
+        // Most pieces stay in one cell (a steep edge in a row is short): one test, made
+        // without branches, sends them past the cutting at column lines.
+        const double u_low = std::min(p.u, q.u), u_high = std::max(p.u, q.u);
+        const std::int64_t low_cell = floor_nonnegative(u_low);
+        const std::int64_t high_line = floor_nonnegative(u_high);
+        const std::int64_t high_cell = high_line - (static_cast<double>(high_line) == u_high && u_high > u_low);
+        if (high_cell <= low_cell) {
+            // One cell; or a vertical piece on a column line, which crosses no cell.
+            const std::int64_t cell = std::min(low_cell, m_cols - 1);
+            deposit(cell, p, q, sign, u_low == u_high && static_cast<double>(low_cell) == u_low);
             touch(cell, cell + 1);
-            return;
-        }
-        // Most pieces of a steep edge stay in one cell: no column line to cut at.
-        const std::int64_t cq = floor_nonnegative(q.u);
-        if (cp == cq && static_cast<double>(cp) != p.u && static_cast<double>(cq) != q.u) {
-            deposit(cp, p, q, sign, false);
-            touch(cp, cp + 1);
             return;
         }
         const auto v_at = [&](double u) { return std::clamp(p.v + (u - p.u) * dv_du, p.v, q.v); };
@@ -287,27 +286,18 @@ void check_finite(const Ring& ring) {
     }
 }
 
-/// Adds a ring's edges so that its interior winds +1 (`counter_clockwise`, shells) or
-/// −1 (holes) whatever the stored orientation. Rings need not repeat their first vertex.
-void add_ring(EdgeCollector& walker, const Grid& grid, const Window& window, const Ring& ring,
-              bool counter_clockwise) {
+/// A ring in grid cell coordinates, oriented so that its interior winds +1
+/// (`counter_clockwise`: shells) or −1 (holes) whatever the stored orientation; walking it
+/// from the last vertex to the first and on gives the edges. Rings need not repeat their
+/// first vertex; one with fewer than three distinct points adds nothing.
+void add_cell_ring(const Grid& grid, const Ring& ring, bool counter_clockwise, detail::CellPolygon& out) {
     if (!has_three_distinct_points(ring)) return;
     check_finite(ring);
     const bool reverse = (twice_signed_area(ring) > 0) != counter_clockwise;
-    const double col0 = static_cast<double>(window.col0);
-    const double row0 = static_cast<double>(window.row0);
-    const auto to_cell = [&](const Point& p) { return CellPoint{grid.col_of(p.x) - col0, grid.row_of(p.y) - row0}; };
-    const std::size_t n = ring.size();
-    CellPoint previous = to_cell(ring[n - 1]);
-    for (std::size_t i = 0; i < n; ++i) {
-        const CellPoint current = to_cell(ring[i]);
-        if (reverse) {
-            walker.add_edge(current, previous);
-        } else {
-            walker.add_edge(previous, current);
-        }
-        previous = current;
-    }
+    std::vector<detail::CellPolygon::Vertex>& cells = out.rings.emplace_back();
+    cells.reserve(ring.size());
+    for (const Point& p : ring) cells.push_back({grid.col_of(p.x), grid.row_of(p.y)});
+    if (reverse) std::reverse(cells.begin(), cells.end());
 }
 
 /// The value of cells between events: an integer in exact arithmetic (see CoverageRasteriser),
@@ -344,8 +334,21 @@ void merge_ranges(std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
 
 namespace detail {
 
+CellPolygon to_cell_polygon(const Grid& grid, const MultiPolygon& polygon) {
+    CellPolygon out;
+    for (const Polygon& part : polygon) {
+        add_cell_ring(grid, part.shell, true, out);
+        for (const Ring& hole : part.holes) add_cell_ring(grid, hole, false, out);
+    }
+    return out;
+}
+
 void CoverageRasteriser::compute(const Grid& grid, const Window& window, const MultiPolygon& polygon,
                                  CoverageRuns& out) {
+    compute(to_cell_polygon(grid, polygon), window, out);
+}
+
+void CoverageRasteriser::compute(const CellPolygon& polygon, const Window& window, CoverageRuns& out) {
     const std::int64_t rows = std::max<std::int64_t>(0, window.rows);
     out.window = window;
     out.runs.clear();
@@ -356,9 +359,15 @@ void CoverageRasteriser::compute(const Grid& grid, const Window& window, const M
     m_edges.clear();
     m_left_of_window.assign(static_cast<std::size_t>(rows), 0.0);
     EdgeCollector collector(rows, cols, m_edges, m_left_of_window);
-    for (const Polygon& part : polygon) {
-        add_ring(collector, grid, window, part.shell, true);
-        for (const Ring& hole : part.holes) add_ring(collector, grid, window, hole, false);
+    const double col0 = static_cast<double>(window.col0);
+    const double row0 = static_cast<double>(window.row0);
+    for (const auto& ring : polygon.rings) {
+        CellPoint previous{ring.back().u - col0, ring.back().v - row0};
+        for (const CellPolygon::Vertex& vertex : ring) {
+            const CellPoint current{vertex.u - col0, vertex.v - row0};
+            collector.add_edge(previous, current);
+            previous = current;
+        }
     }
 
     // Edges by the row they start in (a counting sort, so equal rows keep the walk's order).
@@ -369,10 +378,8 @@ void CoverageRasteriser::compute(const Grid& grid, const Window& window, const M
     for (const Edge& e : m_edges) ++m_row_start[first_row(e) + 1];
     for (std::size_t r = 1; r < m_row_start.size(); ++r) m_row_start[r] += m_row_start[r - 1];
     m_by_row.resize(m_edges.size());
-    {
-        std::vector<std::size_t> next(m_row_start.begin(), m_row_start.end() - 1);
-        for (const Edge& e : m_edges) m_by_row[next[first_row(e)]++] = e;
-    }
+    m_next.assign(m_row_start.begin(), m_row_start.end() - 1);
+    for (const Edge& e : m_edges) m_by_row[m_next[first_row(e)]++] = e;
 
     // One row of areas and crossed flags, zero between rows (the sweep clears what it reads).
     if (m_area.size() < static_cast<std::size_t>(cols + 1)) m_area.resize(static_cast<std::size_t>(cols + 1), 0.0);
@@ -390,11 +397,12 @@ void CoverageRasteriser::compute(const Grid& grid, const Window& window, const M
                         m_by_row.begin() + static_cast<std::ptrdiff_t>(m_row_start[static_cast<std::size_t>(r + 1)]));
         m_touched.clear();
         const double row_top = static_cast<double>(r), row_bottom = row_top + 1;
-        std::size_t kept = 0;
+        bool some_end = false;
         for (const Edge& e : m_active) {
             if (e.sign == 0) {
-                row.cross(e.top_u, e.bottom_u);
-                continue;  // a horizontal piece lies in one row
+                row.cross(e.top_u, e.bottom_u);  // a horizontal piece lies in one row
+                some_end = true;
+                continue;
             }
             const double v0 = std::max(e.top_v, row_top);
             const double v1 = std::min(e.bottom_v, row_bottom);
@@ -405,9 +413,13 @@ void CoverageRasteriser::compute(const Grid& grid, const Window& window, const M
                     v1 == e.bottom_v ? e.bottom_u : std::clamp(e.top_u + (v1 - e.top_v) * e.du_dv, u_low, u_high);
                 row.add_piece({u0, v0}, {u1, v1}, e.sign, e.dv_du);
             }
-            if (e.bottom_v > row_bottom) m_active[kept++] = e;
+            some_end = some_end || e.bottom_v <= row_bottom;
         }
-        m_active.resize(kept);
+        if (some_end) {
+            m_active.erase(std::remove_if(m_active.begin(), m_active.end(),
+                                          [row_bottom](const Edge& e) { return e.sign == 0 || e.bottom_v <= row_bottom; }),
+                           m_active.end());
+        }
 
         // The running sum along the row: constant between touched cells, so untouched
         // stretches become runs without being read.

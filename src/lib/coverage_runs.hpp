@@ -29,6 +29,21 @@ struct CoverageRuns {
     std::vector<std::size_t> row_start;
 };
 
+/// A polygon in a grid's cell coordinates (u: continuous column, v: continuous row), each
+/// ring oriented so that the inside winds +1: prepared once, then rasterised over as many
+/// windows (blocks) as it meets.
+struct CellPolygon {
+    struct Vertex {
+        double u;
+        double v;
+    };
+    std::vector<std::vector<Vertex>> rings;  ///< edges run from each vertex to the next, the last to the first
+};
+
+/// Throws GeometryError for a non-finite vertex. Rings with fewer than three distinct
+/// points are left out.
+CellPolygon to_cell_polygon(const Grid& grid, const MultiPolygon& polygon);
+
 /// Computes CoverageRuns with buffers that it keeps from one call to the next. One instance
 /// per thread; the result depends only on the arguments, never on earlier calls.
 ///
@@ -43,6 +58,8 @@ class CoverageRasteriser {
 public:
     /// Throws GeometryError for a non-finite vertex.
     void compute(const Grid& grid, const Window& window, const MultiPolygon& polygon, CoverageRuns& out);
+    /// The same for a polygon prepared with to_cell_polygon on the window's grid.
+    void compute(const CellPolygon& polygon, const Window& window, CoverageRuns& out);
 
     /// A piece of a polygon edge inside the window's columns, in window cell coordinates,
     /// from its top (smaller v) to its bottom. sign is +1 for an edge going down, −1 for
@@ -61,6 +78,7 @@ private:
     std::vector<Edge> m_edges;                 ///< as walked
     std::vector<Edge> m_by_row;                ///< by the row they start in
     std::vector<std::size_t> m_row_start;      ///< where each row's edges start in m_by_row
+    std::vector<std::size_t> m_next;           ///< the counting sort's next slot per row
     std::vector<Edge> m_active;                ///< the edges crossing the current row
     std::vector<double> m_left_of_window;      ///< per row: the signed height of edges left of the window
     std::vector<double> m_area;                ///< the current row's deposits, one slot past the last column

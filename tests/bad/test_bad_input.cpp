@@ -892,15 +892,16 @@ TEST_CASE("a full disk", "[bad][faults]") {
 }
 
 namespace {
-/// A 16384 × 16384 sparse tiled GeoTIFF (all 0, no tile written): large enough that the
-/// overlay of one unit covering it takes a while, small on disk.
+/// A 40960 × 40960 sparse tiled GeoTIFF (all 0, no tile written, 200 KB on disk): its
+/// overlay takes about a second even in Release, far longer than the run needs to
+/// notice a signal (it stops after the batch of blocks it is in).
 void write_large_sparse_raster(const std::string& path) {
     GDALAllRegister();
     const char* const options[] = {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "SPARSE_OK=TRUE", nullptr};
     GDALDatasetUniquePtr dataset(GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
-        path.c_str(), 16384, 16384, 1, GDT_Byte, const_cast<char**>(options)));
+        path.c_str(), 40960, 40960, 1, GDT_Byte, const_cast<char**>(options)));
     REQUIRE(dataset);
-    double transform[6] = {origin_x, 1, 0, origin_y + 16384, 0, -1};
+    double transform[6] = {origin_x, 1, 0, origin_y + 40960, 0, -1};
     dataset->SetGeoTransform(transform);
     OGRSpatialReference srs;
     srs.importFromEPSG(utm18n);
@@ -914,7 +915,7 @@ void write_large_sparse_raster(const std::string& path) {
 TEST_CASE("an interrupted run", "[bad][faults]") {
     Case c;
     write_large_sparse_raster(c.raster);
-    c.write_units({unit("A", box(-1, -1, 16385, 16385))});
+    c.write_units({unit("A", box(-1, -1, 40961, 40961))});
     for (const auto& [signal, name, status] : {std::tuple<int, std::string, int>{SIGINT, "SIGINT", 130},
                                                {SIGTERM, "SIGTERM", 143}}) {
         INFO(name);
