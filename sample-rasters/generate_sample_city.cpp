@@ -64,8 +64,11 @@ constexpr std::uint8_t road = 6;
 
 enum class Zone : std::uint8_t { urban, port, park };
 
-const std::array<const char*, 6> output_files = {
-    "landcover.tif", "blocks.gpkg", "acs.csv", "acs.csvt", "neighbourhoods.gpkg", "city.toml"};
+constexpr std::uint8_t height_nodata = 255;  // heights where the land cover is nodata
+
+const std::array<const char*, 8> output_files = {
+    "landcover.tif",       "canopy_height.tif", "building_height.tif", "blocks.gpkg", "acs.csv", "acs.csvt",
+    "neighbourhoods.gpkg", "city.toml"};
 
 // ---- deterministic randomness -------------------------------------------------------
 
@@ -196,6 +199,7 @@ StreetAxis build_street_axis(std::uint64_t seed, double first, double spacing) {
 struct Cell {
     std::uint8_t cover;
     Zone zone;
+    std::uint8_t height = 0;  // metres above ground: trees and buildings, 0 elsewhere
 };
 
 class CityModel {
@@ -227,7 +231,18 @@ public:
         return clamp01(1.0 - east + wobble);
     }
 
+    // The cell's cover, zone and height: trees get a height from their own smooth noise,
+    // taller in the leafy west; buildings the height of their building.
     Cell classify(int col, int row) const {
+        std::uint8_t building_height = 0;
+        Cell cell = classify_cover(col, row, building_height);
+        if (cell.cover == cover::building) cell.height = building_height;
+        if (cell.cover == cover::canopy) cell.height = tree_height(col + 0.5, row + 0.5);
+        return cell;
+    }
+
+private:
+    Cell classify_cover(int col, int row, std::uint8_t& building_height) const {
         const double u = col + 0.5;
         const double v = row + 0.5;
         if (col < nodata_cols && row >= nodata_row0) return {cover::nodata, Zone::urban};
@@ -244,7 +259,7 @@ public:
             // The arterials cross the river on bridges.
             return {cross_street == 2 ? cover::road : cover::water, Zone::urban};
         }
-        if (u >= bank) return {classify_port(row, u, v, bank, leaf, soil), Zone::port};
+        if (u >= bank) return {classify_port(row, u, v, bank, leaf, soil, building_height), Zone::port};
         if (park_d2 < park_radius * park_radius) {
             return {leaf > 0.42 ? cover::canopy : cover::grass, Zone::park};
         }
@@ -258,10 +273,17 @@ public:
         if (m_creek_half[col] > 0.0 && std::abs(v - m_creek_centre[col]) < m_creek_half[col]) {
             return {cover::water, Zone::urban};
         }
-        return {classify_block(col, row, u, v, a, leaf, soil), Zone::urban};
+        return {classify_block(col, row, u, v, a, leaf, soil, building_height), Zone::urban};
     }
 
-private:
+    // 6 to 22 m, whole metres: crowns of 6–14 m everywhere, up to 8 m more where the
+    // neighbourhood is old and leafy (affluence 1).
+    static std::uint8_t tree_height(double u, double v) {
+        const double crown = value_noise(seed_of(60), u, v, 18.0);
+        const double metres = 6.0 + 8.0 * crown + 8.0 * affluence(u, v) * value_noise(seed_of(61), u, v, 90.0);
+        return static_cast<std::uint8_t>(std::floor(metres + 0.5));
+    }
+
     static double canopy_threshold(double a) { return 0.645 - 0.23 * a; }
 
     static double canopy_noise(double u, double v) {
@@ -298,7 +320,7 @@ private:
     }
 
     std::uint8_t classify_block(int col, int row, double u, double v, double a, double leaf,
-                                double soil) const {
+                                double soil, std::uint8_t& building_height) const {
         const int bi = m_columns.block[col];
         const int bj = m_rows.block[row];
         const double a0 = m_columns.block_lo[bi], a1 = m_columns.block_hi[bi];
@@ -316,6 +338,8 @@ private:
                 return yard(col, row, a, leaf, soil);
             }
             if (u >= a0 + 8.0 && u < a1 - 8.0 && v >= b0 + 6.0 && v < b0 + 0.6 * (b1 - b0)) {
+                // One or two storeys: 5 to 9 m.
+                building_height = static_cast<std::uint8_t>(5.0 + std::floor(5.0 * unit_hash(seed_of(42), bi, bj)));
                 return cover::building;
             }
             return leaf > canopy_threshold(a) + 0.2 ? cover::canopy : cover::road;
@@ -346,6 +370,9 @@ private:
         const double width = rowhouse ? frontage - 1.0 : frontage * (0.45 + 0.2 * h1);
         const double x0 = rowhouse ? 0.5 : (frontage - width) / 2.0;
         if (x >= x0 && x < x0 + width && depth >= setback && depth < setback + building_depth) {
+            // Detached houses of 6–9 m; rows of three-storey houses of 9–12 m.
+            const double storeys = std::floor(4.0 * unit_hash(seed_of(43), key, 0));
+            building_height = static_cast<std::uint8_t>((rowhouse ? 9.0 : 6.0) + storeys);
             return cover::building;
         }
         if (!rowhouse && x >= frontage - 4.0 && x < frontage - 1.0 && depth < setback + 6.0) {
@@ -354,7 +381,8 @@ private:
         return yard(col, row, a, leaf, soil);
     }
 
-    std::uint8_t classify_port(int row, double u, double v, double bank, double leaf, double soil) const {
+    std::uint8_t classify_port(int row, double u, double v, double bank, double leaf, double soil,
+                               std::uint8_t& building_height) const {
         if (m_rows.street[row] == 2 || (u >= port_road_u0 && u < port_road_u1)) return cover::road;
         if (u < bank + 6.0) return leaf > 0.6 ? cover::canopy : cover::grass;  // the shore
         const double cell_u = 80.0, cell_v = 120.0;
@@ -369,6 +397,7 @@ private:
                                     (u < port_road_u0 - 8.0 || u >= port_road_u1 + 8.0);
         if (h < 0.6 && u > bank + 20.0 && clear_of_roads && x >= mx && x < cell_u - mx && y >= my &&
             y < cell_v - my) {
+            building_height = static_cast<std::uint8_t>(10.0 + std::floor(6.0 * h2));  // 10–15 m
             return cover::building;  // warehouse
         }
         if (leaf > 0.82) return cover::canopy;
@@ -388,6 +417,8 @@ private:
 struct LandCover {
     std::vector<std::uint8_t> cover;
     std::vector<Zone> zone;
+    std::vector<std::uint8_t> canopy_height;    // metres on canopy cells, 0 elsewhere
+    std::vector<std::uint8_t> building_height;  // metres on building cells, 0 elsewhere
 };
 
 LandCover generate_land_cover() {
@@ -395,12 +426,17 @@ LandCover generate_land_cover() {
     LandCover lc;
     lc.cover.resize(std::size_t{city_cells} * city_cells);
     lc.zone.resize(lc.cover.size());
+    lc.canopy_height.resize(lc.cover.size());
+    lc.building_height.resize(lc.cover.size());
     for (int r = 0; r < city_cells; ++r) {
         for (int c = 0; c < city_cells; ++c) {
             const Cell cell = city.classify(c, r);
             const std::size_t i = std::size_t(r) * city_cells + std::size_t(c);
             lc.cover[i] = cell.cover;
             lc.zone[i] = cell.zone;
+            const bool unknown = cell.cover == cover::nodata;
+            lc.canopy_height[i] = unknown ? height_nodata : cell.cover == cover::canopy ? cell.height : 0;
+            lc.building_height[i] = unknown ? height_nodata : cell.cover == cover::building ? cell.height : 0;
         }
     }
     return lc;
@@ -793,6 +829,36 @@ void write_land_cover(const fs::path& path, std::vector<std::uint8_t>& cells) {
     close_dataset(std::move(ds), path);
 }
 
+// Heights above ground in whole metres, on the land cover's grid; 255 where it is nodata.
+// Mostly zeros and runs of one height, so DEFLATE with the horizontal predictor packs them small.
+void write_heights(const fs::path& path, std::vector<std::uint8_t>& cells, const char* description) {
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    if (driver == nullptr) fail_gdal("GTiff", "driver not available");
+    CPLStringList options;
+    options.SetNameValue("TILED", "YES");
+    options.SetNameValue("BLOCKXSIZE", "256");
+    options.SetNameValue("BLOCKYSIZE", "256");
+    options.SetNameValue("COMPRESS", "DEFLATE");
+    options.SetNameValue("ZLEVEL", "9");
+    options.SetNameValue("PREDICTOR", "2");
+    DatasetPtr ds(driver->Create(path.c_str(), city_cells, city_cells, 1, GDT_Byte, options.List()));
+    if (!ds) fail_gdal(path.string(), "cannot create");
+    double transform[6] = {origin_x, 1.0, 0.0, origin_y, 0.0, -1.0};
+    const OGRSpatialReference utm = srs_of(32618);
+    if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&utm) != CE_None) {
+        fail_gdal(path.string(), "cannot set the georeferencing");
+    }
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    band->SetDescription(description);
+    band->SetNoDataValue(height_nodata);
+    band->SetUnitType("m");
+    if (band->RasterIO(GF_Write, 0, 0, city_cells, city_cells, cells.data(), city_cells, city_cells, GDT_Byte, 0,
+                       0, nullptr) != CE_None) {
+        fail_gdal(path.string(), "cannot write the cells");
+    }
+    close_dataset(std::move(ds), path);
+}
+
 // A ring in local metres, through UTM 18N, into the target CRS, rounded to `steps_per_unit`.
 OGRLinearRing project_ring(const Ring& ring, OGRCoordinateTransformation& ct, double steps_per_unit,
                            const std::string& subject) {
@@ -885,6 +951,11 @@ neighbourhoods_layer = "neighbourhoods"
 neighbourhood_id = "nbhd_id"
 neighbourhood_name = "name"
 model = "tree-equity"
+# Land-cover classes for the shade masks of `run --shade` (shade from the sample heights:
+# see README.md and scripts/demo): buildings leave the land mask; grass, bare soil and
+# roads make up the walkable mask.
+building_classes = [5]
+walkable_classes = [2, 3, 6]
 )";
 
 struct Summary {
@@ -924,6 +995,8 @@ Summary generate(const fs::path& dir) {
     summary.nodata_share = nodata / double(lc.cover.size());
 
     write_land_cover(dir / "landcover.tif", lc.cover);
+    write_heights(dir / "canopy_height.tif", lc.canopy_height, "tree canopy height above ground");
+    write_heights(dir / "building_height.tif", lc.building_height, "building height above ground");
 
     const std::vector<Field> block_fields = {
         {"GEOID", OFTString, 12},     {"name", OFTString, 0},      {"population", OFTInteger, 0},
@@ -1128,8 +1201,8 @@ int compare_dirs(const fs::path& a, const fs::path& b) {
 const char* const usage =
     "usage: shadegap_sample_city [--overwrite] OUTDIR\n"
     "       shadegap_sample_city --compare DIR1 DIR2\n"
-    "Writes the synthetic sample city (landcover.tif, blocks.gpkg, acs.csv, acs.csvt,\n"
-    "neighbourhoods.gpkg, city.toml) into OUTDIR, or compares two such folders\n"
+    "Writes the synthetic sample city (landcover.tif, canopy_height.tif, building_height.tif,\n"
+    "blocks.gpkg, acs.csv, acs.csvt, neighbourhoods.gpkg, city.toml) into OUTDIR, or compares two such folders\n"
     "(exit 0 when they hold the same data).\n";
 
 int write_city(const fs::path& dir, bool overwrite) {

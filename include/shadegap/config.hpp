@@ -18,6 +18,11 @@ struct RunConfig {
     std::string canopy_kind = "binary";
     std::vector<double> water_classes;  ///< raster values that are water (not land)
 
+    std::string shade;        ///< shade-fraction raster (0–1) on the canopy raster's grid, or empty
+    std::string shade_mask = "land";  ///< "land" (land less buildings) | "walkable" (walkable classes)
+    std::vector<double> building_classes;  ///< raster values that are buildings (out of the land mask)
+    std::vector<double> walkable_classes;  ///< raster values people walk on (the walkable mask)
+
     std::string units;        ///< census units (OGR vector)
     std::string units_layer;  ///< empty: the only layer
     std::string unit_id;      ///< unique id field
@@ -44,5 +49,10 @@ struct RunConfig {
 /// Reads a project file. Relative paths in it resolve against the file's folder.
 /// Throws InputError "FILE: key 'k': expected ..." for unknown keys or wrong types.
 RunConfig read_project_file(const std::string& path);
+
+/// Parses project TOML text as if read from the file `path`: `path` names the file in
+/// errors and relative paths resolve against its folder. No file is opened. Throws
+/// InputError "PATH: line N: ..." for a TOML syntax error and as read_project_file does.
+RunConfig parse_project_file(const std::string& toml_text, const std::string& path);
 
 }  // namespace shadegap

@@ -22,6 +22,8 @@ struct CoverageMatrix {
 /// accumulated per cell and a prefix sum along each row, so O(edge crossings + cells in
 /// the window). Cells no edge passes through come out exactly 0 or 1. Parts of the polygon outside the window do not count; holes and
 /// multipolygons are handled by signed areas (parts must not overlap). Thread-safe.
+/// Throws GeometryError for a vertex that is not finite, or that lies more than 2^52 cells
+/// from the grid's origin (a corrupt coordinate or a wrong CRS: cell arithmetic would overflow).
 CoverageMatrix compute_coverage(const Grid& grid, const Window& window, const MultiPolygon& polygon);
 
 }  // namespace shadegap

@@ -38,6 +38,9 @@ struct Model {
     std::string source;  ///< file path, or "built-in:NAME"
 
     // goal
+    /// What the goal, gap and score measure: "canopy" (canopy share of land, canopy_pct) or
+    /// "shade" (mean shade fraction over the shade mask, shade_pct; needs a shade raster).
+    std::string coverage = "canopy";
     std::string goal_method = "density-table";  ///< "density-table" | "column" | "constant"
     double goal_baseline = 0.40;                ///< fraction 0–1
     std::string goal_column;                    ///< role name of the goal column ("goal")
@@ -60,7 +63,7 @@ struct Model {
     double crown_area_m2 = 55.74;           ///< 600 ft², one medium tree
     std::string trees_rounding = "floor";
 
-    // target inversion: canopy needed to reach this score
+    // target inversion: coverage (canopy or shade) needed to reach this score
     std::optional<double> target_score;
 
     /// Parses model TOML. `source` names the file in errors. Throws ModelError
@@ -86,17 +89,17 @@ std::string builtin_model_text(const std::string& name);
 /// Model results for one ranking unit. nullopt where a value does not exist (no valid
 /// cell, no population data).
 struct ScoredUnit {
-    std::optional<double> canopy;      ///< fraction 0–1
+    std::optional<double> coverage;    ///< canopy or shade fraction 0–1 (Model::coverage)
     std::optional<double> goal;        ///< fraction 0–1
-    std::optional<double> gap;         ///< max(0, goal − canopy)
+    std::optional<double> gap;         ///< max(0, goal − coverage)
     std::optional<double> gap_score;   ///< gap / gap_max
     std::optional<double> priority;    ///< floor + (1−floor) Σ w N / Σ w
     std::optional<double> score_raw;   ///< score_max × (1 − gap_score × priority), unrounded
     std::optional<double> score;       ///< rounded as the model says, ≤ score_max
     std::optional<double> trees_needed;
     std::optional<double> density_km2;
-    std::optional<double> target_canopy;    ///< canopy fraction to reach target_score
-    std::optional<double> target_plant_m2;  ///< canopy area to add to reach it
+    std::optional<double> target_coverage;  ///< coverage fraction to reach target_score
+    std::optional<double> target_plant_m2;  ///< canopy (or shaded) area to add to reach it
     std::map<std::string, std::optional<double>> components;  ///< N_k, 0–1
 };
 
@@ -112,7 +115,10 @@ struct ScoredTable {
 /// weights renormalised. Throws ModelError when no variable is left and the model has some.
 /// A variable whose column is the population column takes RankingUnit::population.
 /// A model without variables gives every unit priority 1. gap_max is the largest gap of
-/// the run; the target inversion holds it fixed and clamps target_canopy at 0.
+/// the run; the target inversion holds it fixed and clamps target_coverage at 0.
+/// The coverage is RankingUnit::canopy_fraction() or, for coverage "shade",
+/// shade_fraction(); trees_needed and target_plant_m2 multiply a gap by the area the
+/// coverage is measured on: land_m2() for canopy, sums.shade_mask_m2 for shade.
 ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnostics& diagnostics);
 
 /// The formulas of the Tree Equity Score, one function each (DESIGN.md), for tests and reuse.

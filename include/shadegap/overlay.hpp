@@ -1,4 +1,4 @@
-// The overlay: exact zonal sums of canopy, valid, water and nodata area per zone.
+// The overlay: exact zonal sums of canopy, valid, water, nodata and shade area per zone.
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -7,6 +7,7 @@
 #include "shadegap/progress.hpp"
 #include "shadegap/raster.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -16,24 +17,52 @@ namespace shadegap {
 /// valid_m2 = Σ f_i a_i over valid land cells (not nodata, not water),
 /// canopy_m2 = Σ f_i a_i c_i over the same cells, water_m2 over water cells,
 /// nodata_m2 over nodata cells. covered_m2 is the zone's area inside the raster.
+/// With a shade raster (OverlayOptions::shade), s_i its shade fraction and m_i = 1 for the
+/// cells of the shade mask: shade_mask_m2 = Σ f_i a_i m_i over valid land cells whose
+/// shade value is not nodata, shade_m2 = Σ f_i a_i m_i s_i over the same cells.
 struct ZoneSums {
     double valid_m2 = 0;
     double canopy_m2 = 0;
     double water_m2 = 0;
     double nodata_m2 = 0;
     double covered_m2 = 0;
+    double shade_mask_m2 = 0;
+    double shade_m2 = 0;
     void merge(const ZoneSums& other) {
         valid_m2 += other.valid_m2;
         canopy_m2 += other.canopy_m2;
         water_m2 += other.water_m2;
         nodata_m2 += other.nodata_m2;
         covered_m2 += other.covered_m2;
+        shade_mask_m2 += other.shade_mask_m2;
+        shade_m2 += other.shade_m2;
     }
+};
+
+/// Which valid land cells of the canopy raster a shade fraction is averaged over.
+struct ShadeMask {
+    /// Exclude: every valid land cell (not nodata, not water) whose value is not one of
+    /// `classes` (the `land` mask, classes = buildings). Include: the valid land cells whose
+    /// value is one of `classes` (the `walkable` mask: roads, sidewalks, open ground).
+    enum class Type { Exclude, Include };
+    Type type = Type::Exclude;
+    std::vector<double> classes;
+    bool contains(double value) const {
+        const bool listed = std::find(classes.begin(), classes.end(), value) != classes.end();
+        return type == Type::Include ? listed : !listed;
+    }
+};
+
+/// A shade-fraction raster (0–1, e.g. from `shadegap shade`) summed beside the canopy.
+struct ShadeOptions {
+    std::string path;  ///< empty: no shade sums
+    ShadeMask mask;
 };
 
 struct OverlayOptions {
     CanopyKind kind;
     std::vector<double> water_classes;  ///< cell values that are water (excluded from land)
+    ShadeOptions shade;                 ///< a shade raster on the same grid, or none
     int threads = 0;                    ///< 0: all cores
     int block_rows = 0;                 ///< 0: the raster's natural block (tests shrink it)
     int block_cols = 0;
@@ -48,6 +77,13 @@ struct OverlayOptions {
 /// tiles bypass the cache). Progress is reported on the calling thread, between batches
 /// of blocks, never from inside a parallel region. A cell value the canopy kind cannot hold
 /// throws InputError naming the file, the value and the cell.
+///
+/// With options.shade.path, the shade raster is read block by block beside the canopy
+/// raster and summed with the same coverage fractions. It must have the canopy raster's
+/// grid (size, origin, cell size) and CRS: no resampling happens, and a different grid or
+/// CRS throws InputError / CrsError naming the shade file (see require_same_grid). A shade
+/// value outside 0–1 in a covered cell throws InputError naming the file, the value and the
+/// cell; shade nodata (or NaN) leaves the cell out of both shade sums.
 std::vector<ZoneSums> overlay_zones(const std::string& raster_path,
                                     const std::vector<MultiPolygon>& zones,
                                     const OverlayOptions& options,

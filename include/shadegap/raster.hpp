@@ -91,4 +91,15 @@ private:
 /// Opens a raster just to describe it (`shadegap info`, validation).
 RasterInfo describe_raster(const std::string& path);
 
+/// Same size, and origin and cell size equal to within 1e-9 of their magnitude.
+bool same_grid(const Grid& a, const Grid& b);
+/// Same CRS for PROJ (OSRIsSame), or the same WKT text; a WKT that does not parse is different.
+bool same_crs(const std::string& wkt_a, const std::string& wkt_b);
+
+/// Checks that `other` lies on `reference`'s grid, cell for cell, in the same CRS: throws
+/// InputError naming other.path and both grids when the grids differ ("its grid (3 × 2 cells
+/// of 1 × 1 from (0, 2)) differs from REFERENCE (...)"), or CrsError when the CRSs differ.
+/// `what` names the reference in the message (e.g. "the canopy raster landcover.tif").
+void require_same_grid(const RasterInfo& reference, const RasterInfo& other, const std::string& what);
+
 }  // namespace shadegap

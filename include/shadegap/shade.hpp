@@ -73,7 +73,7 @@ std::vector<std::uint8_t> cast_shadows_by_ray_march(const HeightModel& heights, 
 
 /// Default share of direct sunlight that canopy lets through (--transmissivity); docs/shade.md
 /// gives the sources.
-constexpr double default_transmissivity = 0.2;
+constexpr double default_transmissivity = 0.03;
 
 /// Where a raster lies on the Earth: its centre in WGS 84 degrees (through PROJ) and the angle
 /// from the grid's north to true north there, degrees clockwise (meridian convergence: the true

@@ -31,6 +31,12 @@ struct RankingUnit {
         if (!(sums.valid_m2 > 0)) return std::nullopt;
         return sums.canopy_m2 / sums.valid_m2;
     }
+    /// Mean shade fraction over the shade mask's cells, nullopt without a shade raster or
+    /// without a masked cell that has a shade value.
+    std::optional<double> shade_fraction() const {
+        if (!(sums.shade_mask_m2 > 0)) return std::nullopt;
+        return sums.shade_m2 / sums.shade_mask_m2;
+    }
 };
 
 struct RankingTable {

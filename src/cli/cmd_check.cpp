@@ -29,8 +29,9 @@ void add_options(CLI::App& app, CheckState& state) {
 
 /// What the run would use: "canopy landcover.tif (classes=1); units blocks.gpkg by GEOID; ...".
 std::string summary(const RunConfig& config, std::size_t warning_count) {
-    std::string text = fmt::format("canopy {} ({}); units {} by {}", config.canopy, config.canopy_kind,
-                                   config.units, config.unit_id);
+    std::string text = fmt::format("canopy {} ({})", config.canopy, config.canopy_kind);
+    if (!config.shade.empty()) text += fmt::format("; shade {} ({} mask)", config.shade, config.shade_mask);
+    text += fmt::format("; units {} by {}", config.units, config.unit_id);
     if (!config.join.empty()) text += fmt::format(" joined with {} by {}", config.join, config.join_key);
     if (!config.neighbourhoods.empty())
         text += fmt::format("; ranking neighbourhoods {} by {}", config.neighbourhoods, config.neighbourhood_id);

@@ -60,9 +60,11 @@ int run(const RunState& state) {
         const InterruptGuard interrupts;
         ProgressBar bar(shows_progress(state.report));
         const ProgressFn draw = bar.callback();
-        // Called on the main thread between stages and overlay batches: the place to stop.
+        // Called on the main thread between stages and overlay batches: the place to stop,
+        // until the report of 1 that follows the outputs' move into place; a signal caught
+        // by then no longer undoes them (nor claims that nothing was written).
         result = run_pipeline(config, [&](double fraction, std::string_view stage) {
-            throw_if_interrupted(config.out, stage);
+            if (fraction < 1) throw_if_interrupted(config.out, stage);
             if (draw) draw(fraction, stage);
         });
     }

@@ -47,7 +47,7 @@ void add_options(CLI::App& app, ShadeState& state) {
     surface->excludes(buildings)->excludes(canopy);
     app.add_option("--transmissivity", c.transmissivity,
                    fmt::format("Share of direct sunlight that passes through canopy, 0 to 1: a cell shaded only by "
-                               "canopy counts 1 - T of an instant in shadow. Default: {} (deciduous trees in leaf; "
+                               "canopy counts 1 - T of an instant in shadow. Default: {} (trees in leaf; "
                                "see docs/shade.md).", default_transmissivity))
         ->type_name("T")->group(inputs);
 

@@ -63,6 +63,14 @@ const CLI::Validator canopy_kind(
     },
     "");
 
+/// The shade masks of `run`.
+const CLI::Validator shade_mask(
+    [](std::string& text) -> std::string {
+        if (text == "land" || text == "walkable") return {};
+        return "expected land or walkable, got " + in_quotes(text);
+    },
+    "");
+
 /// "--canopy-kind" → "canopy_kind", the project-file key of a flag.
 std::string key_of(const std::string& flag) {
     std::string key = flag.substr(flag.find_first_not_of('-'));
@@ -154,6 +162,26 @@ void RunOptions::add_to(CLI::App& app) {
          "neither land nor canopy, so canopy is measured against land area. Default: none.")
         ->type_name("V1,V2,...")->delimiter(',')->allow_extra_args(false)->check(number)
         ->group(group_inputs);
+    bind(app, "--shade", &RunConfig::shade,
+         "Shade-fraction raster (0–1, e.g. from shadegap shade) on the canopy raster's grid: same "
+         "CRS, origin, cell size and size (it is not resampled). Adds shade_pct, the mean shade "
+         "over the cells of --shade-mask, to the outputs. Default: none.")
+        ->type_name("PATH")->group(group_inputs);
+    bind(app, "--shade-mask", &RunConfig::shade_mask,
+         "The canopy raster's cells that shade_pct averages over: land (valid land cells that are "
+         "not water and not --building-classes) or walkable (the cells of --walkable-classes). "
+         "Default: land.")
+        ->type_name("MASK")->check(shade_mask)->group(group_inputs);
+    bind(app, "--building-classes", &RunConfig::building_classes,
+         "Comma-separated raster values that are buildings (e.g. 5): left out of the land shade "
+         "mask. Default: none.")
+        ->type_name("V1,V2,...")->delimiter(',')->allow_extra_args(false)->check(number)
+        ->group(group_inputs);
+    bind(app, "--walkable-classes", &RunConfig::walkable_classes,
+         "Comma-separated raster values people walk on: roads, sidewalks, open ground (e.g. "
+         "2,3,6). They form the walkable shade mask. Required with --shade-mask walkable.")
+        ->type_name("V1,V2,...")->delimiter(',')->allow_extra_args(false)->check(number)
+        ->group(group_inputs);
     bind(app, "--units", &RunConfig::units,
          "Census units with demographics: any OGR vector (GeoPackage, Shapefile, GeoJSON, ...). "
          "Required.")
@@ -195,7 +223,7 @@ void RunOptions::add_to(CLI::App& app) {
     neighbourhoods->excludes(group_by);
 
     bind(app, "--model", &RunConfig::model,
-         "The model: a built-in name (tree-equity or canopy-gap; see shadegap models) or the path "
+         "The model: a built-in name (tree-equity, canopy-gap or shade-equity; see shadegap models) or the path "
          "of a model TOML file. Default: tree-equity.")
         ->type_name("NAME|PATH")->group(group_model);
     m_field_option = app.add_option("--field", m_field_args,
@@ -295,6 +323,7 @@ void RunOptions::check_inputs_exist(const RunConfig& config) const {
             throw InputError(path, "no such file (" + origin(key) + ")");
     };
     check(config.canopy, "canopy");
+    check(config.shade, "shade");
     check(config.units, "units");
     check(config.join, "join");
     check(config.neighbourhoods, "neighbourhoods");

@@ -10,6 +10,7 @@
 
 #include <climits>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -27,6 +28,7 @@ struct StringKey {
 
 const StringKey string_keys[] = {
     {"canopy", &RunConfig::canopy, true},
+    {"shade", &RunConfig::shade, true},
     {"units", &RunConfig::units, true},
     {"units_layer", &RunConfig::units_layer, false},
     {"unit_id", &RunConfig::unit_id, false},
@@ -42,7 +44,7 @@ const StringKey string_keys[] = {
 
 /// Every key, in the order of the `run` options, for the unknown-key message.
 const char* const known_keys =
-    "canopy, canopy_kind, water_classes, units, units_layer, unit_id, join, join_key, neighbourhoods, "
+    "canopy, canopy_kind, water_classes, shade, shade_mask, building_classes, walkable_classes, units, units_layer, unit_id, join, join_key, neighbourhoods, "
     "neighbourhoods_layer, neighbourhood_id, neighbourhood_name, group_by, model, out, overwrite, "
     "threads, block_size, [fields]";
 
@@ -94,7 +96,7 @@ private:
         return (m_folder / path).lexically_normal().string();
     }
 
-    std::vector<double> water_classes_of(const std::string& key, const toml::node& node) const {
+    std::vector<double> classes_of(const std::string& key, const toml::node& node) const {
         const std::string expected = "numbers, as [4, 5] or \"4,5\"";
         std::vector<double> classes;
         if (const toml::array* array = node.as_array()) {
@@ -146,7 +148,15 @@ private:
                                                      error.hint().empty() ? "" : "; " + error.hint()));
             }
         } else if (key == "water_classes") {
-            config.water_classes = water_classes_of(key, node);
+            config.water_classes = classes_of(key, node);
+        } else if (key == "building_classes") {
+            config.building_classes = classes_of(key, node);
+        } else if (key == "walkable_classes") {
+            config.walkable_classes = classes_of(key, node);
+        } else if (key == "shade_mask") {
+            config.shade_mask = string_of(key, node);
+            if (config.shade_mask != "land" && config.shade_mask != "walkable")
+                fail(key, "\"land\" or \"walkable\"", node);
         } else if (key == "model") {
             const std::string model = string_of(key, node);
             const bool is_file = model.find('/') != std::string::npos || fs::path(model).extension() == ".toml";
@@ -175,9 +185,17 @@ RunConfig read_project_file(const std::string& path) {
     std::error_code error;
     if (!fs::exists(path, error)) throw InputError(path, "no such file");
     if (fs::is_directory(path, error)) throw InputError(path, "is a folder, not a project file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path, "cannot be read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_project_file(text.str(), path);
+}
+
+RunConfig parse_project_file(const std::string& toml_text, const std::string& path) {
     toml::table table;
     try {
-        table = toml::parse_file(path);
+        table = toml::parse(toml_text, path);
     } catch (const toml::parse_error& parse_error) {
         throw InputError(path, fmt::format("line {}: {}", parse_error.source().begin.line, parse_error.description()));
     }

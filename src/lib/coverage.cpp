@@ -286,6 +286,12 @@ void check_finite(const Ring& ring) {
     }
 }
 
+/// A vertex farther than this from the grid's origin, in cells, is no polygon on this
+/// raster but a corrupt coordinate or a wrong CRS. Past it, the difference of two cell
+/// coordinates may overflow (a finite vertex becomes an infinite cell coordinate when
+/// the cells are small) and turn fractions into NaN.
+constexpr double max_cells_from_grid = 4503599627370496.0;  // 2^52
+
 /// A ring in grid cell coordinates, oriented so that its interior winds +1
 /// (`counter_clockwise`: shells) or −1 (holes) whatever the stored orientation; walking it
 /// from the last vertex to the first and on gives the edges. Rings need not repeat their
@@ -296,7 +302,16 @@ void add_cell_ring(const Grid& grid, const Ring& ring, bool counter_clockwise, d
     const bool reverse = (twice_signed_area(ring) > 0) != counter_clockwise;
     std::vector<detail::CellPolygon::Vertex>& cells = out.rings.emplace_back();
     cells.reserve(ring.size());
-    for (const Point& p : ring) cells.push_back({grid.col_of(p.x), grid.row_of(p.y)});
+    for (const Point& p : ring) {
+        const double u = grid.col_of(p.x), v = grid.row_of(p.y);
+        if (!(std::abs(u) <= max_cells_from_grid && std::abs(v) <= max_cells_from_grid)) {
+            std::ostringstream text;
+            text << "vertex (" << p.x << ", " << p.y << ") lies more than 2^52 cells from the raster's grid "
+                 << "(cells of " << grid.cell_width << " × " << grid.cell_height << "); it cannot be measured";
+            throw GeometryError("polygon", text.str());
+        }
+        cells.push_back({u, v});
+    }
     if (reverse) std::reverse(cells.begin(), cells.end());
 }
 

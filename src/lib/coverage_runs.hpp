@@ -40,7 +40,8 @@ struct CellPolygon {
     std::vector<std::vector<Vertex>> rings;  ///< edges run from each vertex to the next, the last to the first
 };
 
-/// Throws GeometryError for a non-finite vertex. Rings with fewer than three distinct
+/// Throws GeometryError for a non-finite vertex, or one more than 2^52 cells from the grid's
+/// origin (where cell arithmetic would overflow). Rings with fewer than three distinct
 /// points are left out.
 CellPolygon to_cell_polygon(const Grid& grid, const MultiPolygon& polygon);
 
@@ -56,7 +57,7 @@ CellPolygon to_cell_polygon(const Grid& grid, const MultiPolygon& polygon);
 /// snapped to it: interiors come out as exact ones.
 class CoverageRasteriser {
 public:
-    /// Throws GeometryError for a non-finite vertex.
+    /// Throws GeometryError for a non-finite vertex, or one more than 2^52 cells from the grid.
     void compute(const Grid& grid, const Window& window, const MultiPolygon& polygon, CoverageRuns& out);
     /// The same for a polygon prepared with to_cell_polygon on the window's grid.
     void compute(const CellPolygon& polygon, const Window& window, CoverageRuns& out);

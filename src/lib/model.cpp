@@ -310,9 +310,10 @@ Model ModelReader::read(const toml::table& root) const {
                      : std::filesystem::path(m_source).stem().string();
 
     if (const toml::table* section_model = section(root, "model")) {
-        check_keys(*section_model, "model", {"name", "description"});
+        check_keys(*section_model, "model", {"name", "description", "coverage"});
         read_string(*section_model, "name", "model.name", model.name);
         read_string(*section_model, "description", "model.description", model.description);
+        read_choice(*section_model, "coverage", "model.coverage", {"canopy", "shade"}, model.coverage);
     }
     if (const toml::table* goal = section(root, "goal")) read_goal(*goal, model);
     if (model.goal_method == "density-table" && model.density_table.empty())
@@ -603,23 +604,28 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
     }
 
     // Goal, gap and the run's largest gap.
+    const bool shade = model.coverage == "shade";
+    // The area a coverage share is of: what a gap of 1 would take to fill.
+    const auto base_m2 = [shade](const RankingUnit& unit) {
+        return std::max(0.0, shade ? unit.sums.shade_mask_m2 : unit.land_m2());
+    };
     const std::string goal_column = model.goal_column.empty() ? "goal" : model.goal_column;
     std::size_t goals_missing = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const RankingUnit& unit = table.units[i];
         ScoredUnit& scored = out.units[i];
-        scored.canopy = unit.canopy_fraction();
+        scored.coverage = shade ? unit.shade_fraction() : unit.canopy_fraction();
         const double land_m2 = unit.land_m2();
         if (land_m2 > 0) scored.density_km2 = unit.population / (land_m2 / 1e6);
         scored.goal = unit_goal(model, unit, scored.density_km2, goal_column);
         if (model.goal_method == "column" && !scored.goal) ++goals_missing;
         if (model.goal_method == "column" && scored.goal &&
             !(*scored.goal >= 0 && *scored.goal <= 1))
-            throw InputError(unit.id, fmt::format("goal column '{}' holds {}; expected a canopy "
+            throw InputError(unit.id, fmt::format("goal column '{}' holds {}; expected a {} "
                                                   "fraction between 0 and 1",
-                                                  goal_column, *scored.goal));
-        if (scored.canopy && scored.goal) {
-            scored.gap = std::max(0.0, *scored.goal - *scored.canopy);
+                                                  goal_column, *scored.goal, model.coverage));
+        if (scored.coverage && scored.goal) {
+            scored.gap = std::max(0.0, *scored.goal - *scored.coverage);
             out.gap_max = std::max(out.gap_max, *scored.gap);
         }
     }
@@ -691,7 +697,7 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
         if (!scored.priority) ++priorities_missing;
         if (!scored.gap) continue;
 
-        const double land_m2 = std::max(0.0, unit.land_m2());
+        const double land_m2 = base_m2(unit);
         scored.gap_score = out.gap_max > 0 ? *scored.gap / out.gap_max : 0.0;
         scored.trees_needed =
             round_as(*scored.gap * land_m2 / model.crown_area_m2, model.trees_rounding,
@@ -710,9 +716,9 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
             const double canopy_t = *scored.priority > 0
                 ? *scored.goal - shortfall / *scored.priority * out.gap_max
                 : 0.0;
-            scored.target_canopy = std::max(0.0, canopy_t);
+            scored.target_coverage = std::max(0.0, canopy_t);
             scored.target_plant_m2 =
-                std::max(0.0, *scored.target_canopy - *scored.canopy) * land_m2;
+                std::max(0.0, *scored.target_coverage - *scored.coverage) * land_m2;
         }
     }
     if (priorities_missing > 0 && !used.empty())

@@ -4,14 +4,32 @@
 
 #include "shadegap/error.hpp"
 
-#include <filesystem>
+#include <cpl_vsi.h>
+
+#include <cctype>
 
 namespace shadegap::detail {
+
+namespace {
+
+/// A connection string (PG:dbname=city) names no file: a scheme of two or more letters,
+/// digits or underscores, then a colon.
+bool is_connection_string(const std::string& path) {
+    const std::size_t colon = path.find(':');
+    if (colon == std::string::npos || colon < 2 || !std::isalpha(static_cast<unsigned char>(path[0]))) return false;
+    for (std::size_t i = 1; i < colon; ++i)
+        if (!std::isalnum(static_cast<unsigned char>(path[i])) && path[i] != '_') return false;
+    return true;
+}
+
+}  // namespace
 
 GDALDatasetUniquePtr open_vector(const std::string& path, const char* const* allowed_drivers,
                                  const char* const* open_options) {
     GDALAllRegister();
-    if (!std::filesystem::exists(path)) throw InputError(path, "no such file");
+    // VSIStatL sees plain files and GDAL's virtual paths (/vsizip/..., /vsimem/...) alike.
+    VSIStatBufL stat;
+    if (!is_connection_string(path) && VSIStatL(path.c_str(), &stat) != 0) throw InputError(path, "no such file");
     ErrorCapture capture;
     GDALDatasetUniquePtr dataset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
                                                    allowed_drivers, open_options));

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <exception>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -388,14 +389,48 @@ struct alignas(64) ThreadScratch {
     detail::CoverageRuns runs;
     std::unique_ptr<ByteTally> tally;
     std::vector<double> bin_covered;
+    std::unique_ptr<RasterSource> shade_source;
+    std::vector<double> shade;         ///< shade fraction per cell, NaN where missing
+    std::vector<std::uint8_t> in_mask;  ///< 1 where the cell belongs to the shade mask
+};
+
+/// Reads the shade raster's blocks, checked to be fractions 0–1; missing values become NaN.
+class ShadeReader {
+public:
+    explicit ShadeReader(const RasterInfo& info) : m_path(info.path), m_nodata(info.nodata) {}
+
+    void read(const Window& block, ThreadScratch& scratch) const {
+        if (!scratch.shade_source) scratch.shade_source = std::make_unique<RasterSource>(m_path);
+        scratch.shade_source->read(block, scratch.shade);
+        for (std::size_t i = 0; i < scratch.shade.size(); ++i) {
+            double& value = scratch.shade[i];
+            if (std::isnan(value) || (m_nodata && value == *m_nodata)) {
+                value = std::numeric_limits<double>::quiet_NaN();
+            } else if (!(value >= 0 && value <= 1)) {
+                const auto cells = static_cast<std::int64_t>(i);
+                throw InputError(m_path, fmt::format("value {} at row {}, column {} is not a shade fraction "
+                                                     "(expected 0 to 1, or the raster's nodata value)",
+                                                     value, block.row0 + cells / block.cols,
+                                                     block.col0 + cells % block.cols));
+            }
+        }
+    }
+
+private:
+    std::string m_path;
+    std::optional<double> m_nodata;
 };
 
 class BlockProcessor {
 public:
     BlockProcessor(const std::string& path, const RasterInfo& info, const std::vector<MultiPolygon>& zones,
-                   const OverlayOptions& options)
+                   const OverlayOptions& options, const RasterInfo* shade)
         : m_path(path), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
-          m_bytes(describe_bytes(m_classifier)), m_count_bytes(info.data_type == "Byte" && m_areas.constant()) {
+          m_bytes(describe_bytes(m_classifier)),
+          // Shade varies cell by cell, so the per-bin counting of Byte rasters does not apply.
+          m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !shade),
+          m_shade_mask(options.shade.mask) {
+        if (shade) m_shade.emplace(*shade);
         // Each zone on the raster in cell coordinates, once, rather than once per block it meets.
         m_cell_zones.resize(zones.size());
         for (std::size_t z = 0; z < zones.size(); ++z)
@@ -430,6 +465,12 @@ public:
             scratch.shares.resize(scratch.values.size());
             std::transform(scratch.values.begin(), scratch.values.end(), scratch.shares.begin(),
                            [this](double value) { return m_classifier.share_of(value); });
+        }
+        if (m_shade) {
+            m_shade->read(block, scratch);
+            scratch.in_mask.resize(scratch.values.size());
+            std::transform(scratch.values.begin(), scratch.values.end(), scratch.in_mask.begin(),
+                           [this](double value) { return static_cast<std::uint8_t>(m_shade_mask.contains(value)); });
         }
         result.sums.reserve(scratch.hits.size());
         for (const auto& [zone, window] : scratch.hits) {
@@ -507,7 +548,7 @@ private:
         ZoneSums sums;
         for (std::int64_t r = 0; r < w.rows; ++r) {
             const std::int64_t row_offset = (w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0);
-            double land = 0, canopy = 0, water = 0, nodata = 0;
+            double land = 0, canopy = 0, water = 0, nodata = 0, shade_mask = 0, shade = 0;
             for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
                  i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
                 const detail::CoverageRun& run = runs.runs[i];
@@ -518,6 +559,10 @@ private:
                     if (share >= 0) {
                         land += f;
                         canopy += f * share;
+                        if (m_shade && scratch.in_mask[cell] && !std::isnan(scratch.shade[cell])) {
+                            shade_mask += f;
+                            shade += f * scratch.shade[cell];
+                        }
                     } else if (share == share_nodata) {
                         nodata += f;
                     } else if (share == share_water) {
@@ -534,6 +579,8 @@ private:
             sums.water_m2 += water * cell_m2;
             sums.nodata_m2 += nodata * cell_m2;
             sums.covered_m2 += (land + water + nodata) * cell_m2;
+            sums.shade_mask_m2 += shade_mask * cell_m2;
+            sums.shade_m2 += shade * cell_m2;
         }
         return sums;
     }
@@ -546,6 +593,8 @@ private:
     CellClassifier m_classifier;
     ByteMeaning m_bytes;
     bool m_count_bytes;
+    ShadeMask m_shade_mask;
+    std::optional<ShadeReader> m_shade;
 };
 
 }  // namespace
@@ -562,8 +611,16 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::v
 
     const auto [block_rows, block_cols] = choose_block_size(info, options);
     const detail::BlockLayout layout(info.grid.rows, info.grid.cols, block_rows, block_cols);
-    const BlockProcessor processor(raster_path, info, zones, options);
-    const ScopedCacheLimit cache_limit(cache_needed(info, block_rows, threads));
+    std::optional<RasterInfo> shade_info;
+    if (!options.shade.path.empty()) {
+        shade_info = describe_raster(options.shade.path);
+        require_same_grid(info, *shade_info, "the canopy raster " + raster_path);
+    }
+    const BlockProcessor processor(raster_path, info, zones, options, shade_info ? &*shade_info : nullptr);
+    // The shade raster's tiles go through the cache too: a block row of them as well.
+    const GIntBig shade_cache =
+        shade_info ? cache_needed(*shade_info, std::max<std::int64_t>(block_rows, shade_info->block_rows), threads) : 0;
+    const ScopedCacheLimit cache_limit(cache_needed(info, block_rows, threads) + shade_cache);
 
     std::vector<ThreadScratch> scratch(static_cast<std::size_t>(threads));
     scratch[0].source = std::move(first_source);

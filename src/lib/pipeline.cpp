@@ -40,6 +40,7 @@ struct FieldSource {
 /// The load stage's output: every input opened and read, nothing aligned yet.
 struct Inputs {
     RasterInfo raster;
+    std::optional<RasterInfo> shade;  ///< the shade raster, on the canopy raster's grid
     CanopyKind kind;
     Model model;
     ZoneLayer units;
@@ -148,6 +149,49 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
 
 void check_shares(const Inputs& inputs, const RunConfig& config);
 
+std::string list_numbers(const std::vector<double>& values) {
+    std::string text;
+    for (const double value : values) {
+        char number[32];
+        std::snprintf(number, sizeof number, "%.15g", value);
+        text += (text.empty() ? "" : ",") + std::string(number);
+    }
+    return text;
+}
+
+/// The shade options make sense together, and the shade raster lies on the canopy's grid.
+void load_shade(const RunConfig& config, Inputs& inputs) {
+    if (config.shade_mask != "land" && config.shade_mask != "walkable")
+        throw UsageError("--shade-mask", "expected land or walkable, got \"" + config.shade_mask + "\"");
+    if (config.shade.empty()) {
+        if (inputs.model.coverage == "shade")
+            throw UsageError("--shade", "model '" + inputs.model.name +
+                                            "' ranks by shade (model.coverage = \"shade\") and needs a shade-fraction "
+                                            "raster")
+                .with_hint("make one with shadegap shade, then give --shade PATH");
+        // The classes describe the land cover (as water_classes do) and may sit in a project
+        // file that runs with or without shade; a mask chosen without shade is a mistake.
+        if (config.shade_mask != "land") throw UsageError("--shade-mask", "needs --shade PATH");
+        return;
+    }
+    if (config.shade_mask == "walkable" && config.walkable_classes.empty())
+        throw UsageError("--shade-mask", "walkable needs --walkable-classes V1,V2,... (the land-cover values of "
+                                         "roads, sidewalks and open ground)");
+    inputs.shade = describe_raster(config.shade);
+    require_same_grid(inputs.raster, *inputs.shade, "the canopy raster " + inputs.raster.path);
+}
+
+ShadeMask shade_mask_of(const RunConfig& config) {
+    if (config.shade_mask == "walkable") return {ShadeMask::Type::Include, config.walkable_classes};
+    return {ShadeMask::Type::Exclude, config.building_classes};
+}
+
+std::string describe_shade_mask(const RunConfig& config) {
+    if (config.shade_mask == "walkable") return "walkable (classes " + list_numbers(config.walkable_classes) + ")";
+    if (config.building_classes.empty()) return "land";
+    return "land (less classes " + list_numbers(config.building_classes) + ")";
+}
+
 Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     require(config.canopy, "--canopy");
     require(config.units, "--units");
@@ -162,6 +206,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     inputs.kind = CanopyKind::parse(config.canopy_kind);
     inputs.model = Model::resolve(config.model);
     inputs.raster = describe_raster(config.canopy);
+    load_shade(config, inputs);
     if (!config.join.empty()) inputs.join = read_join_table(config.join, config.join_key);
 
     const auto unit_fields = layer_field_names(config.units, config.units_layer);
@@ -318,6 +363,7 @@ OverlayResult overlay(const Inputs& inputs, const AlignedInputs& aligned, const 
     OverlayOptions options;
     options.kind = inputs.kind;
     options.water_classes = config.water_classes;
+    if (inputs.shade) options.shade = {config.shade, shade_mask_of(config)};
     options.threads = config.threads;
     options.block_rows = config.block_size;
     options.block_cols = config.block_size;
@@ -357,6 +403,10 @@ OverlayResult overlay(const Inputs& inputs, const AlignedInputs& aligned, const 
     }
     if (without_canopy == n)
         throw InputError(inputs.raster.path, "no census unit has a valid canopy cell (all nodata, water or outside)");
+    if (inputs.shade && std::none_of(units.sums.begin(), units.sums.end(),
+                                     [](const ZoneSums& s) { return s.shade_mask_m2 > 0; }))
+        throw InputError(config.shade, "no census unit has a cell of the " + describe_shade_mask(config) +
+                                           " shade mask with a shade value (all nodata, or no cell of those classes)");
 
     for (const auto& field : inputs.fields) {
         if (field.role == "scope") {
@@ -426,7 +476,7 @@ std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs,
 }
 
 OutputTable priority_table(const Model& model, const RankingTable& table, const ScoredTable& scored,
-                           const Ranking& ranking) {
+                           const Ranking& ranking, bool with_shade) {
     using Type = OutputColumn::Type;
     OutputTable out;
     out.columns = {{"id", Type::Text},           {"name", Type::Text},         {"rank", Type::Integer},
@@ -434,8 +484,9 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
                    {"goal_pct", Type::Real},     {"gap_pct", Type::Real},      {"population", Type::Real},
                    {"area_km2", Type::Real},     {"density_km2", Type::Real},  {"trees_needed", Type::Real},
                    {"land_km2", Type::Real},     {"nodata_pct", Type::Real}};
+    if (with_shade) out.columns.insert(out.columns.begin() + 6, {"shade_pct", Type::Real});
     if (model.target_score) {
-        out.columns.push_back({"target_canopy_pct", Type::Real});
+        out.columns.push_back({"target_" + model.coverage + "_pct", Type::Real});
         out.columns.push_back({"target_plant_m2", Type::Real});
     }
     for (const auto& variable : scored.variables_used) out.columns.push_back({"p_" + variable, Type::Real});
@@ -449,7 +500,7 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
             ranking.rank[i] > 0 ? FieldValue(static_cast<std::int64_t>(ranking.rank[i])) : FieldValue(std::monostate{}),
             value_or_null(s.score),
             value_or_null(s.priority),
-            percent_or_null(s.canopy),
+            percent_or_null(unit.canopy_fraction()),
             percent_or_null(s.goal),
             percent_or_null(s.gap),
             unit.population,
@@ -459,8 +510,9 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
             unit.land_m2() / 1e6,
             observed_m2 > 0 ? FieldValue(100.0 * unit.sums.nodata_m2 / observed_m2) : FieldValue(std::monostate{}),
         };
+        if (with_shade) row.insert(row.begin() + 6, percent_or_null(unit.shade_fraction()));
         if (model.target_score) {
-            row.push_back(percent_or_null(s.target_canopy));
+            row.push_back(percent_or_null(s.target_coverage));
             row.push_back(value_or_null(s.target_plant_m2));
         }
         for (const auto& variable : scored.variables_used) {
@@ -473,11 +525,17 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
 }
 
 OutputTable units_table(const Inputs& inputs, const UnitTable& units) {
+    const bool with_shade = inputs.shade.has_value();
     using Type = OutputColumn::Type;
     OutputTable out;
     out.columns = {{"unit_id", Type::Text},   {"valid_m2", Type::Real},  {"canopy_m2", Type::Real},
                    {"nodata_m2", Type::Real}, {"canopy_fraction", Type::Real}, {"water_m2", Type::Real},
                    {"area_m2", Type::Real}};
+    if (with_shade) {
+        out.columns.push_back({"shade_mask_m2", Type::Real});
+        out.columns.push_back({"shade_m2", Type::Real});
+        out.columns.push_back({"shade_pct", Type::Real});
+    }
     std::vector<const FieldSource*> columns;
     for (const auto& field : inputs.fields) {
         if (field.role == "scope") continue;
@@ -489,6 +547,12 @@ OutputTable units_table(const Inputs& inputs, const UnitTable& units) {
         std::vector<FieldValue> row = {units.ids[i], s.valid_m2, s.canopy_m2, s.nodata_m2,
                                        s.valid_m2 > 0 ? FieldValue(s.canopy_m2 / s.valid_m2) : FieldValue(std::monostate{}),
                                        s.water_m2, units.area_m2[i]};
+        if (with_shade) {
+            row.emplace_back(s.shade_mask_m2);
+            row.emplace_back(s.shade_m2);
+            row.push_back(s.shade_mask_m2 > 0 ? FieldValue(100.0 * s.shade_m2 / s.shade_mask_m2)
+                                              : FieldValue(std::monostate{}));
+        }
         for (const auto* field : columns) {
             if (field->role == "population") row.push_back(units.population[i]);
             else row.push_back(value_or_null(units.variables.at(field->role)[i]));
@@ -514,6 +578,7 @@ nlohmann::json model_json(const Model& model) {
     }
     return {{"name", model.name},
             {"source", model.source},
+            {"coverage", model.coverage},
             {"goal", {{"method", model.goal_method}, {"baseline", model.goal_baseline},
                       {"column", model.goal_column}, {"cap_factor", model.goal_cap_factor}, {"density", density}}},
             {"population_column", model.population_column},
@@ -541,6 +606,12 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
     in["canopy"]["water_classes"] = config.water_classes;
     in["canopy"]["size"] = {inputs.raster.grid.cols, inputs.raster.grid.rows};
     in["canopy"]["cell_size"] = {inputs.raster.grid.cell_width, inputs.raster.grid.cell_height};
+    if (inputs.shade) {
+        in["shade"] = file_json(config.shade, inputs.shade->crs_name);
+        in["shade"]["mask"] = config.shade_mask;
+        in["shade"]["building_classes"] = config.building_classes;
+        in["shade"]["walkable_classes"] = config.walkable_classes;
+    }
     in["units"] = file_json(config.units, inputs.units.crs_name);
     in["units"]["layer"] = inputs.units.layer_name;
     in["units"]["id_field"] = config.unit_id;
@@ -622,9 +693,14 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
 
     ScaledProgress(progress, 0.92, 0.94, "model")(0);
     const ScoredTable scored = apply_model(inputs.model, table, diagnostics);
-    for (const auto& unit : table.units)
+    for (const auto& unit : table.units) {
         if (!unit.canopy_fraction())
             diagnostics.warn("no-canopy", unit.id, "ranking unit has no valid canopy cell; it has no score and ranks last");
+        else if (inputs.model.coverage == "shade" && !unit.shade_fraction())
+            diagnostics.warn("no-shade", unit.id,
+                             "ranking unit has no cell of the shade mask with a shade value; it has no score and "
+                             "ranks last");
+    }
     clock.lap("model");
 
     const Ranking ranking = rank_units(table, scored);
@@ -634,7 +710,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
 
     ScaledProgress(progress, 0.95, 1.0, "write")(0);
     OutputTransaction transaction(config.out);
-    OutputTable priority = priority_table(inputs.model, table, scored, ranking);
+    OutputTable priority = priority_table(inputs.model, table, scored, ranking, inputs.shade.has_value());
     const auto geometries = ranking_geometries(inputs, aligned, table, config);
     for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
     priority.crs_wkt = inputs.raster.crs_wkt;

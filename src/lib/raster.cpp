@@ -401,4 +401,42 @@ RasterInfo describe_raster(const std::string& path) {
     return source.info();
 }
 
+bool same_grid(const Grid& a, const Grid& b) {
+    const auto close = [](double x, double y, double scale) { return std::abs(x - y) <= 1e-9 * std::max(1.0, scale); };
+    return a.cols == b.cols && a.rows == b.rows && close(a.cell_width, b.cell_width, a.cell_width) &&
+           close(a.cell_height, b.cell_height, a.cell_height) && close(a.x_min, b.x_min, std::abs(a.x_min)) &&
+           close(a.y_max, b.y_max, std::abs(a.y_max));
+}
+
+bool same_crs(const std::string& wkt_a, const std::string& wkt_b) {
+    if (wkt_a == wkt_b) return true;
+    detail::GdalErrorCapture quiet;
+    detail::OwnedSrs a(OSRNewSpatialReference(nullptr));
+    detail::OwnedSrs b(OSRNewSpatialReference(nullptr));
+    if (OSRSetFromUserInput(a.get(), wkt_a.c_str()) != OGRERR_NONE ||
+        OSRSetFromUserInput(b.get(), wkt_b.c_str()) != OGRERR_NONE)
+        return false;
+    return OSRIsSame(a.get(), b.get()) != 0;
+}
+
+void require_same_grid(const RasterInfo& reference, const RasterInfo& other, const std::string& what) {
+    const Grid& r = reference.grid;
+    const Grid& o = other.grid;
+    if (!same_grid(r, o)) {
+        InputError error(other.path, fmt::format("its grid ({} × {} cells of {} × {} from ({}, {})) differs from {} "
+                                                 "({} × {} cells of {} × {} from ({}, {})); shadegap does not resample",
+                                                 o.cols, o.rows, o.cell_width, o.cell_height, o.x_min, o.y_max, what,
+                                                 r.cols, r.rows, r.cell_width, r.cell_height, r.x_min, r.y_max));
+        error.with_hint(fmt::format("warp it onto that grid: gdalwarp -t_srs {} -te {} {} {} {} -tr {} {} -r average",
+                                    reference.crs_authority.empty() ? "SRS" : reference.crs_authority, r.x_min,
+                                    r.y_min(), r.x_max(), r.y_max, r.cell_width, r.cell_height));
+        throw error;
+    }
+    if (!same_crs(reference.crs_wkt, other.crs_wkt)) {
+        const auto name = [](const RasterInfo& info) { return info.crs_name.empty() ? std::string("none") : info.crs_name; };
+        throw CrsError(other.path, fmt::format("its CRS ({}) differs from {} ({}); shadegap does not reproject it",
+                                               name(other), what, name(reference)));
+    }
+}
+
 }  // namespace shadegap

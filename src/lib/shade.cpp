@@ -537,23 +537,6 @@ struct HeightLayer {
     double unit_m = 1;
 };
 
-bool same_grid(const Grid& a, const Grid& b) {
-    const auto close = [](double x, double y, double scale) { return std::abs(x - y) <= 1e-9 * std::max(1.0, scale); };
-    return a.cols == b.cols && a.rows == b.rows && close(a.cell_width, b.cell_width, a.cell_width) &&
-           close(a.cell_height, b.cell_height, a.cell_height) && close(a.x_min, b.x_min, std::abs(a.x_min)) &&
-           close(a.y_max, b.y_max, std::abs(a.y_max));
-}
-
-bool same_crs(const std::string& a, const std::string& b) {
-    if (a == b) return true;
-    detail::GdalErrorCapture quiet;
-    detail::OwnedSrs sa(OSRNewSpatialReference(nullptr));
-    detail::OwnedSrs sb(OSRNewSpatialReference(nullptr));
-    if (OSRSetFromUserInput(sa.get(), a.c_str()) != OGRERR_NONE || OSRSetFromUserInput(sb.get(), b.c_str()) != OGRERR_NONE)
-        return false;
-    return OSRIsSame(sa.get(), sb.get()) != 0;
-}
-
 /// A GeoTIFF being filled tile by tile, later turned into a COG. With `keep_open` false it is
 /// closed between writes, so that hundreds of masks do not hold hundreds of open files.
 class WorkRaster {

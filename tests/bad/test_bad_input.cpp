@@ -934,3 +934,84 @@ TEST_CASE("an interrupted run", "[bad][faults]") {
         CHECK_FALSE(fs::exists(c.out));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Shade (`run --shade`)
+
+namespace {
+
+/// A 10 × 10 shade raster (Float32, nodata −1) over the base raster's cells, in `epsg`, with
+/// its west edge `shift` metres east of the base raster's; every value `value` but one.
+void write_shade(const std::string& path, double one_value, int epsg = utm18n, double shift = 0) {
+    std::vector<double> values(100, 0.5);
+    values[23] = one_value;  // row 2, column 3
+    const double nodata = -1;
+    test::write_raster(path, 10, 10, origin_x + shift, origin_y + 10, 1.0, values, epsg, GDT_Float32, &nodata);
+}
+
+}  // namespace
+
+// A shade raster with a value above 1 → exit 1, the file, the value and the cell named.
+TEST_CASE("a shade raster with a value outside 0-1", "[bad][shade]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4)), unit("B", box(5, 5, 9, 9))});
+    const std::string shade = c.dir.file("shade.tif");
+    write_shade(shade, 1.25);
+    require_error(run_binary(c.args({"--shade", shade})), 1,
+                  "shadegap: error: " + shade + ": value 1.25 at row 2, column 3 is not a shade fraction (expected 0 "
+                  "to 1, or the raster's nodata value)",
+                  c.out);
+}
+
+// A shade raster half a cell off the canopy raster's grid → exit 1, both grids named; never resampled.
+TEST_CASE("a shade raster on another grid", "[bad][shade]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    const std::string shade = c.dir.file("shade.tif");
+    write_shade(shade, 0.5, utm18n, 0.5);
+    require_error(run_binary(c.args({"--shade", shade})), 1,
+                  "shadegap: error: " + shade + ": its grid (10 × 10 cells of 1 × 1 from (500000.5, 4100010)) differs "
+                  "from the canopy raster " + c.raster + " (10 × 10 cells of 1 × 1 from (500000, 4100010)); shadegap "
+                  "does not resample (hint: warp it onto that grid: gdalwarp -t_srs EPSG:32618 -te 500000 4100000 "
+                  "500010 4100010 -tr 1 1 -r average)",
+                  c.out);
+}
+
+// The same numbers in UTM 17N → exit 1, both CRSs named; never reprojected.
+TEST_CASE("a shade raster in another CRS", "[bad][shade]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    const std::string shade = c.dir.file("shade.tif");
+    write_shade(shade, 0.5, utm17n);
+    require_error(run_binary(c.args({"--shade", shade})), 1,
+                  "shadegap: error: " + shade + ": its CRS (WGS 84 / UTM zone 17N) differs from the canopy raster " +
+                      c.raster + " (WGS 84 / UTM zone 18N); shadegap does not reproject it",
+                  c.out);
+}
+
+// --shade names a file that does not exist → exit 1, "PATH: no such file (--shade)".
+TEST_CASE("missing shade file", "[bad][shade]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    const std::string missing = c.dir.file("none.tif");
+    require_error(run_binary(c.args({"--shade", missing})), 1,
+                  "shadegap: error: " + missing + ": no such file (--shade)", c.out);
+}
+
+// A model ranking by shade without --shade, and a walkable mask without its classes → exit 2.
+TEST_CASE("shade options that do not fit together", "[bad][shade]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    auto args = c.args();
+    args[8] = "shade-equity";
+    require_error(run_binary(args), 2,
+                  "shadegap: error: --shade: model 'shade-equity' ranks by shade (model.coverage = \"shade\") and "
+                  "needs a shade-fraction raster (hint: make one with shadegap shade, then give --shade PATH)",
+                  c.out);
+    const std::string shade = c.dir.file("shade.tif");
+    write_shade(shade, 0.5);
+    require_error(run_binary(c.args({"--shade", shade, "--shade-mask", "walkable"})), 2,
+                  "shadegap: error: --shade-mask: walkable needs --walkable-classes V1,V2,... (the land-cover values "
+                  "of roads, sidewalks and open ground)",
+                  c.out);
+}

@@ -442,10 +442,59 @@ TEST_CASE("the sample project file names the sample files", "[sample-city]") {
         {"neighbourhoods_layer", "\"neighbourhoods\""},
         {"neighbourhood_id", "\"nbhd_id\""},
         {"neighbourhood_name", "\"name\""},
-        {"model", "\"tree-equity\""}};
+        {"model", "\"tree-equity\""},
+        {"building_classes", "[5]"},
+        {"walkable_classes", "[2, 3, 6]"}};
     CHECK(values == expected);
-    for (const char* file : {"landcover.tif", "blocks.gpkg", "acs.csv", "neighbourhoods.gpkg"}) {
+    for (const char* file : {"landcover.tif", "canopy_height.tif", "building_height.tif", "blocks.gpkg", "acs.csv",
+                             "neighbourhoods.gpkg"}) {
         INFO(file);
         CHECK(std::ifstream(sample_dir + file).good());
+    }
+}
+
+TEST_CASE("the sample heights match the land cover: trees on canopy, buildings on buildings", "[sample-city]") {
+    const LandCover& lc = land_cover();
+    for (const char* name : {"canopy_height.tif", "building_height.tif"}) {
+        INFO(name);
+        DatasetPtr ds = open_sample(name, GDAL_OF_RASTER);
+        REQUIRE(ds->GetRasterXSize() == lc.width);
+        REQUIRE(ds->GetRasterYSize() == lc.height);
+        std::array<double, 6> transform{};
+        REQUIRE(ds->GetGeoTransform(transform.data()) == CE_None);
+        CHECK(transform == lc.transform);
+        const OGRSpatialReference* srs = ds->GetSpatialRef();
+        REQUIRE(srs != nullptr);
+        REQUIRE(srs->GetAuthorityCode(nullptr) != nullptr);
+        CHECK(std::string(srs->GetAuthorityCode(nullptr)) == "32618");
+        GDALRasterBand* band = ds->GetRasterBand(1);
+        CHECK(std::string(band->GetUnitType()) == "m");
+        int has_nodata = 0;
+        CHECK(band->GetNoDataValue(&has_nodata) == 255.0);
+        CHECK(has_nodata != 0);
+
+        std::vector<std::uint8_t> heights(lc.cells.size());
+        REQUIRE(band->RasterIO(GF_Read, 0, 0, lc.width, lc.height, heights.data(), lc.width, lc.height, GDT_Byte, 0,
+                               0, nullptr) == CE_None);
+        const std::uint8_t own_class = std::string(name) == "canopy_height.tif" ? 1 : 5;
+        // Trees stand 6–22 m, buildings 5–15 m (the generator's ranges).
+        const int lowest = own_class == 1 ? 6 : 5, highest = own_class == 1 ? 22 : 15;
+        std::size_t wrong = 0, out_of_range = 0;
+        int seen_max = 0;
+        for (std::size_t i = 0; i < heights.size(); ++i) {
+            const std::uint8_t cover = lc.cells[i];
+            const int h = heights[i];
+            if (cover == 0) {
+                wrong += h != 255;
+            } else if (cover == own_class) {
+                out_of_range += h < lowest || h > highest;
+                seen_max = std::max(seen_max, h);
+            } else {
+                wrong += h != 0;
+            }
+        }
+        CHECK(wrong == 0);
+        CHECK(out_of_range == 0);
+        CHECK(seen_max >= highest - 2);  // the range is used, not one height everywhere
     }
 }

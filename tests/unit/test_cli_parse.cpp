@@ -215,3 +215,27 @@ TEST_CASE("a project file's own errors are input errors, not usage errors", "[cl
     CHECK_THROWS_AS(cli::parse_run_arguments({project}), InputError);
     CHECK_THROWS_WITH(cli::parse_run_arguments({dir.file("missing.toml")}), Contains("missing.toml: no such file"));
 }
+
+TEST_CASE("shade flags: the raster, the mask and its classes, over the project file", "[cli]") {
+    const RunConfig flags = cli::parse_run_arguments(with(
+        required_flags(), {"--shade", "shade.tif", "--shade-mask", "walkable", "--walkable-classes", "2,3,6",
+                           "--building-classes", "5"}));
+    CHECK(flags.shade == "shade.tif");
+    CHECK(flags.shade_mask == "walkable");
+    CHECK(flags.walkable_classes == std::vector<double>{2, 3, 6});
+    CHECK(flags.building_classes == std::vector<double>{5});
+    CHECK(cli::parse_run_arguments(required_flags()).shade_mask == "land");
+
+    test::TempDir dir;
+    const std::string project = dir.file("city.toml");
+    std::ofstream(project) << "shade = \"s.tif\"\nshade_mask = \"walkable\"\nwalkable_classes = [6]\n";
+    const RunConfig over = cli::parse_run_arguments(
+        with(required_flags(), {project, "--shade-mask", "land", "--walkable-classes", "2,6"}));
+    CHECK(over.shade == dir.file("s.tif"));
+    CHECK(over.shade_mask == "land");
+    CHECK(over.walkable_classes == std::vector<double>{2, 6});
+
+    const UsageError error = usage_error_for(with(required_flags(), {"--shade-mask", "paths"}));
+    CHECK(error.subject() == "--shade-mask");
+    CHECK_THAT(error.message(), Contains("expected land or walkable, got \"paths\""));
+}

@@ -177,3 +177,31 @@ TEST_CASE("[fields] must map roles to column names", "[config]") {
     CHECK_THAT(error_for("fields = \"POP\"\n"), Contains("key 'fields': expected a table"));
     CHECK_THAT(error_for("[output]\ndir = \"x\"\n"), Contains("unknown key 'output'"));
 }
+
+// parse_project_file (the fuzz target's entry point) reads text as read_project_file reads
+// the file at `path`: no file is opened.
+TEST_CASE("project text parses as the file it names", "[config]") {
+    const RunConfig config = parse_project_file("units = \"blocks.gpkg\"\nthreads = 2\n", "/city/project.toml");
+    CHECK(config.project_file == "/city/project.toml");
+    CHECK(config.units == "/city/blocks.gpkg");
+    CHECK(config.threads == 2);
+    CHECK_THROWS_WITH(parse_project_file("threads = = 2\n", "/city/project.toml"),
+                      Contains("/city/project.toml: line 1: "));
+}
+
+TEST_CASE("a project file sets the shade raster, its mask and the mask's classes", "[config]") {
+    test::TempDir dir;
+    const std::string path = write_project(dir, "city/city.toml",
+                                           "shade = \"../shade/shade.tif\"\nshade_mask = \"walkable\"\n"
+                                           "building_classes = [5]\nwalkable_classes = \"2,3,6\"\n");
+    const RunConfig config = read_project_file(path);
+    CHECK(config.shade == (dir.path() / "shade/shade.tif").lexically_normal().string());
+    CHECK(config.shade_mask == "walkable");
+    CHECK(config.building_classes == std::vector<double>{5});
+    CHECK(config.walkable_classes == std::vector<double>{2, 3, 6});
+
+    CHECK(read_project_file(write_project(dir, "plain.toml", "")).shade_mask == "land");
+    CHECK_THAT(error_for("shade_mask = \"paths\"\n"),
+               Contains("key 'shade_mask': expected \"land\" or \"walkable\", got \"paths\""));
+    CHECK_THAT(error_for("walkable_classes = [\"road\"]\n"), Contains("key 'walkable_classes': expected numbers"));
+}

@@ -465,3 +465,18 @@ TEST_CASE("random polygons inside the grid cover exactly their area", "[coverage
     INFO("worst relative difference " << worst);
     CHECK(worst < 1e-12);
 }
+
+// Found by fuzz/fuzz_coverage: a finite vertex (1e308, −1e308) on a grid of 1e-9 cells is
+// an infinite cell coordinate; the edges then gave NaN and a NaN cast to an integer
+// (undefined behaviour). Such a vertex is a GeometryError now; one 10^15 cells away
+// still covers the window exactly.
+TEST_CASE("a vertex too far from the grid is a GeometryError, not NaN", "[coverage]") {
+    const Grid tiny{0, 0, 1e-9, 1e-9, 2, 4};
+    const MultiPolygon far{{{{2.7e-312, -2.75e42}, {1e308, -1e308}, {0, 0}}, {}}};
+    REQUIRE_THROWS_AS(compute_coverage(tiny, Window{0, -1, 4, 4}, far), GeometryError);
+
+    const Grid unit{0, 2, 1, 1, 2, 2};
+    const MultiPolygon huge{{{{-1e15, -1e15}, {1e15, -1e15}, {1e15, 1e15}, {-1e15, 1e15}}, {}}};
+    const CoverageMatrix coverage = compute_coverage(unit, unit.full_window(), huge);
+    CHECK(coverage.fractions == std::vector<double>(4, 1.0));
+}

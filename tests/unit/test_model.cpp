@@ -165,7 +165,7 @@ TEST_CASE("the shipped tree-equity model states the published method", "[model]"
 }
 
 TEST_CASE("the shipped canopy-gap model needs population only", "[model]") {
-    CHECK(builtin_model_names() == std::vector<std::string>{"canopy-gap", "tree-equity"});
+    CHECK(builtin_model_names() == std::vector<std::string>{"canopy-gap", "shade-equity", "tree-equity"});
     const Model model = Model::builtin("canopy-gap");
     CHECK(model.name == "canopy-gap");
     CHECK(model.goal_method == "density-table");
@@ -279,7 +279,7 @@ TEST_CASE("model files: every error names the file and the key", "[model]") {
             FAIL("no error");
         } catch (const ModelError& error) {
             CHECK_THAT(error.what(), Contains("no-such-model: neither a built-in model "
-                                              "(canopy-gap, tree-equity) nor a model file"));
+                                              "(canopy-gap, shade-equity, tree-equity) nor a model file"));
             CHECK(error.hint() == "see shadegap models");
         }
         CHECK_THROWS_AS(Model::load_file("/nonexistent/model.toml"), ModelError);
@@ -403,7 +403,7 @@ TEST_CASE("apply_model on three units worked out by hand", "[model]") {
         CHECK(*unit.score_raw == Approx(e.score_raw));
         CHECK(*unit.score == e.score);
         CHECK(*unit.trees_needed == e.trees);
-        CHECK(*unit.target_canopy == Approx(e.target_canopy));
+        CHECK(*unit.target_coverage == Approx(e.target_canopy));
         CHECK(*unit.target_plant_m2 == Approx(e.target_plant_m2).margin(1e-6));
     }
     CHECK(*scored.units[0].target_plant_m2 == Approx(261290.32));
@@ -456,7 +456,7 @@ TEST_CASE("a unit without a value skips that variable; a unit without canopy get
     CHECK(*scored.units[1].priority == Approx(0.1));
     CHECK(*scored.units[0].priority == Approx(0.775));
     // u4: no valid cell → no canopy, gap or score, but it has a priority.
-    CHECK_FALSE(scored.units[3].canopy.has_value());
+    CHECK_FALSE(scored.units[3].coverage.has_value());
     CHECK_FALSE(scored.units[3].gap.has_value());
     CHECK_FALSE(scored.units[3].score.has_value());
     CHECK_FALSE(scored.units[3].trees_needed.has_value());
@@ -488,4 +488,60 @@ TEST_CASE("goals from a column and from a constant", "[model]") {
     scored = apply_model(model, hand_table(), diagnostics);
     CHECK(*scored.units[0].goal == Approx(0.3));
     CHECK(*scored.units[2].gap == Approx(0.05));
+}
+
+TEST_CASE("a model's coverage: canopy by default, shade from the shade sums", "[model]") {
+    CHECK(Model::parse(minimal_model, "m.toml").coverage == "canopy");
+    CHECK(Model::parse("[model]\ncoverage = \"shade\"\n" + minimal_model, "m.toml").coverage == "shade");
+    CHECK_THAT(parse_error("[model]\ncoverage = \"sun\"\n" + minimal_model),
+               Catch::Matchers::Contains("key 'model.coverage': expected one of \"canopy\", \"shade\", got \"sun\""));
+
+    const Model shipped = Model::builtin("shade-equity");
+    CHECK(shipped.coverage == "shade");
+    CHECK(shipped.goal_method == "constant");
+    CHECK(shipped.goal_baseline == 0.50);
+    CHECK(shipped.priority_floor == 0.1);
+    CHECK(shipped.variables.size() == 7);
+    CHECK(shipped.target_score == 90.0);
+    CHECK(Model::builtin("tree-equity").coverage == "canopy");
+    CHECK(Model::builtin("canopy-gap").coverage == "canopy");
+
+    // Two units, goal 0.5: u1 shade 0.1 over 200 m² of mask (gap 0.4), u2 shade 0.3 over
+    // 100 m² (gap 0.2); their canopy (0.9) is far above the goal and plays no part.
+    // One variable: N = 1 for u1, 0 for u2 → priority 1 and 0.1 (floor 0.1).
+    // score = floor(100 × (1 − 0.4/0.4 × 1)) = 0; floor(100 × (1 − 0.2/0.4 × 0.1)) = 95.
+    // trees = floor(gap × mask / 55.74) = floor(80 / 55.74) = 1; floor(20 / 55.74) = 0.
+    // target 90: shade_T = 0.5 − 0.1/1 × 0.4 = 0.46, plant (0.46 − 0.1) × 200 = 72 m²;
+    // 0.5 − 0.1/0.1 × 0.4 = 0.1 → plant 0.
+    const Model model = Model::parse(
+        "[model]\ncoverage = \"shade\"\n[goal]\nmethod = \"constant\"\nbaseline = 0.5\n"
+        "[[priority.variables]]\nname = \"x\"\n[target]\nscore = 90\n",
+        "shade.toml");
+    RankingTable table;
+    table.units.push_back(make_unit("u1", 1000, 0.9, 10, {{"x", 1.0}}));
+    table.units.push_back(make_unit("u2", 1000, 0.9, 10, {{"x", 0.0}}));
+    table.units[0].sums.shade_mask_m2 = 200;
+    table.units[0].sums.shade_m2 = 20;
+    table.units[1].sums.shade_mask_m2 = 100;
+    table.units[1].sums.shade_m2 = 30;
+    table.variables = {"x"};
+    Diagnostics diagnostics;
+    const ScoredTable scored = apply_model(model, table, diagnostics);
+    REQUIRE(scored.units.size() == 2);
+    CHECK(*scored.units[0].coverage == Approx(0.1));
+    CHECK(*scored.units[1].coverage == Approx(0.3));
+    CHECK(scored.gap_max == Approx(0.4));
+    CHECK(*scored.units[0].score == 0);
+    CHECK(*scored.units[1].score == 95);
+    CHECK(*scored.units[0].trees_needed == 1);
+    CHECK(*scored.units[1].trees_needed == 0);
+    CHECK(*scored.units[0].target_coverage == Approx(0.46));
+    CHECK(*scored.units[0].target_plant_m2 == Approx(72.0));
+    CHECK(*scored.units[1].target_plant_m2 == Approx(0.0).margin(1e-12));
+
+    // Without shade sums (no --shade), a shade model has no coverage: no gap, no score.
+    table.units[0].sums.shade_mask_m2 = 0;
+    const ScoredTable without = apply_model(model, table, diagnostics);
+    CHECK_FALSE(without.units[0].coverage.has_value());
+    CHECK_FALSE(without.units[0].score.has_value());
 }

@@ -1,0 +1,334 @@
+// The guarantees of docs/reliability.md, through the built binary: the same bytes on every
+// run, a killed run leaves the output folder as it was, every warning reaches both stderr
+// and run.json, and no input is modified.
+// SPDX-License-Identifier: MIT
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace test = shadegap::test;
+
+const std::string sample_dir = std::string(SHADEGAP_SOURCE_DIR) + "/sample-rasters/";
+const char* const output_names[] = {"priority.geojson", "priority.csv", "units.csv", "run.json"};
+
+struct Outcome {
+    int status = -1;     ///< exit status, or -1 when a signal ended the child
+    int killed_by = 0;   ///< the signal that ended the child, or 0
+    bool signal_sent = false;
+    std::string err;
+};
+
+/// Runs the binary in `cwd` with stdout to /dev/null and stderr to a file. With `signal`,
+/// sends it once stderr contains `when` (polled every millisecond).
+Outcome run_binary(const std::vector<std::string>& args, const std::string& cwd, int signal = 0,
+                   const std::string& when = "") {
+    test::TempDir capture;
+    const std::string err_path = capture.file("stderr");
+    const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(err_fd >= 0);
+    std::vector<std::string> argv_text = {SHADEGAP_BINARY};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_text) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+        const int null_fd = ::open("/dev/null", O_RDWR);
+        ::dup2(null_fd, STDIN_FILENO);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::dup2(err_fd, STDERR_FILENO);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(err_fd);
+    Outcome outcome;
+    int raw = 0;
+    if (signal != 0) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        bool ended = false;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (::waitpid(pid, &raw, WNOHANG) == pid) {
+                ended = true;
+                break;
+            }
+            if (test::read_text(err_path).find(when) != std::string::npos) {
+                ::kill(pid, signal);
+                outcome.signal_sent = true;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (!ended) ::waitpid(pid, &raw, 0);
+    } else {
+        ::waitpid(pid, &raw, 0);
+    }
+    if (WIFEXITED(raw)) outcome.status = WEXITSTATUS(raw);
+    if (WIFSIGNALED(raw)) outcome.killed_by = WTERMSIG(raw);
+    outcome.err = test::read_text(err_path);
+    return outcome;
+}
+
+/// Every entry of a folder (hidden ones included) with its bytes; folders map to "<folder>".
+std::map<std::string, std::string> contents_of(const std::string& folder) {
+    std::map<std::string, std::string> contents;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        contents[name] = entry.is_directory() ? "<folder>" : test::read_text(entry.path().string());
+    }
+    return contents;
+}
+
+/// run.json without what varies from run to run: the stage timings and the output paths.
+std::string normalised_run_json(const std::string& text) {
+    nlohmann::json j = nlohmann::json::parse(text);
+    for (const char* key : {"timings", "timings_s", "outputs"}) j.erase(key);
+    return j.dump(2);
+}
+
+/// A copy of the sample city's inputs in a fresh folder, with its project file.
+struct SampleCopy {
+    test::TempDir dir;
+    SampleCopy() {
+        for (const char* name : {"landcover.tif", "blocks.gpkg", "neighbourhoods.gpkg", "acs.csv", "acs.csvt", "city.toml"})
+            fs::copy_file(sample_dir + name, dir.file(name));
+    }
+    std::string path() const { return dir.path().string(); }
+};
+
+std::string joined_names(const std::map<std::string, std::string>& contents) {
+    std::string text;
+    for (const auto& [name, bytes] : contents) text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
+}  // namespace
+
+// Two runs of the same inputs with the same thread count, and runs with 1 and 3 threads:
+// every output byte for byte the same (run.json once its timings and output paths are
+// left out). test_sample_run.cpp checks the GeoJSON and units.csv of 1, 2, 3 and 8
+// threads in-process; this goes through the binary and covers all four files.
+TEST_CASE("outputs are byte-identical across repeated runs and thread counts", "[guarantees][determinism]") {
+    SampleCopy sample;
+    std::map<std::string, std::map<std::string, std::string>> runs;
+    for (const std::string label : {"a2", "b2", "c1", "d3"}) {
+        const std::string threads = label.substr(1);
+        const Outcome outcome =
+            run_binary({"run", "city.toml", "--out", "out-" + label, "--threads", threads}, sample.path());
+        INFO("stderr: " << outcome.err);
+        REQUIRE(outcome.status == 0);
+        runs[label] = contents_of(sample.dir.file("out-" + label));
+        REQUIRE(runs[label].size() == 4);
+    }
+    for (const std::string label : {"b2", "c1", "d3"}) {
+        INFO("run " << label << " against run a2");
+        for (const char* name : {"priority.geojson", "priority.csv", "units.csv"}) {
+            INFO(name);
+            CHECK(runs[label][name] == runs["a2"][name]);
+        }
+        nlohmann::json a = nlohmann::json::parse(runs["a2"]["run.json"]);
+        nlohmann::json other = nlohmann::json::parse(runs[label]["run.json"]);
+        // The thread count is recorded; it must be the only difference besides timings.
+        a.erase("threads");
+        other.erase("threads");
+        CHECK(normalised_run_json(other.dump()) == normalised_run_json(a.dump()));
+    }
+}
+
+// An output folder holding the outputs of an earlier run (canopy-gap model) is rerun with
+// --overwrite (tree-equity) and the run is killed as each stage starts, right before
+// the outputs move into place (the bar at 99 %) and after. The folder afterwards holds
+// either the earlier four files, unchanged, or (when the run finished first) the new four
+// files, complete: never a partial file, and never a mixture except after a SIGKILL
+// during the renames themselves. SIGTERM leaves nothing else; SIGKILL, which no program
+// can catch, may leave the hidden temporary folder `.shadegap-tmp-*` with the unfinished
+// new files, which a later run ignores.
+TEST_CASE("a run killed at any stage leaves the output folder as it was", "[guarantees][faults]") {
+    SampleCopy sample;
+    const std::string out = sample.dir.file("out");
+    const std::vector<std::string> earlier_args = {"run", "city.toml", "--out", "out", "--model", "canopy-gap",
+                                                   "--threads", "2"};
+    const std::vector<std::string> new_args = {"run", "city.toml", "--out", "out", "--overwrite", "--progress",
+                                               "--threads", "2"};
+    REQUIRE(run_binary(earlier_args, sample.path()).status == 0);
+    const auto earlier = contents_of(out);
+    REQUIRE(earlier.size() == 4);
+    // What the interrupted run would write when left alone.
+    REQUIRE(run_binary({"run", "city.toml", "--out", "complete", "--threads", "2"}, sample.path()).status == 0);
+    const auto complete = contents_of(sample.dir.file("complete"));
+    REQUIRE(complete.at("units.csv") != earlier.at("units.csv"));
+
+    const std::vector<std::string> moments = {"load", "align", "overlay", "allocate", "model", "write", " 99%", "100%"};
+    for (const int signal : {SIGKILL, SIGTERM}) {
+        int stopped_midway = 0;
+        for (const auto& moment : moments) {
+            INFO((signal == SIGKILL ? "SIGKILL" : "SIGTERM") << " when stderr shows '" << moment << "'");
+            const Outcome outcome = run_binary(new_args, sample.path(), signal, moment);
+            INFO("exit status " << outcome.status << ", killed by " << outcome.killed_by);
+            auto after = contents_of(out);
+            std::set<std::string> temporaries;
+            for (const auto& [name, bytes] : after)
+                if (name.rfind(".shadegap-tmp-", 0) == 0) temporaries.insert(name);
+            for (const auto& name : temporaries) {
+                CHECK(signal == SIGKILL);
+                after.erase(name);
+                fs::remove_all(fs::path(out) / name);
+            }
+            INFO("left in the output folder: " << joined_names(after));
+            const bool unchanged = after == earlier;
+            bool replaced = after.size() == 4 && after.count("run.json") == 1;
+            for (const char* name : {"priority.geojson", "priority.csv", "units.csv"})
+                replaced = replaced && after.count(name) == 1 && after.at(name) == complete.at(name);
+            // Each file is whole: the earlier one or the new one (run.json varies by its timings).
+            REQUIRE(after.size() == 4);
+            for (const auto& [name, bytes] : after) {
+                INFO(name);
+                const bool whole = bytes == earlier.at(name) ||
+                                   (name == "run.json" ? nlohmann::json::accept(bytes) : bytes == complete.at(name));
+                CHECK(whole);
+            }
+            // SIGKILL while the four finished files are renamed into place (microseconds,
+            // which the bar at 99 % announces) may leave some new and some earlier files:
+            // a limit of renaming files one by one (docs/reliability.md).
+            if (!(signal == SIGKILL && moment == " 99%")) CHECK((unchanged || replaced));
+            if (unchanged) ++stopped_midway;
+            if (signal == SIGTERM) {
+                // Caught while running: stopped with 143 and nothing changed. Once the new
+                // outputs are in place the run ends normally (0), or, after it has put back
+                // the default action, the signal ends it; never 143 with outputs replaced.
+                CHECK(temporaries.empty());
+                if (unchanged) CHECK(outcome.status == 143);
+                else CHECK((outcome.status == 0 || outcome.killed_by == SIGTERM));
+            }
+            if (!unchanged) {
+                // Put the earlier outputs back for the next moment.
+                for (const auto& [name, bytes] : earlier) {
+                    std::ofstream file(out + "/" + name, std::ios::binary);
+                    file << bytes;
+                }
+            }
+        }
+        // The first stages last long enough for the signal to land in them.
+        CHECK(stopped_midway >= 3);
+    }
+}
+
+// Inputs that produce several kinds of warning: a null geometry, a bow-tie, a ring left
+// open (GeoJSON), a unit half outside the raster and one wholly outside it. Every
+// warning line on stderr is a warning of run.json (subject: message), and the reverse.
+TEST_CASE("every warning reaches both stderr and run.json", "[guarantees][warnings]") {
+    test::TempDir dir;
+    const std::string raster = dir.file("canopy.tif");
+    std::vector<double> values(100);
+    for (int i = 0; i < 100; ++i) values[static_cast<std::size_t>(i)] = (i % 10) < 5 ? 1 : 0;
+    test::write_raster(raster, 10, 10, 500000, 4100010, 1.0, values, 32618);
+    const auto square = [](double x0, double y0, double x1, double y1) {
+        std::ostringstream wkt;
+        wkt.precision(17);
+        wkt << "POLYGON((" << 500000 + x0 << " " << 4100000 + y0 << "," << 500000 + x1 << " " << 4100000 + y0 << ","
+            << 500000 + x1 << " " << 4100000 + y1 << "," << 500000 + x0 << " " << 4100000 + y1 << ","
+            << 500000 + x0 << " " << 4100000 + y0 << "))";
+        return wkt.str();
+    };
+    const auto feature = [](const std::string& id, const std::string& wkt) {
+        return test::TestFeature{wkt, {{"GEOID", id}}, {{"population", 100}}};
+    };
+    const std::string gpkg = dir.file("units.gpkg");
+    test::write_layer(gpkg, "GPKG", "units", 32618,
+                      {feature("full", square(0, 0, 4, 4)),
+                       feature("null", ""),
+                       feature("bowtie", "POLYGON((500000 4100000,500002 4100002,500002 4100000,500000 4100002,"
+                                         "500000 4100000))"),
+                       feature("half", square(8, 2, 12, 4)),
+                       feature("outside", square(20, 20, 22, 22))});
+    const std::string geojson = dir.file("open.geojson");
+    {
+        std::ofstream file(geojson);
+        file << R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:32618"}},)"
+             << R"("features":[{"type":"Feature","properties":{"GEOID":"open","population":10},)"
+             << R"("geometry":{"type":"Polygon","coordinates":[[[500000,4100000],[500004,4100000],)"
+             << R"([500004,4100004],[500000,4100004]]]}}]})";
+    }
+    std::size_t cases_with_warnings = 0;
+    for (const std::string& units : {gpkg, geojson}) {
+        INFO("units " << units);
+        const std::string out = dir.file("out-" + fs::path(units).extension().string().substr(1));
+        const Outcome outcome = run_binary({"run", "--canopy", raster, "--units", units, "--unit-id", "GEOID",
+                                            "--model", "canopy-gap", "--out", out, "--threads", "1"},
+                                           dir.path().string());
+        INFO("stderr: " << outcome.err);
+        REQUIRE(outcome.status == 0);
+        std::multiset<std::string> on_stderr;
+        std::istringstream lines(outcome.err);
+        for (std::string line; std::getline(lines, line);)
+            if (line.rfind("shadegap: warning: ", 0) == 0) on_stderr.insert(line.substr(19));
+        std::multiset<std::string> in_run_json;
+        std::set<std::string> codes;
+        const nlohmann::json run_json = nlohmann::json::parse(test::read_text(out + "/run.json"));
+        for (const auto& w : run_json.at("warnings")) {
+            const std::string subject = w.at("subject").get<std::string>();
+            in_run_json.insert((subject.empty() ? "" : subject + ": ") + w.at("message").get<std::string>());
+            codes.insert(w.at("code").get<std::string>());
+        }
+        CHECK(on_stderr == in_run_json);
+        CHECK(on_stderr.size() >= 1);
+        if (units == gpkg) {
+            for (const char* code : {"geometry-missing", "geometry-repaired", "nodata-share", "no-canopy"}) {
+                INFO("code " << code);
+                CHECK(codes.count(code) == 1);
+            }
+        } else {
+            CHECK(codes.count("geometry-repaired") == 1);
+        }
+        cases_with_warnings += on_stderr.empty() ? 0 : 1;
+    }
+    CHECK(cases_with_warnings == 2);
+}
+
+// `check` and `run` (twice, the second with --overwrite) on a copy of the sample city with
+// a model file of its own: every input file (the GeoPackages, which SQLite opens, the
+// GeoTIFF, the CSV and its .csvt, the project and model files) keeps its bytes and its
+// modification time, and no file appears beside them (no .aux.xml, -wal, -shm, -journal).
+TEST_CASE("no input is modified", "[guarantees][inputs]") {
+    SampleCopy sample;
+    fs::copy_file(std::string(SHADEGAP_SOURCE_DIR) + "/models/tree-equity.toml", sample.dir.file("model.toml"));
+    std::map<std::string, fs::file_time_type> times;
+    for (const auto& entry : fs::directory_iterator(sample.path()))
+        times[entry.path().filename().string()] = entry.last_write_time();
+    const auto before = contents_of(sample.path());
+    const std::string out = (fs::temp_directory_path() / ("shadegap-guarantee-out-" + std::to_string(::getpid()))).string();
+    fs::remove_all(out);
+    REQUIRE(run_binary({"check", "city.toml", "--model", "model.toml", "--out", out}, sample.path()).status == 0);
+    REQUIRE(run_binary({"run", "city.toml", "--model", "model.toml", "--out", out}, sample.path()).status == 0);
+    REQUIRE(run_binary({"run", "city.toml", "--model", "model.toml", "--out", out, "--overwrite"}, sample.path()).status == 0);
+    fs::remove_all(out);
+    const auto after = contents_of(sample.path());
+    INFO("before: " << joined_names(before) << "\nafter: " << joined_names(after));
+    REQUIRE(after.size() == before.size());
+    for (const auto& [name, bytes] : before) {
+        INFO(name);
+        REQUIRE(after.count(name) == 1);
+        CHECK(after.at(name) == bytes);
+        CHECK(fs::last_write_time(sample.dir.file(name)) == times.at(name));
+    }
+}
