@@ -68,6 +68,10 @@ private:
 class RasterSource {
 public:
     explicit RasterSource(const std::string& path);
+    /// Opens the raster `info` describes again, for another thread, without describing it
+    /// again: no CRS is parsed (on a new thread that would start PROJ, tens of
+    /// milliseconds). Throws InputError if it can no longer be opened or its size changed.
+    explicit RasterSource(const RasterInfo& info);
     ~RasterSource();
     RasterSource(RasterSource&&) noexcept;
     RasterSource& operator=(RasterSource&&) noexcept;

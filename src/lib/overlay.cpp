@@ -397,10 +397,10 @@ struct alignas(64) ThreadScratch {
 /// Reads the shade raster's blocks, checked to be fractions 0–1; missing values become NaN.
 class ShadeReader {
 public:
-    explicit ShadeReader(const RasterInfo& info) : m_path(info.path), m_nodata(info.nodata) {}
+    explicit ShadeReader(const RasterInfo& info) : m_info(info), m_path(info.path), m_nodata(info.nodata) {}
 
     void read(const Window& block, ThreadScratch& scratch) const {
-        if (!scratch.shade_source) scratch.shade_source = std::make_unique<RasterSource>(m_path);
+        if (!scratch.shade_source) scratch.shade_source = std::make_unique<RasterSource>(m_info);
         scratch.shade_source->read(block, scratch.shade);
         for (std::size_t i = 0; i < scratch.shade.size(); ++i) {
             double& value = scratch.shade[i];
@@ -417,6 +417,7 @@ public:
     }
 
 private:
+    RasterInfo m_info;
     std::string m_path;
     std::optional<double> m_nodata;
 };
@@ -425,7 +426,7 @@ class BlockProcessor {
 public:
     BlockProcessor(const std::string& path, const RasterInfo& info, const std::vector<MultiPolygon>& zones,
                    const OverlayOptions& options, const RasterInfo* shade)
-        : m_path(path), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
+        : m_path(path), m_info(info), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
           m_bytes(describe_bytes(m_classifier)),
           // Shade varies cell by cell, so the per-bin counting of Byte rasters does not apply.
           m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !shade),
@@ -457,7 +458,7 @@ public:
     void process(const Window& block, ThreadScratch& scratch, BlockResult& result) const {
         m_index.find(block, scratch.hits, scratch.found);
         if (scratch.hits.empty()) return;
-        if (!scratch.source) scratch.source = std::make_unique<RasterSource>(m_path);
+        if (!scratch.source) scratch.source = std::make_unique<RasterSource>(m_info);
         if (m_count_bytes) {
             scratch.source->read(block, scratch.bytes);
         } else {
@@ -586,6 +587,7 @@ private:
     }
 
     const std::string& m_path;
+    RasterInfo m_info;  ///< to open the raster again on each thread
     const Grid& m_grid;
     CellAreas m_areas;
     ZoneIndex m_index;

@@ -303,6 +303,20 @@ RasterSource::RasterSource(const std::string& path) : m_impl(std::make_unique<Im
     m_info.data_type = GDALGetDataTypeName(GDALGetRasterDataType(m_impl->band));
 }
 
+RasterSource::RasterSource(const RasterInfo& info) : m_impl(std::make_unique<Impl>()), m_info(info) {
+    detail::ensure_gdal_registered();
+    detail::GdalErrorCapture capture;
+    m_impl->dataset.reset(
+        GDALOpenEx(info.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr, nullptr));
+    if (!m_impl->dataset) throw InputError(info.path, capture.explain("cannot be opened as a raster"));
+    GDALDatasetH dataset = m_impl->dataset.get();
+    if (GDALGetRasterCount(dataset) < 1 || GDALGetRasterXSize(dataset) != info.grid.cols ||
+        GDALGetRasterYSize(dataset) != info.grid.rows) {
+        throw InputError(info.path, "changed while it was being read");
+    }
+    m_impl->band = GDALGetRasterBand(dataset, 1);
+}
+
 RasterSource::~RasterSource() = default;
 RasterSource::RasterSource(RasterSource&&) noexcept = default;
 RasterSource& RasterSource::operator=(RasterSource&&) noexcept = default;
