@@ -39,12 +39,18 @@ void write_csv(const OutputTable& table, const std::string& path);
 /// `path` lies in an OutputTransaction's temporary folder.
 void write_file(const std::string& path, const std::string& bytes);
 
+class Diagnostics;
+
 /// Files written into a hidden temporary folder inside `out_dir` and moved into place by
 /// commit(). Without commit() (an error unwinds) the temporary folder is removed, and
 /// so is `out_dir` when the transaction created it: nothing is left behind.
+///
+/// The folder is `.shadegap-tmp-HOST-PID-N`. A run killed by SIGKILL cannot remove its
+/// own; the next transaction on `out_dir` removes every such folder of this host whose
+/// process no longer runs, with a warning ("stale-temporary") in `diagnostics`.
 class OutputTransaction {
 public:
-    explicit OutputTransaction(std::string out_dir);
+    explicit OutputTransaction(std::string out_dir, Diagnostics* diagnostics = nullptr);
     ~OutputTransaction();
     OutputTransaction(const OutputTransaction&) = delete;
     OutputTransaction& operator=(const OutputTransaction&) = delete;

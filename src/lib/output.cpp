@@ -13,6 +13,10 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <string_view>
+
+#include <signal.h>
+#include <unistd.h>
 
 namespace shadegap {
 
@@ -143,14 +147,63 @@ void write_csv(const OutputTable& table, const std::string& path) {
     write_table(table, path, "CSV", options, false);
 }
 
-OutputTransaction::OutputTransaction(std::string out_dir) : m_out_dir(std::move(out_dir)) {
+namespace {
+
+constexpr std::string_view temp_prefix = ".shadegap-tmp-";
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "host";
+    return name;
+}
+
+/// The process of a temporary folder `.shadegap-tmp-HOST-PID-N` made on this host, or 0
+/// when the name is not of that form or names another host.
+long owner_on_this_host(const std::string& name, const std::string& host) {
+    if (name.rfind(temp_prefix, 0) != 0) return 0;
+    const std::string rest = name.substr(temp_prefix.size());
+    const std::size_t last = rest.rfind('-');
+    if (last == std::string::npos || last == 0) return 0;
+    const std::size_t before = rest.rfind('-', last - 1);
+    if (before == std::string::npos || rest.substr(0, before) != host) return 0;
+    const std::string pid = rest.substr(before + 1, last - before - 1);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) return 0;
+    return std::stol(pid);
+}
+
+/// Removes the temporary folders in `out_dir` left by runs of this host that no longer run
+/// (killed by SIGKILL, or by a power cut). A folder whose process is alive, or of another
+/// host, or of an older name, is left alone.
+void remove_stale_temporaries(const std::string& out_dir, const std::string& host, Diagnostics* diagnostics) {
+    std::error_code ec;
+    for (fs::directory_iterator it(out_dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        const long pid = owner_on_this_host(name, host);
+        if (pid <= 0 || !it->is_directory(ec)) continue;
+        if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+        std::error_code removed;
+        fs::remove_all(it->path(), removed);
+        if (diagnostics && !removed) {
+            diagnostics->warn("stale-temporary", (fs::path(out_dir) / name).string(),
+                              "removed the temporary folder of an earlier run that was killed (process " +
+                                  std::to_string(pid) + " no longer runs)");
+        }
+    }
+}
+
+}  // namespace
+
+OutputTransaction::OutputTransaction(std::string out_dir, Diagnostics* diagnostics) : m_out_dir(std::move(out_dir)) {
     std::error_code ec;
     m_created_out_dir = !fs::exists(m_out_dir, ec);
     fs::create_directories(m_out_dir, ec);
     if (ec) throw OutputError(m_out_dir, "cannot create the output folder (" + ec.message() + ")");
+    const std::string host = host_name();
+    if (!m_created_out_dir) remove_stale_temporaries(m_out_dir, host, diagnostics);
     std::random_device seed;
     for (int attempt = 0; attempt < 16 && m_temp_dir.empty(); ++attempt) {
-        const fs::path candidate = fs::path(m_out_dir) / (".shadegap-tmp-" + std::to_string(seed()));
+        const fs::path candidate = fs::path(m_out_dir) / (std::string(temp_prefix) + host + "-" +
+                                                         std::to_string(getpid()) + "-" + std::to_string(seed()));
         if (fs::create_directory(candidate, ec)) m_temp_dir = candidate.string();
     }
     if (m_temp_dir.empty())

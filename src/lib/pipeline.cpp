@@ -709,7 +709,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     result.city_score = scored.city_score;
 
     ScaledProgress(progress, 0.95, 1.0, "write")(0);
-    OutputTransaction transaction(config.out);
+    OutputTransaction transaction(config.out, &diagnostics);
     OutputTable priority = priority_table(inputs.model, table, scored, ranking, inputs.shade.has_value());
     const auto geometries = ranking_geometries(inputs, aligned, table, config);
     for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);

@@ -333,3 +333,46 @@ TEST_CASE("no input is modified", "[guarantees][inputs]") {
         CHECK(fs::last_write_time(sample.dir.file(name)) == times.at(name));
     }
 }
+
+// A run killed by SIGKILL leaves its hidden temporary folder behind. The next run on the
+// folder removes the folders of this host whose process no longer runs, with a warning in
+// stderr and run.json, and leaves alone those of a live process, of another host, and of
+// the older unnumbered form.
+TEST_CASE("a later run removes the temporary folders of killed runs, and only those", "[guarantees][faults]") {
+    SampleCopy sample;
+    const std::string out = sample.dir.file("out");
+    REQUIRE(run_binary({"run", "city.toml", "--out", "out", "--threads", "1"}, sample.path()).status == 0);
+    char host[256] = {};
+    REQUIRE(gethostname(host, sizeof host - 1) == 0);
+    // 999999999 is above any Linux pid_max (at most 2^22): no process has it.
+    const std::string dead = std::string(".shadegap-tmp-") + host + "-999999999-7";
+    const std::string alive = std::string(".shadegap-tmp-") + host + "-" + std::to_string(getpid()) + "-8";
+    const std::string elsewhere = ".shadegap-tmp-another-host-999999999-9";
+    const std::string old_form = ".shadegap-tmp-123456789";
+    for (const std::string& name : {dead, alive, elsewhere, old_form}) {
+        fs::create_directory(fs::path(out) / name);
+        std::ofstream(fs::path(out) / name / "priority.csv") << "partial";
+    }
+    const Outcome outcome = run_binary({"run", "city.toml", "--out", "out", "--overwrite", "--threads", "1"},
+                                       sample.path());
+    INFO("stderr: " << outcome.err);
+    REQUIRE(outcome.status == 0);
+    CHECK_FALSE(fs::exists(fs::path(out) / dead));
+    for (const std::string& name : {alive, elsewhere, old_form}) {
+        INFO(name);
+        CHECK(fs::exists(fs::path(out) / name / "priority.csv"));
+    }
+    const std::string message =
+        "removed the temporary folder of an earlier run that was killed (process 999999999 no longer runs)";
+    // The subject is the folder as the user named it (--out out, relative to the run's folder).
+    CHECK(outcome.err.find("shadegap: warning: out/" + dead + ": " + message) !=
+          std::string::npos);
+    const nlohmann::json run_json = nlohmann::json::parse(test::read_text(out + "/run.json"));
+    int stale = 0;
+    for (const auto& w : run_json.at("warnings")) {
+        if (w.at("code") != "stale-temporary") continue;
+        ++stale;
+        CHECK(w.at("message") == message);
+    }
+    CHECK(stale == 1);
+}
