@@ -788,7 +788,9 @@ OGRSpatialReference srs_of(int epsg) {
     return srs;
 }
 
-void write_land_cover(const fs::path& path, std::vector<std::uint8_t>& cells) {
+/// A one-band Byte GeoTIFF on the city's grid (UTM 18N, 1 m cells, 256 × 256 DEFLATE tiles;
+/// with the horizontal predictor when `predictor`), georeferenced, with nothing written yet.
+DatasetPtr create_city_raster(const fs::path& path, bool predictor) {
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
     if (driver == nullptr) fail_gdal("GTiff", "driver not available");
     CPLStringList options;
@@ -797,6 +799,7 @@ void write_land_cover(const fs::path& path, std::vector<std::uint8_t>& cells) {
     options.SetNameValue("BLOCKYSIZE", "256");
     options.SetNameValue("COMPRESS", "DEFLATE");
     options.SetNameValue("ZLEVEL", "9");
+    if (predictor) options.SetNameValue("PREDICTOR", "2");
     DatasetPtr ds(driver->Create(path.c_str(), city_cells, city_cells, 1, GDT_Byte, options.List()));
     if (!ds) fail_gdal(path.string(), "cannot create");
     double transform[6] = {origin_x, 1.0, 0.0, origin_y, 0.0, -1.0};
@@ -804,6 +807,20 @@ void write_land_cover(const fs::path& path, std::vector<std::uint8_t>& cells) {
     if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&utm) != CE_None) {
         fail_gdal(path.string(), "cannot set the georeferencing");
     }
+    return ds;
+}
+
+/// Writes every cell of band 1 and closes the file, checking both.
+void write_city_cells(DatasetPtr ds, std::vector<std::uint8_t>& cells, const fs::path& path) {
+    if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, city_cells, city_cells, cells.data(), city_cells, city_cells,
+                                       GDT_Byte, 0, 0, nullptr) != CE_None) {
+        fail_gdal(path.string(), "cannot write the cells");
+    }
+    close_dataset(std::move(ds), path);
+}
+
+void write_land_cover(const fs::path& path, std::vector<std::uint8_t>& cells) {
+    DatasetPtr ds = create_city_raster(path, false);
     GDALRasterBand* band = ds->GetRasterBand(1);
     band->SetDescription("land cover");
     band->SetNoDataValue(0.0);
@@ -822,41 +839,18 @@ void write_land_cover(const fs::path& path, std::vector<std::uint8_t>& cells) {
                                                     {156, 156, 156, 255}}};
     for (std::size_t k = 0; k < entries.size(); ++k) colours.SetColorEntry(int(k), &entries[k]);
     band->SetColorTable(&colours);
-    if (band->RasterIO(GF_Write, 0, 0, city_cells, city_cells, cells.data(), city_cells, city_cells, GDT_Byte, 0,
-                       0, nullptr) != CE_None) {
-        fail_gdal(path.string(), "cannot write the cells");
-    }
-    close_dataset(std::move(ds), path);
+    write_city_cells(std::move(ds), cells, path);
 }
 
 // Heights above ground in whole metres, on the land cover's grid; 255 where it is nodata.
 // Mostly zeros and runs of one height, so DEFLATE with the horizontal predictor packs them small.
 void write_heights(const fs::path& path, std::vector<std::uint8_t>& cells, const char* description) {
-    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
-    if (driver == nullptr) fail_gdal("GTiff", "driver not available");
-    CPLStringList options;
-    options.SetNameValue("TILED", "YES");
-    options.SetNameValue("BLOCKXSIZE", "256");
-    options.SetNameValue("BLOCKYSIZE", "256");
-    options.SetNameValue("COMPRESS", "DEFLATE");
-    options.SetNameValue("ZLEVEL", "9");
-    options.SetNameValue("PREDICTOR", "2");
-    DatasetPtr ds(driver->Create(path.c_str(), city_cells, city_cells, 1, GDT_Byte, options.List()));
-    if (!ds) fail_gdal(path.string(), "cannot create");
-    double transform[6] = {origin_x, 1.0, 0.0, origin_y, 0.0, -1.0};
-    const OGRSpatialReference utm = srs_of(32618);
-    if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&utm) != CE_None) {
-        fail_gdal(path.string(), "cannot set the georeferencing");
-    }
+    DatasetPtr ds = create_city_raster(path, true);
     GDALRasterBand* band = ds->GetRasterBand(1);
     band->SetDescription(description);
     band->SetNoDataValue(height_nodata);
     band->SetUnitType("m");
-    if (band->RasterIO(GF_Write, 0, 0, city_cells, city_cells, cells.data(), city_cells, city_cells, GDT_Byte, 0,
-                       0, nullptr) != CE_None) {
-        fail_gdal(path.string(), "cannot write the cells");
-    }
-    close_dataset(std::move(ds), path);
+    write_city_cells(std::move(ds), cells, path);
 }
 
 // A ring in local metres, through UTM 18N, into the target CRS, rounded to `steps_per_unit`.
