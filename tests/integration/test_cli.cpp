@@ -1,6 +1,7 @@
 // The built `shadegap` program: help against the docs, exit codes, one-line errors, info and models.
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
+#include "run_binary.hpp"
 
 #include "shadegap/model.hpp"
 
@@ -25,18 +26,6 @@ namespace {
 
 const std::string source_dir = SHADEGAP_SOURCE_DIR;
 
-struct Outcome {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string shell_quoted(const std::string& text) {
-    std::string quoted = "'";
-    for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return quoted + "'";
-}
-
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
@@ -44,37 +33,12 @@ std::string slurp(const std::string& path) {
     return text.str();
 }
 
-/// Runs the binary with `args` (each quoted for the shell), stdout and stderr captured.
-Outcome run_shadegap(const std::vector<std::string>& args) {
-    test::TempDir capture;
-    std::string command = shell_quoted(SHADEGAP_BINARY);
-    for (const std::string& arg : args) command += " " + shell_quoted(arg);
-    command += " >" + shell_quoted(capture.file("out")) + " 2>" + shell_quoted(capture.file("err")) + " </dev/null";
-    const int raw = std::system(command.c_str());
-    Outcome outcome;
-    outcome.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    outcome.out = slurp(capture.file("out"));
-    outcome.err = slurp(capture.file("err"));
-    return outcome;
-}
+using test::Outcome;
+using test::lines_of;
+using test::require_one_line_error;
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-/// A usage or data error: nothing on stdout, exactly one line on stderr, in the house format.
-void require_one_line_error(const Outcome& outcome, int status) {
-    INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
-    CHECK(outcome.status == status);
-    CHECK(outcome.out.empty());
-    const std::vector<std::string> lines = lines_of(outcome.err);
-    REQUIRE(lines.size() == 1);
-    CHECK_THAT(lines[0], StartsWith("shadegap: error: "));
-    CHECK(outcome.err.back() == '\n');
-}
+/// Runs the binary with `args`, stdout and stderr captured.
+Outcome run_shadegap(const std::vector<std::string>& args) { return test::run_binary(SHADEGAP_BINARY, args); }
 
 /// Every `--long-option` that a help text mentions.
 std::set<std::string> options_in(const std::string& help) {

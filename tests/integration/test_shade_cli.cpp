@@ -1,6 +1,7 @@
 // The built program's `shade` and `sun` commands: outputs, manifest, masks, errors and their docs.
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
+#include "run_binary.hpp"
 
 #include "shadegap/shade.hpp"
 #include "shadegap/sun.hpp"
@@ -29,35 +30,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
+using test::Outcome;
+using test::require_one_line_error;
 
-std::string quoted(const std::string& text) {
-    std::string q = "'";
-    for (const char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-Outcome run(const std::vector<std::string>& args) {
-    test::TempDir capture;
-    std::string command = quoted(SHADEGAP_BINARY);
-    for (const std::string& arg : args) command += " " + quoted(arg);
-    command += " >" + quoted(capture.file("out")) + " 2>" + quoted(capture.file("err")) + " </dev/null";
-    const int raw = std::system(command.c_str());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, test::read_text(capture.file("out")), test::read_text(capture.file("err"))};
-}
-
-void require_one_line_error(const Outcome& outcome, int status) {
-    INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
-    CHECK(outcome.status == status);
-    CHECK(outcome.out.empty());
-    REQUIRE_FALSE(outcome.err.empty());
-    CHECK(std::count(outcome.err.begin(), outcome.err.end(), '\n') == 1);
-    CHECK_THAT(outcome.err, StartsWith("shadegap: error: "));
-}
+Outcome run(const std::vector<std::string>& args) { return test::run_binary(SHADEGAP_BINARY, args); }
 
 /// A 60 × 60 raster of 1 m cells (or `cell` CRS units) in `epsg` with a 10 m box in the middle.
 std::vector<double> write_box(const std::string& path, int epsg, double cell, double x_min, double y_max) {
