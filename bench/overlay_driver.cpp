@@ -3,7 +3,7 @@
 //
 //   shadegap_bench_overlay RASTER UNITS ID_FIELD KIND THREADS [BLOCK]
 //
-// BLOCK (cells a side) overrides the overlay's block size, to see what it changes.
+// BLOCK (cells a side, or ROWSxCOLS) overrides the overlay's block size, to see what it changes.
 // Prints one JSON line: the load+align and overlay seconds (wall clock, and the overlay's
 // CPU seconds summed over threads, which a busy machine disturbs less), the zone and cell
 // counts, the covered cells, and a digest of the result's bytes (equal digests: identical results).
@@ -64,7 +64,10 @@ int main(int argc, char** argv) {
         shadegap::OverlayOptions options;
         options.kind = shadegap::CanopyKind::parse(argv[4]);
         options.threads = std::atoi(argv[5]);
-        if (argc == 7) options.block_rows = options.block_cols = std::atoi(argv[6]);
+        if (argc == 7) {  // BLOCK or ROWSxCOLS
+            options.block_rows = options.block_cols = std::atoi(argv[6]);
+            if (const char* x = std::strchr(argv[6], 'x')) options.block_cols = std::atoi(x + 1);
+        }
         const std::vector<shadegap::ZoneSums> sums = shadegap::overlay_zones(raster, zones.polygons, options);
         const auto done = clock::now();
         const double overlay_cpu_s = cpu_seconds() - cpu_before;

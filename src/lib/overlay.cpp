@@ -165,57 +165,75 @@ ByteMeaning describe_bytes(const CellClassifier& classifier) {
     return meaning;
 }
 
-/// counts[k] += the number of the n cells equal to values[k], k < K.
+/// Counts, over many runs of cells, the cells equal to each of K values. With SSE2: sixteen
+/// cells per compare into byte counters that stay in registers from run to run and are
+/// added up before they can overflow (every 255 compares) and at the end.
 template <std::size_t K>
-void count_equal(const std::uint8_t* cells, std::int64_t n, const std::uint8_t* values, std::int64_t* counts) {
-    std::int64_t i = 0;
+class EqualCounter {
+public:
+    /// counts[k] receives the number of cells equal to values[k] (added by finish()).
+    EqualCounter(const std::uint8_t* values, std::int64_t* counts) : m_values(values), m_counts(counts) {
 #if defined(__SSE2__)
-    // Sixteen cells per compare; each byte lane counts to at most 255 before it is summed.
-    if (n >= 16) {
-        __m128i target[K];
-        for (std::size_t k = 0; k < K; ++k) target[k] = _mm_set1_epi8(static_cast<char>(values[k]));
-        const __m128i zero = _mm_setzero_si128();
-        const auto add_lanes = [&](const __m128i* acc) {
-            for (std::size_t k = 0; k < K; ++k) {
-                const __m128i sums = _mm_sad_epu8(acc[k], zero);
-                counts[k] += _mm_cvtsi128_si64(sums) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
-            }
-        };
-        while (n - i >= 16) {
-            const std::int64_t chunks = std::min<std::int64_t>((n - i) / 16, 255);
-            __m128i acc[K];
-            for (std::size_t k = 0; k < K; ++k) acc[k] = zero;
-            for (std::int64_t c = 0; c < chunks; ++c, i += 16) {
-                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells + i));
-                for (std::size_t k = 0; k < K; ++k) acc[k] = _mm_sub_epi8(acc[k], _mm_cmpeq_epi8(x, target[k]));
-            }
-            add_lanes(acc);
+        for (std::size_t k = 0; k < K; ++k) {
+            m_target[k] = _mm_set1_epi8(static_cast<char>(values[k]));
+            m_acc[k] = _mm_setzero_si128();
         }
-        if (i < n) {
-            // The last sixteen cells, of which only the n − i not yet counted are kept.
-            alignas(16) static const std::uint8_t keep_last[32] = {
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
-            const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep_last + (n - i)));
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells + n - 16));
-            __m128i acc[K];
-            for (std::size_t k = 0; k < K; ++k) acc[k] = _mm_sub_epi8(zero, _mm_and_si128(_mm_cmpeq_epi8(x, target[k]), keep));
-            add_lanes(acc);
-            i = n;
-        }
-    }
 #endif
-    for (; i < n; ++i)
-        for (std::size_t k = 0; k < K; ++k) counts[k] += cells[i] == values[k];
-}
+    }
 
-using CountEqual = void (*)(const std::uint8_t*, std::int64_t, const std::uint8_t*, std::int64_t*);
+    void add(const std::uint8_t* cells, std::int64_t n) {
+        std::int64_t i = 0;
+#if defined(__SSE2__)
+        if (n >= 16) {
+            for (; n - i >= 16; i += 16) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells + i));
+                for (std::size_t k = 0; k < K; ++k) m_acc[k] = _mm_sub_epi8(m_acc[k], _mm_cmpeq_epi8(x, m_target[k]));
+                if (++m_compares == 255) flush();
+            }
+            if (i < n) {
+                // The last sixteen cells, of which only the n − i not yet counted are kept.
+                alignas(16) static const std::uint8_t keep_last[32] = {
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+                const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep_last + (n - i)));
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells + n - 16));
+                for (std::size_t k = 0; k < K; ++k)
+                    m_acc[k] = _mm_sub_epi8(m_acc[k], _mm_and_si128(_mm_cmpeq_epi8(x, m_target[k]), keep));
+                if (++m_compares == 255) flush();
+                return;
+            }
+        }
+#endif
+        for (; i < n; ++i)
+            for (std::size_t k = 0; k < K; ++k) m_counts[k] += cells[i] == m_values[k];
+    }
 
-template <std::size_t... K>
-CountEqual count_equal_for(std::size_t k, std::index_sequence<K...>) {
-    constexpr CountEqual table[] = {&count_equal<K + 1>...};
-    return table[k - 1];
-}
+    /// Adds what the byte counters hold to counts.
+    void finish() {
+#if defined(__SSE2__)
+        flush();
+#endif
+    }
+
+private:
+#if defined(__SSE2__)
+    void flush() {
+        const __m128i zero = _mm_setzero_si128();
+        for (std::size_t k = 0; k < K; ++k) {
+            const __m128i sums = _mm_sad_epu8(m_acc[k], zero);
+            m_counts[k] += _mm_cvtsi128_si64(sums) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
+            m_acc[k] = zero;
+        }
+        m_compares = 0;
+    }
+
+    __m128i m_target[K > 0 ? K : 1];  // (K = 0: none used)
+    __m128i m_acc[K > 0 ? K : 1];
+    int m_compares = 0;
+#endif
+    const std::uint8_t* m_values;
+    std::int64_t* m_counts;
+};
 
 /// Cells of one zone in one block of a Byte raster, counted by bin: cells wholly covered as
 /// integers, partly covered cells by their fractions. Nothing here depends on where a cell
@@ -223,20 +241,14 @@ CountEqual count_equal_for(std::size_t k, std::index_sequence<K...>) {
 class ByteTally {
 public:
     explicit ByteTally(const ByteMeaning& meaning) : m_meaning(meaning) {
-        if (!meaning.special.empty())
-            m_count_equal = count_equal_for(meaning.special.size(), std::make_index_sequence<ByteMeaning::max_special>{});
+        m_count_runs = runs_counter(meaning.special.size(), std::make_index_sequence<ByteMeaning::max_special + 1>{});
     }
 
-    void count_whole(const std::uint8_t* cells, std::int64_t n) {
-        m_whole_total += n;
-        if (m_count_equal) {
-            m_count_equal(cells, n, m_meaning.special.data(), m_special_counts.data());
-        } else {
-            count_by_value(cells, n);
-        }
+    /// Counts the cells of `runs` (a window inside `block`), whose values are `bytes`, the
+    /// block's cells row by row.
+    void count(const detail::CoverageRuns& runs, const Window& block, const std::uint8_t* bytes) {
+        (this->*m_count_runs)(runs, block, bytes);
     }
-
-    void count_partial(std::uint8_t value, double fraction) { m_partial[m_meaning.bin[value]] += fraction; }
 
     /// The covered fraction of each bin (covered[b], b < the number of bins), then zeroed
     /// for the next zone.
@@ -244,7 +256,7 @@ public:
         const std::size_t bins = m_meaning.bin_share.size();
         covered.assign(bins, 0.0);
         std::int64_t rest = m_whole_total;
-        if (m_count_equal) {
+        if (!m_meaning.special.empty()) {
             for (std::size_t k = 0; k < m_meaning.special.size(); ++k) {
                 m_whole_bin[m_meaning.bin[m_meaning.special[k]]] += m_special_counts[k];
                 rest -= m_special_counts[k];
@@ -268,6 +280,41 @@ public:
     }
 
 private:
+    using RunsCounter = void (ByteTally::*)(const detail::CoverageRuns&, const Window&, const std::uint8_t*);
+
+    template <std::size_t... K>
+    static RunsCounter runs_counter(std::size_t special, std::index_sequence<K...>) {
+        constexpr RunsCounter table[] = {&ByteTally::count_runs<K>...};
+        return table[special];
+    }
+
+    /// count() with K special values (0: every value counted).
+    template <std::size_t K>
+    void count_runs(const detail::CoverageRuns& runs, const Window& block, const std::uint8_t* bytes) {
+        const Window& w = runs.window;
+        EqualCounter<K> equal(m_meaning.special.data(), m_special_counts.data());
+        for (std::int64_t r = 0; r < w.rows; ++r) {
+            const std::uint8_t* row =
+                bytes + static_cast<std::size_t>((w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0));
+            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
+                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
+                const detail::CoverageRun& run = runs.runs[i];
+                if (run.fraction == 1.0) {
+                    m_whole_total += run.count;
+                    if constexpr (K == 0) {
+                        count_by_value(row + run.col, run.count);
+                    } else {
+                        equal.add(row + run.col, run.count);
+                    }
+                } else {
+                    for (std::int64_t c = run.col; c < run.col + run.count; ++c)
+                        m_partial[m_meaning.bin[row[c]]] += run.fraction;
+                }
+            }
+        }
+        equal.finish();
+    }
+
     /// Per-value counts in four interleaved copies, so that runs of one value do not wait
     /// on one counter. Eight cells come in one 64-bit load and are taken apart with shifts
     /// (their order does not matter to a count): left to itself, the compiler vectorises
@@ -291,7 +338,7 @@ private:
     }
 
     const ByteMeaning& m_meaning;
-    CountEqual m_count_equal = nullptr;
+    RunsCounter m_count_runs = nullptr;
     std::int64_t m_whole_total = 0;
     std::array<std::int64_t, ByteMeaning::max_special> m_special_counts{};
     std::array<std::int64_t, 256> m_whole_bin{};
@@ -424,9 +471,9 @@ private:
 
 class BlockProcessor {
 public:
-    BlockProcessor(const std::string& path, const RasterInfo& info, const std::vector<MultiPolygon>& zones,
-                   const OverlayOptions& options, const RasterInfo* shade)
-        : m_path(path), m_info(info), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
+    BlockProcessor(const RasterInfo& info, const std::vector<MultiPolygon>& zones, const OverlayOptions& options,
+                   const RasterInfo* shade)
+        : m_info(info), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
           m_bytes(describe_bytes(m_classifier)),
           // Shade varies cell by cell, so the per-bin counting of Byte rasters does not apply.
           m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !shade),
@@ -487,19 +534,7 @@ private:
         const Window& w = runs.window;
         if (!scratch.tally) scratch.tally = std::make_unique<ByteTally>(m_bytes);
         ByteTally& tally = *scratch.tally;
-        for (std::int64_t r = 0; r < w.rows; ++r) {
-            const std::uint8_t* row =
-                &scratch.bytes[static_cast<std::size_t>((w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0))];
-            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
-                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
-                const detail::CoverageRun& run = runs.runs[i];
-                if (run.fraction == 1.0) {
-                    tally.count_whole(row + run.col, run.count);
-                } else {
-                    for (std::int64_t c = run.col; c < run.col + run.count; ++c) tally.count_partial(row[c], run.fraction);
-                }
-            }
-        }
+        tally.count(runs, block, scratch.bytes.data());
         tally.take(scratch.bin_covered);
         const double cell_m2 = m_areas.cell_area_m2(w.row0);
         ZoneSums sums;
@@ -586,7 +621,6 @@ private:
         return sums;
     }
 
-    const std::string& m_path;
     RasterInfo m_info;  ///< to open the raster again on each thread
     const Grid& m_grid;
     CellAreas m_areas;
@@ -618,7 +652,7 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::v
         shade_info = describe_raster(options.shade.path);
         require_same_grid(info, *shade_info, "the canopy raster " + raster_path);
     }
-    const BlockProcessor processor(raster_path, info, zones, options, shade_info ? &*shade_info : nullptr);
+    const BlockProcessor processor(info, zones, options, shade_info ? &*shade_info : nullptr);
     // The shade raster's tiles go through the cache too: a block row of them as well.
     const GIntBig shade_cache =
         shade_info ? cache_needed(*shade_info, std::max<std::int64_t>(block_rows, shade_info->block_rows), threads) : 0;
