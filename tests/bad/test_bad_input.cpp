@@ -2,14 +2,12 @@
 // stderr line and the output folder, or the warning and the exact numbers (docs/bad-input.md).
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
+#include "spawn_binary.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -33,78 +31,12 @@ namespace test = shadegap::test;
 // ---------------------------------------------------------------------------------------
 // Running the binary
 
-/// How to start the child: limits and a signal sent part-way through the run.
-struct Spawn {
-    rlim_t file_size_limit = 0;  ///< RLIMIT_FSIZE in bytes (SIGXFSZ ignored); 0: none
-    int signal = 0;              ///< sent once stderr shows `signal_when`
-    std::string signal_when;
-};
+using Spawn = test::Spawn;
+using Outcome = test::SpawnOutcome;
 
-struct Outcome {
-    int status = -1;       ///< exit status, or -1 when a signal killed the child
-    int killed_by = 0;     ///< the signal that killed the child, or 0
-    bool signal_sent = false;
-    std::string out;
-    std::string err;
-};
-
-/// Runs the shadegap binary with `args` through fork/exec: stdin from /dev/null, stdout
-/// and stderr into files that are read back.
+/// Runs the shadegap binary with `args` (see test::spawn_binary).
 Outcome run_binary(const std::vector<std::string>& args, const Spawn& spawn = {}) {
-    test::TempDir capture;
-    const std::string out_path = capture.file("stdout");
-    const std::string err_path = capture.file("stderr");
-    const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    REQUIRE(out_fd >= 0);
-    REQUIRE(err_fd >= 0);
-
-    std::vector<std::string> argv_text = {SHADEGAP_BINARY};
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_text) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        const int in_fd = ::open("/dev/null", O_RDONLY);
-        ::dup2(in_fd, STDIN_FILENO);
-        ::dup2(out_fd, STDOUT_FILENO);
-        ::dup2(err_fd, STDERR_FILENO);
-        if (spawn.file_size_limit > 0) {
-            ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
-            const rlimit limit{spawn.file_size_limit, spawn.file_size_limit};
-            ::setrlimit(RLIMIT_FSIZE, &limit);
-        }
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(out_fd);
-    ::close(err_fd);
-
-    Outcome outcome;
-    int raw = 0;
-    if (spawn.signal != 0) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (::waitpid(pid, &raw, WNOHANG) == pid) break;
-            if (test::read_text(err_path).find(spawn.signal_when) != std::string::npos) {
-                ::kill(pid, spawn.signal);
-                outcome.signal_sent = true;
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        if (outcome.signal_sent || std::chrono::steady_clock::now() >= deadline) ::waitpid(pid, &raw, 0);
-    } else {
-        ::waitpid(pid, &raw, 0);
-    }
-    if (WIFEXITED(raw)) outcome.status = WEXITSTATUS(raw);
-    if (WIFSIGNALED(raw)) outcome.killed_by = WTERMSIG(raw);
-    outcome.out = test::read_text(out_path);
-    outcome.err = test::read_text(err_path);
-    return outcome;
+    return test::spawn_binary(SHADEGAP_BINARY, args, spawn);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -886,7 +818,9 @@ TEST_CASE("a full disk", "[bad][faults]") {
         features.push_back(unit("U" + std::to_string(i), box(x, y, x + 1.25, y + 2)));
     }
     c.write_units(features);
-    const Outcome outcome = run_binary(c.args(), Spawn{4096, 0, ""});
+    Spawn spawn;
+    spawn.file_size_limit = 4096;
+    const Outcome outcome = run_binary(c.args(), spawn);
     require_error(outcome, 1, "shadegap: error: " + c.out + "/priority.geojson: cannot write (disk full?)", c.out);
     CHECK_FALSE(fs::exists(c.out));
 }
@@ -919,8 +853,10 @@ TEST_CASE("an interrupted run", "[bad][faults]") {
     for (const auto& [signal, name, status] : {std::tuple<int, std::string, int>{SIGINT, "SIGINT", 130},
                                                {SIGTERM, "SIGTERM", 143}}) {
         INFO(name);
-        const Outcome outcome =
-            run_binary(c.args({"--block-size", "256", "--progress"}), Spawn{0, signal, "overlay"});
+        Spawn spawn;
+        spawn.signal = signal;
+        spawn.signal_when = "overlay";
+        const Outcome outcome = run_binary(c.args({"--block-size", "256", "--progress"}), spawn);
         INFO("stderr: " << outcome.err);
         REQUIRE(outcome.signal_sent);
         CHECK(outcome.killed_by == 0);

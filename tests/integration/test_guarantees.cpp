@@ -3,14 +3,12 @@
 // and run.json, and no input is modified.
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
+#include "spawn_binary.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -30,63 +28,16 @@ namespace test = shadegap::test;
 const std::string sample_dir = std::string(SHADEGAP_SOURCE_DIR) + "/sample-rasters/";
 const char* const output_names[] = {"priority.geojson", "priority.csv", "units.csv", "run.json"};
 
-struct Outcome {
-    int status = -1;     ///< exit status, or -1 when a signal ended the child
-    int killed_by = 0;   ///< the signal that ended the child, or 0
-    bool signal_sent = false;
-    std::string err;
-};
+using Outcome = test::SpawnOutcome;
 
-/// Runs the binary in `cwd` with stdout to /dev/null and stderr to a file. With `signal`,
-/// sends it once stderr contains `when` (polled every millisecond).
+/// Runs the binary in `cwd`. With `signal`, sends it once stderr contains `when`.
 Outcome run_binary(const std::vector<std::string>& args, const std::string& cwd, int signal = 0,
                    const std::string& when = "") {
-    test::TempDir capture;
-    const std::string err_path = capture.file("stderr");
-    const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    REQUIRE(err_fd >= 0);
-    std::vector<std::string> argv_text = {SHADEGAP_BINARY};
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_text) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-        const int null_fd = ::open("/dev/null", O_RDWR);
-        ::dup2(null_fd, STDIN_FILENO);
-        ::dup2(null_fd, STDOUT_FILENO);
-        ::dup2(err_fd, STDERR_FILENO);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(err_fd);
-    Outcome outcome;
-    int raw = 0;
-    if (signal != 0) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        bool ended = false;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (::waitpid(pid, &raw, WNOHANG) == pid) {
-                ended = true;
-                break;
-            }
-            if (test::read_text(err_path).find(when) != std::string::npos) {
-                ::kill(pid, signal);
-                outcome.signal_sent = true;
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        if (!ended) ::waitpid(pid, &raw, 0);
-    } else {
-        ::waitpid(pid, &raw, 0);
-    }
-    if (WIFEXITED(raw)) outcome.status = WEXITSTATUS(raw);
-    if (WIFSIGNALED(raw)) outcome.killed_by = WTERMSIG(raw);
-    outcome.err = test::read_text(err_path);
-    return outcome;
+    test::Spawn spawn;
+    spawn.cwd = cwd;
+    spawn.signal = signal;
+    spawn.signal_when = when;
+    return test::spawn_binary(SHADEGAP_BINARY, args, spawn);
 }
 
 /// Every entry of a folder (hidden ones included) with its bytes; folders map to "<folder>".

@@ -327,6 +327,47 @@ TEST_CASE("Byte land cover: counted by class, right, and the same bits for any t
     }
 }
 
+TEST_CASE("Byte counting: whole 256 × 256 blocks counted exactly, past the SIMD counters' 255 compares",
+          "[overlay]") {
+    // 512 × 512 cells of 1 m in four 256 × 256 tiles, in bands of 32 rows of one class: 1
+    // (canopy) where the band's number mod 4 is 0, 2 (water) where it is 1, 3 (land without
+    // canopy) otherwise. A tile's row is 16 SIMD compares of 16 cells, and in a canopy band
+    // every lane of 512 compares in a row counts: the byte counters must be added up before
+    // 255 compares, or they wrap.
+    const Grid grid{383000, 4087000, 1, 1, 512, 512};
+    std::vector<double> values(static_cast<std::size_t>(grid.rows * grid.cols));
+    for (std::int64_t r = 0; r < grid.rows; ++r)
+        for (std::int64_t c = 0; c < grid.cols; ++c)
+            values[static_cast<std::size_t>(r * grid.cols + c)] = (r / 32) % 4 == 0 ? 1 : (r / 32) % 4 == 1 ? 2 : 3;
+    const TestRaster raster("/vsimem/shadegap_overlay_counting.tif", grid, "EPSG:32618", GDT_Byte, std::nullopt,
+                            values, 256);
+    const double x0 = grid.x_min, y_top = grid.y_max;
+    const std::vector<MultiPolygon> zones{
+        // The whole raster: 512 rows of 512 cells, 128 rows canopy and 128 water.
+        {{rectangle(x0, y_top - 512, x0 + 512, y_top), {}}},
+        // Columns 10 to 245 of every row (236 cells: 14 compares and a masked last one per
+        // row in each tile).
+        {{rectangle(x0 + 10, y_top - 512, x0 + 246, y_top), {}}},
+        // Columns 3 to 500 of rows 100 to 299 (498 cells by 200 rows): runs across tiles
+        // both ways.
+        {{rectangle(x0 + 3, y_top - 300, x0 + 501, y_top - 100), {}}},
+    };
+    // Zone 2 by hand: rows 100–127 land, 128–159 canopy, 160–191 water, 192–255 land,
+    // 256–287 canopy, 288–299 water.
+    const double canopy_rows = 32 + 32, water_rows = 32 + 12;
+    const std::vector<ZoneSums> expected{
+        {384.0 * 512, 128.0 * 512, 128.0 * 512, 0, 512.0 * 512},
+        {384.0 * 236, 128.0 * 236, 128.0 * 236, 0, 512.0 * 236},
+        {(200 - water_rows) * 498, canopy_rows * 498, water_rows * 498, 0, 200.0 * 498},
+    };
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("classes=1");
+    options.water_classes = {2};
+    options.threads = GENERATE(1, 2);
+    INFO("threads " << options.threads);
+    require_sums(expected, overlay_zones(raster.path(), zones, options), 0);
+}
+
 TEST_CASE("a raster past 2^31 cells: rows, columns and cell indices in 64 bits", "[overlay]") {
     // A 100,000 × 100,000 VRT (10^10 cells) whose only data, 300 × 200 cells of 10 × 10
     // checkerboard squares (canopy 1 on the squares whose row and column indices add up to
