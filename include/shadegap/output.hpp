@@ -27,8 +27,10 @@ struct OutputTable {
 };
 
 /// Writes an RFC 7946 GeoJSON file (WGS 84 lon/lat, right-hand rule, coordinates to 7
-/// decimals, properties at full precision, null for missing values). Throws OutputError.
-void write_geojson(const OutputTable& table, const std::string& path);
+/// decimals, properties at full precision, null for missing values). With `threads` > 1
+/// and at least 128 rows, chunks of rows are written at once on that many threads; the
+/// bytes are the same as with one. Throws OutputError.
+void write_geojson(const OutputTable& table, const std::string& path, int threads = 1);
 
 /// Writes a CSV file with a header row; missing values are empty, reals keep at least 15
 /// significant digits. Throws OutputError.

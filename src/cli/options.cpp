@@ -240,8 +240,8 @@ void RunOptions::add_to(CLI::App& app) {
          "Replace outputs that already exist in --out. Default: stop with an error instead.")
         ->group(group_output);
     bind(app, "--threads", &RunConfig::threads,
-         "Number of threads for the overlay; 0 uses all cores. Results are identical for any "
-         "count. Default: 0.")
+         "Number of threads for the overlay and the GeoJSON output; 0 uses all cores. Results "
+         "are identical for any count. Default: 0.")
         ->type_name("N")->check(non_negative_integer)->group(group_output);
     bind(app, "--block-size", &RunConfig::block_size,
          "Advanced: edge, in cells, of the square block the overlay reads at a time; 0 uses the "

@@ -714,7 +714,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     const auto geometries = ranking_geometries(inputs, aligned, table, config);
     for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
     priority.crs_wkt = inputs.raster.crs_wkt;
-    write_geojson(priority, transaction.path_for("priority.geojson"));
+    write_geojson(priority, transaction.path_for("priority.geojson"), threads);
     priority.geometries.clear();
     write_csv(priority, transaction.path_for("priority.csv"));
     write_csv(units_table(inputs, measured.units), transaction.path_for("units.csv"));
