@@ -162,88 +162,102 @@ private:
     std::vector<double>& m_left_of_window;
 };
 
-/// One row of signed areas: every edge piece in the row deposits into the cells it passes
-/// through, and records the columns it touched, so that only those are read back.
-class RowAccumulator {
-public:
-    RowAccumulator(std::int64_t cols, double* area, std::uint8_t* crossed,
-                   std::vector<std::pair<std::int64_t, std::int64_t>>& touched)
-        : m_cols(cols), m_area(area), m_crossed(crossed), m_touched(touched) {}
+using CellPiece = detail::CoverageRasteriser::CellPiece;
 
-    /// A piece inside the row going down from p to q (sign +1) or up (−1, given top to
+/// Cuts edges into pieces that each lie in one cell of one row, and chains each row's
+/// pieces. A piece of signed height dy (+ going down) in cell c, at mean column u_mid,
+/// covers (c + 1 − u_mid) · dy of the cell and raises the running sum of every cell to its
+/// right by dy (the font rasterisers' signed-area method).
+class PieceCollector {
+public:
+    PieceCollector(std::int64_t cols, std::vector<CellPiece>& pieces, std::uint64_t* row_head)
+        : m_cols(cols), m_pieces(pieces), m_row_head(row_head) {}
+
+    /// A non-horizontal edge, top to bottom, cut at row lines.
+    void add_edge(const Edge& e, std::int64_t rows) {
+        const double u_low = std::min(e.top_u, e.bottom_u), u_high = std::max(e.top_u, e.bottom_u);
+        std::int64_t r = std::min(floor_nonnegative(e.top_v), rows - 1);
+        double v0 = e.top_v, u0 = e.top_u;
+        for (;; ++r) {
+            const double row_bottom = static_cast<double>(r + 1);
+            const bool last = e.bottom_v <= row_bottom;
+            const double v1 = last ? e.bottom_v : row_bottom;
+            const double u1 = last ? e.bottom_u : std::clamp(e.top_u + (v1 - e.top_v) * e.du_dv, u_low, u_high);
+            if (v1 > v0) add_piece(r, {u0, v0}, {u1, v1}, e.sign, e.dv_du);
+            if (last) break;
+            v0 = v1;
+            u0 = u1;
+        }
+    }
+
+    /// A horizontal piece inside row r: the cells it spans are crossed.
+    void cross(std::int64_t r, double u_low, double u_high) {
+        const std::int64_t c0 = std::min(floor_nonnegative(u_low), m_cols - 1);
+        const std::int64_t c1 = std::min(static_cast<std::int64_t>(std::ceil(u_high)) - 1, m_cols - 1);
+        for (std::int64_t c = c0; c <= c1; ++c) push(r, c, 0, 0, true);
+    }
+
+private:
+    /// A piece inside row r going down from p to q (sign +1) or up (−1, given top to
     /// bottom): split at column lines.
-    void add_piece(const CellPoint& p, const CellPoint& q, double sign, double dv_du) {
-        // Most pieces stay in one cell (a steep edge in a row is short): one test, made
-        // without branches, sends them past the cutting at column lines.
+    void add_piece(std::int64_t r, const CellPoint& p, const CellPoint& q, double sign, double dv_du) {
         const double u_low = std::min(p.u, q.u), u_high = std::max(p.u, q.u);
         const std::int64_t low_cell = floor_nonnegative(u_low);
         const std::int64_t high_line = floor_nonnegative(u_high);
         const std::int64_t high_cell = high_line - (static_cast<double>(high_line) == u_high && u_high > u_low);
         if (high_cell <= low_cell) {
-            // One cell; or a vertical piece on a column line, which crosses no cell.
-            const std::int64_t cell = std::min(low_cell, m_cols - 1);
-            deposit(cell, p, q, sign, u_low == u_high && static_cast<double>(low_cell) == u_low);
-            touch(cell, cell + 1);
+            if (u_low == u_high && static_cast<double>(low_cell) == u_low) {
+                // A vertical piece on a column line crosses no cell; the whole of the cell
+                // right of the line and every cell after it gain its height (past the
+                // window's right side it changes nothing).
+                const double dy = (q.v - p.v) * sign;
+                if (low_cell < m_cols) push(r, low_cell, dy, dy, false);
+                return;
+            }
+            deposit(r, std::min(low_cell, m_cols - 1), p, q, sign);
             return;
         }
         const auto v_at = [&](double u) { return std::clamp(p.v + (u - p.u) * dv_du, p.v, q.v); };
         CellPoint from = p;
         if (q.u > p.u) {
             std::int64_t c = floor_nonnegative(p.u);
-            const std::int64_t first = c;
             for (double line = static_cast<double>(c + 1); line < q.u; line += 1, ++c) {
                 const CellPoint to{line, v_at(line)};
-                deposit(c, from, to, sign, false);
+                deposit(r, c, from, to, sign);
                 from = to;
             }
-            deposit(c, from, q, sign, false);
-            touch(first, c + 1);
+            deposit(r, c, from, q, sign);
         } else {
             std::int64_t c = floor_nonnegative(p.u);
             if (static_cast<double>(c) == p.u) --c;
             c = std::min(c, m_cols - 1);
-            const std::int64_t last = c;
             for (double line = static_cast<double>(c); line > q.u; line -= 1, --c) {
                 const CellPoint to{line, v_at(line)};
-                deposit(c, from, to, sign, false);
+                deposit(r, c, from, to, sign);
                 from = to;
             }
-            deposit(c, from, q, sign, false);
-            touch(c, last + 1);
+            deposit(r, c, from, q, sign);
         }
     }
 
-    /// A horizontal piece inside the row: the cells it spans are crossed.
-    void cross(double u_low, double u_high) {
-        const std::int64_t c0 = std::min(floor_nonnegative(u_low), m_cols - 1);
-        const std::int64_t c1 = std::min(static_cast<std::int64_t>(std::ceil(u_high)) - 1, m_cols - 1);
-        for (std::int64_t c = c0; c <= c1; ++c) m_crossed[c] = 1;
-        touch(c0, c1);
-    }
-
-private:
-    /// A piece inside cell c: its signed height times the part of the cell to the right of
-    /// it goes to the cell, the rest to the next one (the slot past the last column is
-    /// scratch), so that the running sum carries the full height to every cell further
-    /// right. A piece on a column line crosses no cell's interior; any other piece crosses
-    /// its cell's, even one too flat to change the sum.
-    void deposit(std::int64_t c, const CellPoint& p, const CellPoint& q, double sign, bool on_line) {
+    /// A piece crossing the interior of cell c (even one too flat to change the sum).
+    void deposit(std::int64_t r, std::int64_t c, const CellPoint& p, const CellPoint& q, double sign) {
         const double dy = (q.v - p.v) * sign;
-        const double left = static_cast<double>(c);
-        const double u_mid = 0.5 * (p.u + q.u);
-        m_area[c] += dy * (left + 1 - u_mid);
-        m_area[c + 1] += dy * (u_mid - left);
-        if (!on_line) m_crossed[c] = 1;
+        push(r, c, dy, dy * (static_cast<double>(c) + 1 - 0.5 * (p.u + q.u)), true);
     }
 
-    void touch(std::int64_t first, std::int64_t last) {
-        m_touched.emplace_back(first, std::min(last, m_cols - 1));
+    void push(std::int64_t r, std::int64_t c, double dy, double partial, bool crossed) {
+        CellPiece& piece = m_pieces.emplace_back();
+        piece.dy = dy;
+        piece.partial = partial;
+        piece.col_and_crossed = static_cast<std::int64_t>(2 * c + crossed);
+        piece.next = m_row_head[r];
+        m_row_head[r] = static_cast<std::uint64_t>(m_pieces.size());
     }
 
     std::int64_t m_cols;
-    double* m_area;
-    std::uint8_t* m_crossed;
-    std::vector<std::pair<std::int64_t, std::int64_t>>& m_touched;
+    std::vector<CellPiece>& m_pieces;
+    std::uint64_t* m_row_head;
 };
 
 bool has_three_distinct_points(const Ring& ring) {
@@ -315,35 +329,13 @@ void add_cell_ring(const Grid& grid, const Ring& ring, bool counter_clockwise, d
     if (reverse) std::reverse(cells.begin(), cells.end());
 }
 
-/// The value of cells between events: an integer in exact arithmetic (see CoverageRasteriser),
-/// snapped to it unless rounding could not explain the difference.
-double span_fraction(double running_sum) {
-    const double magnitude = std::abs(running_sum);
-    if (magnitude >= 1) return 1.0;
-    const double whole = magnitude < 0.5 ? 0.0 : 1.0;
-    return std::abs(magnitude - whole) <= 1e-6 ? whole : magnitude;
-}
-
-/// Sorts a row's touched column ranges and merges those that overlap or meet.
-void merge_ranges(std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
-    if (ranges.size() < 2) return;
-    // A row is crossed by a few edges: an insertion sort beats std::sort's set-up.
-    for (std::size_t i = 1; i < ranges.size(); ++i) {
-        const auto moving = ranges[i];
-        std::size_t j = i;
-        for (; j > 0 && moving.first < ranges[j - 1].first; --j) ranges[j] = ranges[j - 1];
-        ranges[j] = moving;
-    }
-    std::size_t out = 0;
-    for (std::size_t i = 1; i < ranges.size(); ++i) {
-        if (ranges[i].first <= ranges[out].second + 1) {
-            ranges[out].second = std::max(ranges[out].second, ranges[i].second);
-        } else {
-            ranges[++out] = ranges[i];
-        }
-    }
-    ranges.resize(out + 1);
-}
+/// Stores what CoverageRasteriser::stream hands on.
+struct RunsSink {
+    detail::CoverageRuns& out;
+    void row(std::int64_t r) { out.row_start[static_cast<std::size_t>(r)] = out.runs.size(); }
+    void span(std::int64_t col, std::int64_t count, double fraction) { push_run(out.runs, col, count, fraction); }
+    void cell(std::int64_t col, double fraction) { push_run(out.runs, col, 1, fraction); }
+};
 
 }  // namespace
 
@@ -368,9 +360,14 @@ void CoverageRasteriser::compute(const CellPolygon& polygon, const Window& windo
     out.window = window;
     out.runs.clear();
     out.row_start.assign(static_cast<std::size_t>(rows + 1), 0);
-    if (window.empty()) return;
-    const std::int64_t cols = window.cols;
+    RunsSink sink{out};
+    stream(polygon, window, sink);
+    out.row_start[static_cast<std::size_t>(rows)] = out.runs.size();
+}
 
+void CoverageRasteriser::cut(const CellPolygon& polygon, const Window& window) {
+    const std::int64_t rows = window.rows;
+    const std::int64_t cols = window.cols;
     m_edges.clear();
     m_left_of_window.assign(static_cast<std::size_t>(rows), 0.0);
     EdgeCollector collector(rows, cols, m_edges, m_left_of_window);
@@ -385,84 +382,16 @@ void CoverageRasteriser::compute(const CellPolygon& polygon, const Window& windo
         }
     }
 
-    // Edges by the row they start in (a counting sort, so equal rows keep the walk's order).
-    const auto first_row = [rows](const Edge& e) {
-        return static_cast<std::size_t>(std::min(floor_nonnegative(e.top_v), rows - 1));
-    };
-    m_row_start.assign(static_cast<std::size_t>(rows + 1), 0);
-    for (const Edge& e : m_edges) ++m_row_start[first_row(e) + 1];
-    for (std::size_t r = 1; r < m_row_start.size(); ++r) m_row_start[r] += m_row_start[r - 1];
-    m_by_row.resize(m_edges.size());
-    m_next.assign(m_row_start.begin(), m_row_start.end() - 1);
-    for (const Edge& e : m_edges) m_by_row[m_next[first_row(e)]++] = e;
-
-    // One row of areas and crossed flags, zero between rows (the sweep clears what it reads).
-    if (m_area.size() < static_cast<std::size_t>(cols + 1)) m_area.resize(static_cast<std::size_t>(cols + 1), 0.0);
-    if (m_crossed.size() < static_cast<std::size_t>(cols)) m_crossed.resize(static_cast<std::size_t>(cols), 0);
-    m_active.clear();
-    const auto emit_span = [&out](std::int64_t begin, std::int64_t end, double running_sum) {
-        if (end <= begin) return;
-        const double f = span_fraction(running_sum);
-        if (f > 0) push_run(out.runs, begin, end - begin, f);
-    };
-    RowAccumulator row(cols, m_area.data(), m_crossed.data(), m_touched);
-    for (std::int64_t r = 0; r < rows; ++r) {
-        out.row_start[static_cast<std::size_t>(r)] = out.runs.size();
-        m_active.insert(m_active.end(), m_by_row.begin() + static_cast<std::ptrdiff_t>(m_row_start[static_cast<std::size_t>(r)]),
-                        m_by_row.begin() + static_cast<std::ptrdiff_t>(m_row_start[static_cast<std::size_t>(r + 1)]));
-        m_touched.clear();
-        const double row_top = static_cast<double>(r), row_bottom = row_top + 1;
-        bool some_end = false;
-        for (const Edge& e : m_active) {
-            if (e.sign == 0) {
-                row.cross(e.top_u, e.bottom_u);  // a horizontal piece lies in one row
-                some_end = true;
-                continue;
-            }
-            const double v0 = std::max(e.top_v, row_top);
-            const double v1 = std::min(e.bottom_v, row_bottom);
-            if (v1 > v0) {
-                const double u_low = std::min(e.top_u, e.bottom_u), u_high = std::max(e.top_u, e.bottom_u);
-                const double u0 = v0 == e.top_v ? e.top_u : std::clamp(e.top_u + (v0 - e.top_v) * e.du_dv, u_low, u_high);
-                const double u1 =
-                    v1 == e.bottom_v ? e.bottom_u : std::clamp(e.top_u + (v1 - e.top_v) * e.du_dv, u_low, u_high);
-                row.add_piece({u0, v0}, {u1, v1}, e.sign, e.dv_du);
-            }
-            some_end = some_end || e.bottom_v <= row_bottom;
+    m_pieces.clear();
+    m_row_head.assign(static_cast<std::size_t>(rows), 0);
+    PieceCollector pieces(cols, m_pieces, m_row_head.data());
+    for (const Edge& e : m_edges) {
+        if (e.sign == 0) {
+            pieces.cross(std::min(floor_nonnegative(e.top_v), rows - 1), e.top_u, e.bottom_u);
+        } else {
+            pieces.add_edge(e, rows);
         }
-        if (some_end) {
-            m_active.erase(std::remove_if(m_active.begin(), m_active.end(),
-                                          [row_bottom](const Edge& e) { return e.sign == 0 || e.bottom_v <= row_bottom; }),
-                           m_active.end());
-        }
-
-        // The running sum along the row: constant between touched cells, so untouched
-        // stretches become runs without being read.
-        merge_ranges(m_touched);
-        double running_sum = m_left_of_window[static_cast<std::size_t>(r)];
-        std::int64_t next_col = 0;  // the first cell not yet in a run
-        for (const auto& [first, last] : m_touched) {
-            for (std::int64_t c = first; c <= last; ++c) {
-                const double area = m_area[static_cast<std::size_t>(c)];
-                m_area[static_cast<std::size_t>(c)] = 0;
-                if (m_crossed[static_cast<std::size_t>(c)]) {
-                    m_crossed[static_cast<std::size_t>(c)] = 0;
-                    emit_span(next_col, c, running_sum);
-                    running_sum += area;
-                    const double f = std::min(1.0, std::abs(running_sum));
-                    if (f > 0) push_run(out.runs, c, 1, f);
-                    next_col = c + 1;
-                } else if (area != 0) {
-                    emit_span(next_col, c, running_sum);
-                    running_sum += area;
-                    next_col = c;
-                }
-            }
-        }
-        m_area[static_cast<std::size_t>(cols)] = 0;
-        emit_span(next_col, cols, running_sum);
     }
-    out.row_start[static_cast<std::size_t>(rows)] = out.runs.size();
 }
 
 }  // namespace detail

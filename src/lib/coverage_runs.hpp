@@ -5,6 +5,8 @@
 #include "shadegap/geometry.hpp"
 #include "shadegap/grid.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -45,22 +47,44 @@ struct CellPolygon {
 /// points are left out.
 CellPolygon to_cell_polygon(const Grid& grid, const MultiPolygon& polygon);
 
+/// The value of cells between edge cells: an integer in exact arithmetic (see
+/// CoverageRasteriser), snapped to it unless rounding could not explain the difference.
+inline double span_fraction(double running_sum) {
+    const double magnitude = std::abs(running_sum);
+    if (magnitude >= 1) return 1.0;
+    const double whole = magnitude < 0.5 ? 0.0 : 1.0;
+    return std::abs(magnitude - whole) <= 1e-6 ? whole : magnitude;
+}
+
 /// Computes CoverageRuns with buffers that it keeps from one call to the next. One instance
 /// per thread; the result depends only on the arguments, never on earlier calls.
 ///
-/// The method: every edge piece inside a cell deposits its signed height, split between
-/// that cell and the next by where it lies (the font rasterisers' signed-area method), and a
-/// running sum along each row turns deposits into coverage. Rows are swept one at a time
-/// with the edges that cross them (a scanline), and only the cells that an edge touched
-/// are read back: the sum is constant between them. A cell no edge passes through is
-/// wholly inside or outside, so its running sum is an integer up to rounding and is
-/// snapped to it: interiors come out as exact ones.
+/// The method: every edge is cut at row and column lines into pieces that each lie in one
+/// cell. A piece of signed height dy (+ going down) at mean column u_mid in cell c covers
+/// (c + 1 − u_mid) · dy of that cell and adds dy to the running sum of every cell to its
+/// right (the font rasterisers' signed-area method). Each row's pieces are chained as they
+/// are cut, then sorted by column and swept left to right: the running sum is constant
+/// between the cells that pieces lie in, so nothing is read or written per cell. A cell no
+/// edge passes through is wholly inside or outside, so its running sum is an integer up to
+/// rounding and is snapped to it: interiors come out as exact ones.
 class CoverageRasteriser {
 public:
     /// Throws GeometryError for a non-finite vertex, or one more than 2^52 cells from the grid.
     void compute(const Grid& grid, const Window& window, const MultiPolygon& polygon, CoverageRuns& out);
     /// The same for a polygon prepared with to_cell_polygon on the window's grid.
     void compute(const CellPolygon& polygon, const Window& window, CoverageRuns& out);
+
+    /// The same coverage handed to `sink` instead of stored, so that a caller can count the
+    /// cells as they come. For each row r of the window, top to bottom: sink.row(r), then,
+    /// left to right, sink.span(col, count, f) for cells between edge cells (f in (0, 1],
+    /// exactly 1 inside) and sink.cell(col, f) for each cell that an edge crosses (f in
+    /// (0, 1]). Columns are relative to the window; cells of fraction 0 are left out.
+    template <typename Sink>
+    void stream(const CellPolygon& polygon, const Window& window, Sink& sink) {
+        if (window.empty()) return;
+        cut(polygon, window);
+        sweep(window, sink);
+    }
 
     /// A piece of a polygon edge inside the window's columns, in window cell coordinates,
     /// from its top (smaller v) to its bottom. sign is +1 for an edge going down, −1 for
@@ -75,16 +99,76 @@ public:
         double sign;
     };
 
+    /// A piece of an edge inside one cell of a row: the change of the running sum past the
+    /// cell (dy), the part of it inside the cell (partial), and whether the piece crosses the
+    /// cell's interior (odd `col_and_crossed`), chained to the row's previous piece.
+    struct CellPiece {
+        double dy;
+        double partial;
+        std::int64_t col_and_crossed;
+        std::uint64_t next;  ///< 1 + the index of the row's previous piece, 0 for none
+    };
+
 private:
-    std::vector<Edge> m_edges;                 ///< as walked
-    std::vector<Edge> m_by_row;                ///< by the row they start in
-    std::vector<std::size_t> m_row_start;      ///< where each row's edges start in m_by_row
-    std::vector<std::size_t> m_next;           ///< the counting sort's next slot per row
-    std::vector<Edge> m_active;                ///< the edges crossing the current row
-    std::vector<double> m_left_of_window;      ///< per row: the signed height of edges left of the window
-    std::vector<double> m_area;                ///< the current row's deposits, one slot past the last column
-    std::vector<std::uint8_t> m_crossed;       ///< the current row's cells that an edge passes through
-    std::vector<std::pair<std::int64_t, std::int64_t>> m_touched;  ///< column ranges touched in the row
+    /// Cuts the polygon's edges inside a window (not empty) into cell pieces, chained by row.
+    void cut(const CellPolygon& polygon, const Window& window);
+    template <typename Sink>
+    void sweep(const Window& window, Sink& sink);
+
+    std::vector<Edge> m_edges;               ///< the window's edge pieces, as walked
+    std::vector<double> m_left_of_window;    ///< per row: the signed height of edges left of the window
+    std::vector<CellPiece> m_pieces;         ///< every row's cell pieces, chained per row
+    std::vector<std::uint64_t> m_row_head;   ///< per row: its last piece, or none
+    std::vector<CellPiece> m_row_pieces;     ///< the current row's pieces, sorted by column
 };
+
+template <typename Sink>
+void CoverageRasteriser::sweep(const Window& window, Sink& sink) {
+    const auto emit_span = [&sink](std::int64_t begin, std::int64_t end, double running_sum) {
+        if (end <= begin) return;
+        const double f = span_fraction(running_sum);
+        if (f > 0) sink.span(begin, end - begin, f);
+    };
+    for (std::int64_t r = 0; r < window.rows; ++r) {
+        sink.row(r);
+        // The row's pieces by column (a row holds a few: an insertion sort).
+        m_row_pieces.clear();
+        for (std::uint64_t i = m_row_head[static_cast<std::size_t>(r)]; i != 0; i = m_pieces[i - 1].next) {
+            const CellPiece& moving = m_pieces[i - 1];
+            std::size_t j = m_row_pieces.size();
+            m_row_pieces.emplace_back();
+            for (; j > 0 && moving.col_and_crossed < m_row_pieces[j - 1].col_and_crossed; --j)
+                m_row_pieces[j] = m_row_pieces[j - 1];
+            m_row_pieces[j] = moving;
+        }
+        // The running sum along the row: constant between the cells that pieces lie in.
+        double running_sum = m_left_of_window[static_cast<std::size_t>(r)];
+        std::int64_t next_col = 0;  // the first cell not yet handed on
+        const std::size_t n = m_row_pieces.size();
+        for (std::size_t i = 0; i < n;) {
+            const std::int64_t c = m_row_pieces[i].col_and_crossed >> 1;
+            double dy = 0, partial = 0;
+            bool crossed = false;
+            for (; i < n && (m_row_pieces[i].col_and_crossed >> 1) == c; ++i) {
+                dy += m_row_pieces[i].dy;
+                partial += m_row_pieces[i].partial;
+                crossed = crossed || (m_row_pieces[i].col_and_crossed & 1) != 0;
+            }
+            if (crossed) {
+                emit_span(next_col, c, running_sum);
+                const double f = std::min(1.0, std::abs(running_sum + partial));
+                if (f > 0) sink.cell(c, f);
+                running_sum += dy;
+                next_col = c + 1;
+            } else if (dy != 0) {
+                // Pieces on the cell's left line: the sum changes from this cell on.
+                emit_span(next_col, c, running_sum);
+                running_sum += dy;
+                next_col = c;
+            }
+        }
+        emit_span(next_col, window.cols, running_sum);
+    }
+}
 
 }  // namespace shadegap::detail

@@ -241,13 +241,14 @@ private:
 class ByteTally {
 public:
     explicit ByteTally(const ByteMeaning& meaning) : m_meaning(meaning) {
-        m_count_runs = runs_counter(meaning.special.size(), std::make_index_sequence<ByteMeaning::max_special + 1>{});
+        m_count_zone = zone_counter(meaning.special.size(), std::make_index_sequence<ByteMeaning::max_special + 1>{});
     }
 
-    /// Counts the cells of `runs` (a window inside `block`), whose values are `bytes`, the
-    /// block's cells row by row.
-    void count(const detail::CoverageRuns& runs, const Window& block, const std::uint8_t* bytes) {
-        (this->*m_count_runs)(runs, block, bytes);
+    /// Counts the cells of a zone in `window` (inside `block`), whose values are `bytes`,
+    /// the block's cells row by row, as the rasteriser sweeps them: no runs are stored.
+    void count(detail::CoverageRasteriser& rasteriser, const detail::CellPolygon& zone, const Window& window,
+               const Window& block, const std::uint8_t* bytes) {
+        (this->*m_count_zone)(rasteriser, zone, window, block, bytes);
     }
 
     /// The covered fraction of each bin (covered[b], b < the number of bins), then zeroed
@@ -280,38 +281,47 @@ public:
     }
 
 private:
-    using RunsCounter = void (ByteTally::*)(const detail::CoverageRuns&, const Window&, const std::uint8_t*);
+    using ZoneCounter = void (ByteTally::*)(detail::CoverageRasteriser&, const detail::CellPolygon&, const Window&,
+                                            const Window&, const std::uint8_t*);
 
     template <std::size_t... K>
-    static RunsCounter runs_counter(std::size_t special, std::index_sequence<K...>) {
-        constexpr RunsCounter table[] = {&ByteTally::count_runs<K>...};
+    static ZoneCounter zone_counter(std::size_t special, std::index_sequence<K...>) {
+        constexpr ZoneCounter table[] = {&ByteTally::count_zone<K>...};
         return table[special];
     }
 
-    /// count() with K special values (0: every value counted).
+    /// count() with K special values (0: every value counted). Wholly covered cells are
+    /// counted as integers, cells an edge crosses add their fractions to their bin.
     template <std::size_t K>
-    void count_runs(const detail::CoverageRuns& runs, const Window& block, const std::uint8_t* bytes) {
-        const Window& w = runs.window;
-        EqualCounter<K> equal(m_meaning.special.data(), m_special_counts.data());
-        for (std::int64_t r = 0; r < w.rows; ++r) {
-            const std::uint8_t* row =
-                bytes + static_cast<std::size_t>((w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0));
-            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
-                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
-                const detail::CoverageRun& run = runs.runs[i];
-                if (run.fraction == 1.0) {
-                    m_whole_total += run.count;
+    void count_zone(detail::CoverageRasteriser& rasteriser, const detail::CellPolygon& zone, const Window& window,
+                    const Window& block, const std::uint8_t* bytes) {
+        struct Sink {
+            ByteTally& tally;
+            EqualCounter<K>& equal;
+            const std::uint8_t* first_row;
+            std::size_t stride;
+            const std::uint8_t* cells = nullptr;  ///< the current row's, from the window's first column
+
+            void row(std::int64_t r) { cells = first_row + static_cast<std::size_t>(r) * stride; }
+            void span(std::int64_t col, std::int64_t count, double fraction) {
+                if (fraction == 1.0) {
+                    tally.m_whole_total += count;
                     if constexpr (K == 0) {
-                        count_by_value(row + run.col, run.count);
+                        tally.count_by_value(cells + col, count);
                     } else {
-                        equal.add(row + run.col, run.count);
+                        equal.add(cells + col, count);
                     }
                 } else {
-                    for (std::int64_t c = run.col; c < run.col + run.count; ++c)
-                        m_partial[m_meaning.bin[row[c]]] += run.fraction;
+                    for (std::int64_t c = col; c < col + count; ++c) cell(c, fraction);
                 }
             }
-        }
+            void cell(std::int64_t col, double fraction) { tally.m_partial[tally.m_meaning.bin[cells[col]]] += fraction; }
+        };
+        EqualCounter<K> equal(m_meaning.special.data(), m_special_counts.data());
+        Sink sink{*this, equal,
+                  bytes + static_cast<std::size_t>((window.row0 - block.row0) * block.cols + (window.col0 - block.col0)),
+                  static_cast<std::size_t>(block.cols)};
+        rasteriser.stream(zone, window, sink);
         equal.finish();
     }
 
@@ -338,7 +348,7 @@ private:
     }
 
     const ByteMeaning& m_meaning;
-    RunsCounter m_count_runs = nullptr;
+    ZoneCounter m_count_zone = nullptr;
     std::int64_t m_whole_total = 0;
     std::array<std::int64_t, ByteMeaning::max_special> m_special_counts{};
     std::array<std::int64_t, 256> m_whole_bin{};
@@ -522,21 +532,23 @@ public:
         }
         result.sums.reserve(scratch.hits.size());
         for (const auto& [zone, window] : scratch.hits) {
-            scratch.rasteriser.compute(m_cell_zones[zone], window, scratch.runs);
-            result.sums.emplace_back(zone, m_count_bytes ? count_zone(block, scratch) : sum_zone(block, scratch));
+            if (m_count_bytes) {
+                result.sums.emplace_back(zone, count_zone(block, zone, window, scratch));
+            } else {
+                scratch.rasteriser.compute(m_cell_zones[zone], window, scratch.runs);
+                result.sums.emplace_back(zone, sum_zone(block, scratch));
+            }
         }
     }
 
 private:
     /// Byte values and one cell area: count cells per bin, then weigh each bin once.
-    ZoneSums count_zone(const Window& block, ThreadScratch& scratch) const {
-        const detail::CoverageRuns& runs = scratch.runs;
-        const Window& w = runs.window;
+    ZoneSums count_zone(const Window& block, std::size_t zone, const Window& window, ThreadScratch& scratch) const {
         if (!scratch.tally) scratch.tally = std::make_unique<ByteTally>(m_bytes);
         ByteTally& tally = *scratch.tally;
-        tally.count(runs, block, scratch.bytes.data());
+        tally.count(scratch.rasteriser, m_cell_zones[zone], window, block, scratch.bytes.data());
         tally.take(scratch.bin_covered);
-        const double cell_m2 = m_areas.cell_area_m2(w.row0);
+        const double cell_m2 = m_areas.cell_area_m2(window.row0);
         ZoneSums sums;
         bool invalid = false;
         for (std::size_t b = 0; b < scratch.bin_covered.size(); ++b) {
@@ -555,12 +567,14 @@ private:
                 invalid = true;
             }
         }
-        if (invalid) reject_first_invalid(block, scratch);
+        if (invalid) reject_first_invalid(block, zone, window, scratch);
         return sums;
     }
 
     /// Names the first covered cell, row by row, whose byte the canopy kind cannot hold.
-    [[noreturn]] void reject_first_invalid(const Window& block, const ThreadScratch& scratch) const {
+    [[noreturn]] void reject_first_invalid(const Window& block, std::size_t zone, const Window& window,
+                                           ThreadScratch& scratch) const {
+        scratch.rasteriser.compute(m_cell_zones[zone], window, scratch.runs);
         const detail::CoverageRuns& runs = scratch.runs;
         const Window& w = runs.window;
         for (std::int64_t r = 0; r < w.rows; ++r) {

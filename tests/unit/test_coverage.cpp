@@ -88,6 +88,17 @@ double shoelace(const Ring& ring) {
     return std::abs(twice) / 2;
 }
 
+/// Twice the signed area of a ring (positive counter-clockwise).
+double twice_signed(const Ring& ring) {
+    double twice = 0;
+    for (std::size_t i = 0; i < ring.size(); ++i) {
+        const Point& a = ring[i];
+        const Point& b = ring[(i + 1) % ring.size()];
+        twice += a.x * b.y - b.x * a.y;
+    }
+    return twice;
+}
+
 /// Sutherland–Hodgman: the ring clipped to an axis-aligned box (a convex clip region,
 /// so the area of the result is the area of the intersection even for concave rings).
 Ring clip_to_box(const Ring& ring, double x0, double y0, double x1, double y1) {
@@ -445,6 +456,57 @@ TEST_CASE("random star polygons match clipping and supersampling", "[coverage]")
     // The bound above is loose; in practice supersampling agrees to within one sample.
     INFO("largest supersampling difference " << largest_supersampling_error);
     CHECK(largest_supersampling_error < 1.0 / samples);
+}
+
+TEST_CASE("a vertical edge on a column line and a slanted edge in the same cell", "[coverage]") {
+    // Row 1 (y 1–2), column 1 (x 1–2): the edge x = 1 runs from y 1 to 1.8, then the
+    // slanted edge leaves the cell through its top at x = 1 + 0.2 / 0.7. Inside the cell,
+    // the polygon is all of it but the triangle left of the slanted edge above y = 1.8.
+    const Grid grid{0, 3, 1, 1, 4, 3};
+    const MultiPolygon polygon{{{{1, 0.5}, {3, 0.5}, {3, 2.5}, {2, 2.5}, {1, 1.8}}, {}}};
+    const auto coverage = compute_coverage(grid, grid.full_window(), polygon);
+    CHECK(coverage.at(1, 1) == Approx(1 - 0.5 * 0.2 * (0.2 / 0.7)).epsilon(1e-14));
+    require_close(coverage, clipping_oracle(grid, grid.full_window(), polygon), 1e-12);
+}
+
+TEST_CASE("random polygons with vertices on a quarter-cell lattice match clipping", "[coverage]") {
+    // Edges on column and row lines, vertices on cell corners, horizontal edges inside a
+    // row and vertical ones on a column line next to slanted edges in the same cell: the
+    // cases where pieces of several edges meet in one cell.
+    const Grid grid{0, 12, 1, 1, 12, 12};
+    std::mt19937_64 rng(99);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto on_lattice = [](double x) { return std::round(x * 4) / 4; };
+    int checked = 0;
+    for (int attempt = 0; checked < 300; ++attempt) {
+        REQUIRE(attempt < 3000);
+        const double cx = on_lattice(2 + 8 * unit(rng)), cy = on_lattice(2 + 8 * unit(rng));
+        Polygon star = random_star(rng, cx, cy, 1.5 + 5 * unit(rng));
+        star.holes.clear();
+        // Snapped, the ring must stay star-shaped around the centre (angles strictly
+        // increasing, each gap below π) to stay simple; otherwise it is drawn again.
+        Ring ring;
+        for (const Point& p : star.shell) {
+            const Point q{on_lattice(p.x), on_lattice(p.y)};
+            if (ring.empty() || q.x != ring.back().x || q.y != ring.back().y) ring.push_back(q);
+        }
+        if (ring.size() > 1 && ring.front().x == ring.back().x && ring.front().y == ring.back().y) ring.pop_back();
+        if (ring.size() < 3) continue;
+        const double turn = twice_signed(ring) > 0 ? 1.0 : -1.0;
+        bool simple = true;
+        for (std::size_t i = 0; i < ring.size() && simple; ++i) {
+            const Point& a = ring[i];
+            const Point& b = ring[(i + 1) % ring.size()];
+            const double cross = (a.x - cx) * (b.y - cy) - (a.y - cy) * (b.x - cx);
+            simple = cross * turn > 0;
+        }
+        if (!simple) continue;
+        const MultiPolygon polygon{{ring, {}}};
+        INFO("polygon " << checked);
+        require_close(compute_coverage(grid, grid.full_window(), polygon),
+                      clipping_oracle(grid, grid.full_window(), polygon), 1e-12);
+        ++checked;
+    }
 }
 
 TEST_CASE("random polygons inside the grid cover exactly their area", "[coverage]") {
