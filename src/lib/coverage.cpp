@@ -203,9 +203,8 @@ private:
     void add_piece(std::int64_t r, const CellPoint& p, const CellPoint& q, double sign, double dv_du) {
         const double u_low = std::min(p.u, q.u), u_high = std::max(p.u, q.u);
         const std::int64_t low_cell = floor_nonnegative(u_low);
-        const std::int64_t high_line = floor_nonnegative(u_high);
-        const std::int64_t high_cell = high_line - (static_cast<double>(high_line) == u_high && u_high > u_low);
-        if (high_cell <= low_cell) {
+        if (u_high <= static_cast<double>(low_cell) + 1) {
+            // In one cell (a steep edge's piece in a row usually is), or on a column line.
             if (u_low == u_high && static_cast<double>(low_cell) == u_low) {
                 // A vertical piece on a column line crosses no cell; the whole of the cell
                 // right of the line and every cell after it gain its height (past the
