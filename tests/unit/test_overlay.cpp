@@ -327,6 +327,55 @@ TEST_CASE("Byte land cover: counted by class, right, and the same bits for any t
     }
 }
 
+TEST_CASE("Byte land cover: vertices on cell corners, edges on cell and block lines", "[overlay]") {
+    // Units are often digitised on whole metres over a raster of whole-metre cells: their
+    // edges run along cell lines and block lines, diagonals pass through cell corners, and a
+    // vertical edge on a column line meets a slanted edge inside the cell to its right.
+    const Grid grid{500000, 4100000, 1, 1, 320, 256};
+    std::mt19937_64 rng(77);
+    std::uniform_int_distribution<int> cls(0, 7);
+    std::vector<double> values(static_cast<std::size_t>(grid.rows * grid.cols));
+    for (double& v : values) v = cls(rng);
+    const TestRaster raster("/vsimem/shadegap_overlay_lattice.tif", grid, "EPSG:32618", GDT_Byte, 0.0, values, 64);
+    // (u, v): cells right of and below the raster's top-left corner.
+    const auto at = [&grid](double u, double v) { return Point{grid.x_min + u, grid.y_max - v}; };
+    const auto box = [&at](double u0, double v0, double u1, double v1) {
+        return MultiPolygon{{{at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)}, {}}};
+    };
+    std::vector<MultiPolygon> zones{
+        box(64, 64, 192, 192),       // on the lines of 64-cell blocks
+        box(48, 96, 240, 144),       // on the lines of 48-cell blocks
+        box(0.5, 0.5, 319.5, 255.5),  // on half cells
+        box(0, 0, 320, 256),          // the whole raster
+        {{{at(3, 3), at(250, 3), at(3, 250)}, {}}},  // a diagonal through cell corners
+    };
+    // A sawtooth: each tooth rises on a column line, then falls to the right across the
+    // cells beside it, in the same rows.
+    Ring saw{at(10, 200)};
+    for (int k = 0; k < 55; ++k) {
+        const double u = 10 + 5 * k;
+        saw.push_back(at(u, 120));
+        saw.push_back(at(u, 120 - (3.3 + k % 4)));
+    }
+    saw.push_back(at(285, 120));
+    saw.push_back(at(285, 200));
+    zones.push_back({{saw, {}}});
+
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("classes=1,3");
+    options.water_classes = {4};
+    options.block_rows = options.block_cols = GENERATE(64, 48);
+    options.threads = GENERATE(1, 2);
+    INFO("block " << options.block_rows << ", threads " << options.threads);
+    const auto sums = overlay_zones(raster.path(), zones, options);
+    require_sums(direct_sums(raster.path(), zones, options.kind, options.water_classes, 1.0), sums, 1e-9);
+    for (std::size_t z = 0; z < zones.size(); ++z) {
+        INFO("zone " << z);
+        CHECK(sums[z].covered_m2 == Approx(planar_area(zones[z])).epsilon(1e-12));
+    }
+    CHECK(sums[3].covered_m2 == 320.0 * 256.0);
+}
+
 TEST_CASE("Byte counting: whole 256 × 256 blocks counted exactly, past the SIMD counters' 255 compares",
           "[overlay]") {
     // 512 × 512 cells of 1 m in four 256 × 256 tiles, in bands of 32 rows of one class: 1
