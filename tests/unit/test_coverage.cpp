@@ -75,8 +75,9 @@ Ring regular_polygon(double cx, double cy, double radius, int sides, double rota
     return ring;
 }
 
-/// Area of a ring, relative to its first vertex so coordinates far from 0 stay precise.
-double shoelace(const Ring& ring) {
+/// Twice the signed area of a ring (positive counter-clockwise), relative to its first
+/// vertex so coordinates far from 0 stay precise.
+double twice_signed(const Ring& ring) {
     if (ring.empty()) return 0;
     const Point o = ring.front();
     double twice = 0;
@@ -85,19 +86,11 @@ double shoelace(const Ring& ring) {
         const Point& b = ring[(i + 1) % ring.size()];
         twice += (a.x - o.x) * (b.y - o.y) - (b.x - o.x) * (a.y - o.y);
     }
-    return std::abs(twice) / 2;
-}
-
-/// Twice the signed area of a ring (positive counter-clockwise).
-double twice_signed(const Ring& ring) {
-    double twice = 0;
-    for (std::size_t i = 0; i < ring.size(); ++i) {
-        const Point& a = ring[i];
-        const Point& b = ring[(i + 1) % ring.size()];
-        twice += a.x * b.y - b.x * a.y;
-    }
     return twice;
 }
+
+/// Area of a ring.
+double shoelace(const Ring& ring) { return std::abs(twice_signed(ring)) / 2; }
 
 /// Sutherland–Hodgman: the ring clipped to an axis-aligned box (a convex clip region,
 /// so the area of the result is the area of the intersection even for concave rings).
