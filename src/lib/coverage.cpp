@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 
 namespace shadegap {
@@ -164,29 +165,61 @@ private:
 
 using CellPiece = detail::CoverageRasteriser::CellPiece;
 
-/// Cuts edges into pieces that each lie in one cell of one row, and chains each row's
-/// pieces. A piece of signed height dy (+ going down) in cell c, at mean column u_mid,
-/// covers (c + 1 − u_mid) · dy of the cell and raises the running sum of every cell to its
-/// right by dy (the font rasterisers' signed-area method).
+/// Cuts edges into pieces that each lie in one cell of one row, and files them by row. A
+/// piece of signed height dy (+ going down) in cell c, at mean column u_mid, covers
+/// (c + 1 − u_mid) · dy of the cell and raises the running sum of every cell to its right
+/// by dy (the font rasterisers' signed-area method).
 class PieceCollector {
 public:
-    PieceCollector(std::int64_t cols, std::vector<CellPiece>& pieces, std::uint64_t* row_head)
-        : m_cols(cols), m_pieces(pieces), m_row_head(row_head) {}
+    PieceCollector(std::int64_t cols, std::vector<CellPiece>& pieces, std::uint64_t* row_head, CellPiece* slots,
+                   std::uint32_t* count)
+        : m_cols(cols), m_pieces(pieces), m_row_head(row_head), m_slots(slots), m_count(count) {}
 
-    /// A non-horizontal edge, top to bottom, cut at row lines.
+    /// A non-horizontal edge, top to bottom, walked cell by cell: from each cell it leaves
+    /// through the row line below or the column line ahead, whichever it meets first. Where
+    /// it meets each column line is worked out once, so a row costs a compare, not a floor().
     void add_edge(const Edge& e, std::int64_t rows) {
+        if (e.top_u == e.bottom_u) {
+            add_vertical(e, rows);
+            return;
+        }
         const double u_low = std::min(e.top_u, e.bottom_u), u_high = std::max(e.top_u, e.bottom_u);
+        const bool right = e.bottom_u > e.top_u;
+        std::int64_t c = floor_nonnegative(e.top_u);
+        if (!right && static_cast<double>(c) == e.top_u) --c;
+        c = std::clamp<std::int64_t>(c, 0, m_cols - 1);
+        // The column line ahead, and where the edge meets it (never, if the edge ends first).
+        double line = static_cast<double>(right ? c + 1 : c);
+        const auto v_at_line = [&e, right](double u) {
+            return (right ? u < e.bottom_u : u > e.bottom_u)
+                       ? std::clamp(e.top_v + (u - e.top_u) * e.dv_du, e.top_v, e.bottom_v)
+                       : std::numeric_limits<double>::infinity();
+        };
+        double v_line = v_at_line(line);
         std::int64_t r = std::min(floor_nonnegative(e.top_v), rows - 1);
-        double v0 = e.top_v, u0 = e.top_u;
-        for (;; ++r) {
+        double u0 = e.top_u, v0 = e.top_v;
+        for (;;) {
             const double row_bottom = static_cast<double>(r + 1);
             const bool last = e.bottom_v <= row_bottom;
-            const double v1 = last ? e.bottom_v : row_bottom;
-            const double u1 = last ? e.bottom_u : std::clamp(e.top_u + (v1 - e.top_v) * e.du_dv, u_low, u_high);
-            if (v1 > v0) add_piece(r, {u0, v0}, {u1, v1}, e.sign, e.dv_du);
+            const double v_end = last ? e.bottom_v : row_bottom;
+            if (v_line < v_end) {
+                // Out through the column line, into the next cell of this row.
+                if (v_line > v0 || line != u0) deposit(r, c, {u0, v0}, {line, v_line}, e.sign);
+                u0 = line;
+                v0 = v_line;
+                c += right ? 1 : -1;
+                line += right ? 1.0 : -1.0;
+                v_line = v_at_line(line);
+                continue;
+            }
+            // Out through the row line (or the edge ends), in this cell.
+            double u1 = last ? e.bottom_u : std::clamp(e.top_u + (v_end - e.top_v) * e.du_dv, u_low, u_high);
+            u1 = right ? std::min(u1, line) : std::max(u1, line);
+            if (v_end > v0) deposit(r, c, {u0, v0}, {u1, v_end}, e.sign);
             if (last) break;
-            v0 = v1;
+            ++r;
             u0 = u1;
+            v0 = v_end;
         }
     }
 
@@ -198,44 +231,29 @@ public:
     }
 
 private:
-    /// A piece inside row r going down from p to q (sign +1) or up (−1, given top to
-    /// bottom): split at column lines.
-    void add_piece(std::int64_t r, const CellPoint& p, const CellPoint& q, double sign, double dv_du) {
-        const double u_low = std::min(p.u, q.u), u_high = std::max(p.u, q.u);
-        const std::int64_t low_cell = floor_nonnegative(u_low);
-        if (u_high <= static_cast<double>(low_cell) + 1) {
-            // In one cell (a steep edge's piece in a row usually is), or on a column line.
-            if (u_low == u_high && static_cast<double>(low_cell) == u_low) {
-                // A vertical piece on a column line crosses no cell; the whole of the cell
-                // right of the line and every cell after it gain its height (past the
-                // window's right side it changes nothing).
-                const double dy = (q.v - p.v) * sign;
-                if (low_cell < m_cols) push(r, low_cell, dy, dy, false);
-                return;
+    /// A vertical edge, cut at row lines. On a column line it crosses no cell: the whole of
+    /// the cell right of the line and every cell after it gain its height (past the window's
+    /// right side it changes nothing).
+    void add_vertical(const Edge& e, std::int64_t rows) {
+        const double u = e.top_u;
+        const std::int64_t cell = floor_nonnegative(u);
+        const bool on_line = static_cast<double>(cell) == u;
+        if (on_line && cell >= m_cols) return;
+        std::int64_t r = std::min(floor_nonnegative(e.top_v), rows - 1);
+        for (double v0 = e.top_v;; ++r) {
+            const double row_bottom = static_cast<double>(r + 1);
+            const bool last = e.bottom_v <= row_bottom;
+            const double v1 = last ? e.bottom_v : row_bottom;
+            if (v1 > v0) {
+                const double dy = (v1 - v0) * e.sign;
+                if (on_line) {
+                    push(r, cell, dy, dy, false);
+                } else {
+                    push(r, cell, dy, dy * (static_cast<double>(cell) + 1 - u), true);
+                }
             }
-            deposit(r, std::min(low_cell, m_cols - 1), p, q, sign);
-            return;
-        }
-        const auto v_at = [&](double u) { return std::clamp(p.v + (u - p.u) * dv_du, p.v, q.v); };
-        CellPoint from = p;
-        if (q.u > p.u) {
-            std::int64_t c = floor_nonnegative(p.u);
-            for (double line = static_cast<double>(c + 1); line < q.u; line += 1, ++c) {
-                const CellPoint to{line, v_at(line)};
-                deposit(r, c, from, to, sign);
-                from = to;
-            }
-            deposit(r, c, from, q, sign);
-        } else {
-            std::int64_t c = floor_nonnegative(p.u);
-            if (static_cast<double>(c) == p.u) --c;
-            c = std::min(c, m_cols - 1);
-            for (double line = static_cast<double>(c); line > q.u; line -= 1, --c) {
-                const CellPoint to{line, v_at(line)};
-                deposit(r, c, from, to, sign);
-                from = to;
-            }
-            deposit(r, c, from, q, sign);
+            if (last) break;
+            v0 = v1;
         }
     }
 
@@ -246,17 +264,34 @@ private:
     }
 
     void push(std::int64_t r, std::int64_t c, double dy, double partial, bool crossed) {
-        CellPiece& piece = m_pieces.emplace_back();
-        piece.dy = dy;
-        piece.partial = partial;
-        piece.col_and_crossed = static_cast<std::int64_t>(2 * c + crossed);
-        piece.next = m_row_head[r];
-        m_row_head[r] = static_cast<std::uint64_t>(m_pieces.size());
+        constexpr std::uint32_t capacity = detail::CoverageRasteriser::row_capacity;
+        const auto key = static_cast<std::int64_t>(2 * c + crossed);
+        std::uint32_t& count = m_count[r];
+        if (count < capacity) {
+            CellPiece* slots = m_slots + r * capacity;
+            std::uint32_t j = count;
+            for (; j > 0 && key < slots[j - 1].col_and_crossed; --j) slots[j] = slots[j - 1];
+            slots[j].dy = dy;
+            slots[j].partial = partial;
+            slots[j].col_and_crossed = key;
+            slots[j].next = 0;
+        } else {
+            if (count == capacity) m_row_head[r] = 0;
+            CellPiece& piece = m_pieces.emplace_back();
+            piece.dy = dy;
+            piece.partial = partial;
+            piece.col_and_crossed = key;
+            piece.next = m_row_head[r];
+            m_row_head[r] = static_cast<std::uint64_t>(m_pieces.size());
+        }
+        ++count;
     }
 
     std::int64_t m_cols;
     std::vector<CellPiece>& m_pieces;
     std::uint64_t* m_row_head;
+    CellPiece* m_slots;
+    std::uint32_t* m_count;
 };
 
 bool has_three_distinct_points(const Ring& ring) {
@@ -382,8 +417,11 @@ void CoverageRasteriser::cut(const CellPolygon& polygon, const Window& window) {
     }
 
     m_pieces.clear();
-    m_row_head.assign(static_cast<std::size_t>(rows), 0);
-    PieceCollector pieces(cols, m_pieces, m_row_head.data());
+    if (m_row_head.size() < static_cast<std::size_t>(rows)) m_row_head.resize(static_cast<std::size_t>(rows));
+    if (m_row_slots.size() < static_cast<std::size_t>(rows) * row_capacity)
+        m_row_slots.resize(static_cast<std::size_t>(rows) * row_capacity);
+    m_row_count.assign(static_cast<std::size_t>(rows), 0);
+    PieceCollector pieces(cols, m_pieces, m_row_head.data(), m_row_slots.data(), m_row_count.data());
     for (const Edge& e : m_edges) {
         if (e.sign == 0) {
             pieces.cross(std::min(floor_nonnegative(e.top_v), rows - 1), e.top_u, e.bottom_u);

@@ -58,14 +58,15 @@ inline double span_fraction(double running_sum) {
 /// Computes CoverageRuns with buffers that it keeps from one call to the next. One instance
 /// per thread; the result depends only on the arguments, never on earlier calls.
 ///
-/// The method: every edge is cut at row and column lines into pieces that each lie in one
-/// cell. A piece of signed height dy (+ going down) at mean column u_mid in cell c covers
-/// (c + 1 − u_mid) · dy of that cell and adds dy to the running sum of every cell to its
-/// right (the font rasterisers' signed-area method). Each row's pieces are chained as they
-/// are cut, then sorted by column and swept left to right: the running sum is constant
-/// between the cells that pieces lie in, so nothing is read or written per cell. A cell no
-/// edge passes through is wholly inside or outside, so its running sum is an integer up to
-/// rounding and is snapped to it: interiors come out as exact ones.
+/// The method: every edge is walked cell by cell and cut at row and column lines into
+/// pieces that each lie in one cell. A piece of signed height dy (+ going down) at mean
+/// column u_mid in cell c covers (c + 1 − u_mid) · dy of that cell and adds dy to the
+/// running sum of every cell to its right (the font rasterisers' signed-area method). Each
+/// row keeps its first pieces in place, sorted by column as they are cut (a row usually
+/// holds two), the rest chained; then the rows are swept left to right: the running sum is
+/// constant between the cells that pieces lie in, so nothing is read or written per cell. A
+/// cell no edge passes through is wholly inside or outside, so its running sum is an integer
+/// up to rounding and is snapped to it: interiors come out as exact ones.
 class CoverageRasteriser {
 public:
     /// Throws GeometryError for a non-finite vertex, or one more than 2^52 cells from the grid.
@@ -100,7 +101,8 @@ public:
 
     /// A piece of an edge inside one cell of a row: the change of the running sum past the
     /// cell (dy), the part of it inside the cell (partial), and whether the piece crosses the
-    /// cell's interior (odd `col_and_crossed`), chained to the row's previous piece.
+    /// cell's interior (odd `col_and_crossed`); past a row's capacity, chained to the row's
+    /// previous piece.
     struct CellPiece {
         double dy;
         double partial;
@@ -108,16 +110,22 @@ public:
         std::uint64_t next;  ///< 1 + the index of the row's previous piece, 0 for none
     };
 
+    /// Pieces a row keeps in place, sorted by column as they come; the rest are chained and
+    /// sorted in when the row is swept.
+    static constexpr std::uint32_t row_capacity = 4;
+
 private:
-    /// Cuts the polygon's edges inside a window (not empty) into cell pieces, chained by row.
+    /// Cuts the polygon's edges inside a window (not empty) into cell pieces, by row.
     void cut(const CellPolygon& polygon, const Window& window);
     template <typename Sink>
     void sweep(const Window& window, Sink& sink);
 
     std::vector<Edge> m_edges;               ///< the window's edge pieces, as walked
     std::vector<double> m_left_of_window;    ///< per row: the signed height of edges left of the window
-    std::vector<CellPiece> m_pieces;         ///< every row's cell pieces, chained per row
-    std::vector<std::uint64_t> m_row_head;   ///< per row: its last piece, or none
+    std::vector<CellPiece> m_pieces;         ///< rows' pieces past capacity, chained per row
+    std::vector<std::uint64_t> m_row_head;   ///< per row past capacity: its last chained piece, or none
+    std::vector<CellPiece> m_row_slots;      ///< per row: its first pieces, sorted by column
+    std::vector<std::uint32_t> m_row_count;  ///< per row: its pieces
     std::vector<CellPiece> m_row_pieces;     ///< the current row's pieces, sorted by column
 };
 
@@ -130,28 +138,33 @@ void CoverageRasteriser::sweep(const Window& window, Sink& sink) {
     };
     for (std::int64_t r = 0; r < window.rows; ++r) {
         sink.row(r);
-        // The row's pieces by column (a row holds a few: an insertion sort).
-        m_row_pieces.clear();
-        for (std::uint64_t i = m_row_head[static_cast<std::size_t>(r)]; i != 0; i = m_pieces[i - 1].next) {
-            const CellPiece& moving = m_pieces[i - 1];
-            std::size_t j = m_row_pieces.size();
-            m_row_pieces.emplace_back();
-            for (; j > 0 && moving.col_and_crossed < m_row_pieces[j - 1].col_and_crossed; --j)
-                m_row_pieces[j] = m_row_pieces[j - 1];
-            m_row_pieces[j] = moving;
+        const std::uint32_t count = m_row_count[static_cast<std::size_t>(r)];
+        const CellPiece* row_pieces = &m_row_slots[static_cast<std::size_t>(r) * row_capacity];
+        std::size_t n = count;
+        if (count > row_capacity) {
+            m_row_pieces.assign(row_pieces, row_pieces + row_capacity);
+            for (std::uint64_t i = m_row_head[static_cast<std::size_t>(r)]; i != 0; i = m_pieces[i - 1].next) {
+                const CellPiece& moving = m_pieces[i - 1];
+                std::size_t j = m_row_pieces.size();
+                m_row_pieces.emplace_back();
+                for (; j > 0 && moving.col_and_crossed < m_row_pieces[j - 1].col_and_crossed; --j)
+                    m_row_pieces[j] = m_row_pieces[j - 1];
+                m_row_pieces[j] = moving;
+            }
+            row_pieces = m_row_pieces.data();
+            n = m_row_pieces.size();
         }
         // The running sum along the row: constant between the cells that pieces lie in.
         double running_sum = m_left_of_window[static_cast<std::size_t>(r)];
         std::int64_t next_col = 0;  // the first cell not yet handed on
-        const std::size_t n = m_row_pieces.size();
         for (std::size_t i = 0; i < n;) {
-            const std::int64_t c = m_row_pieces[i].col_and_crossed >> 1;
+            const std::int64_t c = row_pieces[i].col_and_crossed >> 1;
             double dy = 0, partial = 0;
             bool crossed = false;
-            for (; i < n && (m_row_pieces[i].col_and_crossed >> 1) == c; ++i) {
-                dy += m_row_pieces[i].dy;
-                partial += m_row_pieces[i].partial;
-                crossed = crossed || (m_row_pieces[i].col_and_crossed & 1) != 0;
+            for (; i < n && (row_pieces[i].col_and_crossed >> 1) == c; ++i) {
+                dy += row_pieces[i].dy;
+                partial += row_pieces[i].partial;
+                crossed = crossed || (row_pieces[i].col_and_crossed & 1) != 0;
             }
             if (crossed) {
                 emit_span(next_col, c, running_sum);

@@ -502,6 +502,39 @@ TEST_CASE("random polygons with vertices on a quarter-cell lattice match clippin
     }
 }
 
+TEST_CASE("long edges of any slope (nearly flat and nearly upright too) match clipping", "[coverage]") {
+    // An edge is walked cell by cell, with where it meets each column line worked out from
+    // its top: over a few hundred cells, those crossings must still land in the right
+    // cells. Quadrilaterals across a 300-cell grid, with edges of random slope, of slopes
+    // a hair off the axes (1e-3 to 1e-12 cells per cell), and through cell corners.
+    const Grid grid{0, 300, 1, 1, 300, 300};
+    std::mt19937_64 rng(4242);
+    std::uniform_real_distribution<double> coordinate(5.0, 295.0);
+    std::uniform_int_distribution<int> exponent(3, 12);
+    for (int i = 0; i < 24; ++i) {
+        Ring ring;
+        if (i % 3 == 0) {
+            ring = {{coordinate(rng), coordinate(rng)}, {coordinate(rng), coordinate(rng)},
+                    {coordinate(rng), coordinate(rng)}};
+        } else {
+            // A long thin quadrilateral whose long sides are off an axis by a hair.
+            const double hair = std::pow(10.0, -exponent(rng));
+            const double a = 10 + std::floor(coordinate(rng) / 3), b = a + 150 + (i % 2 == 0 ? 0.5 : 0.0);
+            const double w = 2.0 + 0.25 * i;
+            ring = i % 2 == 0 ? Ring{{a, 40}, {b, 40 + hair * (b - a)}, {b, 40 + w}, {a, 40 + w + hair * 3}}
+                              : Ring{{40, a}, {40 + w, a + hair * 7}, {40 + w + hair * (b - a), b}, {40, b}};
+        }
+        if (i % 4 == 1) ring = {{20, 20}, {220, 220}, {200, 260}, {20, 40}};  // through cell corners
+        const MultiPolygon polygon{{ring, {}}};
+        INFO("polygon " << i);
+        const Box box = bounding_box(polygon);
+        const Window window = grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
+        const CoverageMatrix coverage = compute_coverage(grid, window, polygon);
+        require_close(coverage, clipping_oracle(grid, window, polygon), 1e-12);
+        CHECK(total_covered_area(grid, coverage) == Approx(planar_area(polygon)).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("random polygons inside the grid cover exactly their area", "[coverage]") {
     const Grid grid{10, 90, 1, 1, 80, 80};
     std::mt19937_64 rng(7);
