@@ -268,13 +268,12 @@ private:
         const auto key = static_cast<std::int64_t>(2 * c + crossed);
         std::uint32_t& count = m_count[r];
         if (count < capacity) {
+            // In the row's slots (`next` is not used there).
             CellPiece* slots = m_slots + r * capacity;
-            std::uint32_t j = count;
-            for (; j > 0 && key < slots[j - 1].col_and_crossed; --j) slots[j] = slots[j - 1];
-            slots[j].dy = dy;
-            slots[j].partial = partial;
-            slots[j].col_and_crossed = key;
-            slots[j].next = 0;
+            CellPiece& piece = slots[detail::CoverageRasteriser::make_room(slots, count, key)];
+            piece.dy = dy;
+            piece.partial = partial;
+            piece.col_and_crossed = key;
         } else {
             if (count == capacity) m_row_head[r] = 0;
             CellPiece& piece = m_pieces.emplace_back();

@@ -114,6 +114,15 @@ public:
     /// sorted in when the row is swept.
     static constexpr std::uint32_t row_capacity = 4;
 
+    /// Makes room for a piece of `col_and_crossed` = key among pieces[0, n), sorted by it
+    /// (a row holds a few: an insertion sort; equal keys keep their order, the new one
+    /// last): moves the greater ones up by one and returns the free index. pieces[n] must exist.
+    static std::size_t make_room(CellPiece* pieces, std::size_t n, std::int64_t key) {
+        std::size_t j = n;
+        for (; j > 0 && key < pieces[j - 1].col_and_crossed; --j) pieces[j] = pieces[j - 1];
+        return j;
+    }
+
 private:
     /// Cuts the polygon's edges inside a window (not empty) into cell pieces, by row.
     void cut(const CellPolygon& polygon, const Window& window);
@@ -145,11 +154,8 @@ void CoverageRasteriser::sweep(const Window& window, Sink& sink) {
             m_row_pieces.assign(row_pieces, row_pieces + row_capacity);
             for (std::uint64_t i = m_row_head[static_cast<std::size_t>(r)]; i != 0; i = m_pieces[i - 1].next) {
                 const CellPiece& moving = m_pieces[i - 1];
-                std::size_t j = m_row_pieces.size();
                 m_row_pieces.emplace_back();
-                for (; j > 0 && moving.col_and_crossed < m_row_pieces[j - 1].col_and_crossed; --j)
-                    m_row_pieces[j] = m_row_pieces[j - 1];
-                m_row_pieces[j] = moving;
+                m_row_pieces[make_room(m_row_pieces.data(), m_row_pieces.size() - 1, moving.col_and_crossed)] = moving;
             }
             row_pieces = m_row_pieces.data();
             n = m_row_pieces.size();
