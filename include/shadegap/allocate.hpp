@@ -36,6 +36,9 @@ struct Pieces {
     std::vector<std::size_t> owner;  ///< index of the neighbourhood
     std::vector<MultiPolygon> polygons;  ///< raster CRS
     std::vector<double> area_m2;
+    /// Per census unit: the area of the union of its pieces (its part inside some
+    /// neighbourhood). Less than the sum of its pieces where neighbourhoods overlap.
+    std::vector<double> unit_covered_m2;
     std::size_t size() const { return unit.size(); }
 };
 

@@ -28,7 +28,11 @@ struct RunConfig {
     std::string unit_id;      ///< unique id field
 
     std::string join;         ///< CSV with extra attributes, or empty
-    std::string join_key;     ///< key field, in the CSV and in the units
+    /// Key field: FIELD when the units and the CSV name it alike, or UNITS_FIELD=CSV_FIELD.
+    std::string join_key;
+    /// Run although some census units have no row in the join CSV (their joined values
+    /// are null); without it an incomplete join is an error.
+    bool allow_unmatched = false;
 
     std::string neighbourhoods;  ///< ranking units (OGR vector), or empty
     std::string neighbourhoods_layer;
@@ -39,12 +43,26 @@ struct RunConfig {
 
     std::string model = "tree-equity";  ///< built-in name or TOML path
     std::map<std::string, std::string> fields;  ///< model variable → column
+    /// Model variable → factor its column is multiplied by (0.01 for a column in percent);
+    /// replaces the model file's `scale` of that variable.
+    std::map<std::string, double> scales;
+    /// Run although model variables have no column (dropped, weights renormalised);
+    /// without it a missing variable is an error.
+    bool allow_missing_variables = false;
 
     std::string out;          ///< output folder
     bool overwrite = false;
     int threads = 0;          ///< 0: all cores
     int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks
 };
+
+/// The two sides of `join_key`: the units' field and the CSV's column.
+struct JoinKeys {
+    std::string units;
+    std::string csv;
+};
+/// Splits `join_key` ("GEOID" or "GEOID=geo_id"); both empty when there is no join key.
+JoinKeys join_keys(const RunConfig& config);
 
 /// Reads a project file. Relative paths in it resolve against the file's folder.
 /// Throws InputError "FILE: key 'k': expected ..." for unknown keys or wrong types.

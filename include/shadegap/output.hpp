@@ -36,6 +36,11 @@ void write_geojson(const OutputTable& table, const std::string& path, int thread
 /// significant digits. Throws OutputError.
 void write_csv(const OutputTable& table, const std::string& path);
 
+/// Writes the `.csvt` sidecar of a CSV written by write_csv: one line naming each column's
+/// OGR type ("String", "Integer64", "Real"), so GDAL, QGIS and ArcGIS read numbers as
+/// numbers and ids as text. Throws OutputError.
+void write_csvt(const OutputTable& table, const std::string& path);
+
 /// Writes `bytes` to the file `path`, checking the writes, the flush and the close.
 /// Throws OutputError "PATH: cannot write (disk full?)" naming the final output when
 /// `path` lies in an OutputTransaction's temporary folder.

@@ -22,6 +22,9 @@ struct RunResult {
     std::optional<double> city_score;
     std::size_t unit_count = 0;          ///< census units
     std::size_t ranking_unit_count = 0;  ///< ranked units
+    std::string model;                   ///< the model's name
+    std::size_t model_variables = 0;     ///< variables the model names
+    std::vector<std::string> variables_used;  ///< those that had a column
     std::vector<StageTiming> timings;
     Diagnostics diagnostics;
 };

@@ -34,6 +34,8 @@ struct ZoneLayer {
     std::vector<std::vector<unsigned char>> wkb;  ///< geometries (2D, ISO WKB), layer CRS
     std::map<std::string, std::vector<std::optional<double>>> numbers;
     std::map<std::string, std::vector<std::optional<std::string>>> texts;
+    /// OGR type name ("String", "Integer64", ...) of each field read into `texts`.
+    std::map<std::string, std::string> text_field_types;
     std::size_t size() const { return ids.size(); }
 };
 
@@ -42,6 +44,8 @@ struct AlignedZones {
     std::vector<MultiPolygon> polygons;           ///< raster CRS
     std::vector<std::vector<unsigned char>> wkb;  ///< the same geometries as WKB, raster CRS
     std::vector<double> area_m2;                  ///< ellipsoidal or projected area
+    /// Area of the part that lies on the raster's extent (the polygon clipped to it), m².
+    std::vector<double> on_raster_m2;
 };
 
 /// Parses a decimal number strictly (surrounding blanks allowed). Empty text gives nullopt
@@ -71,6 +75,10 @@ struct JoinTable {
     std::string key;
     std::vector<std::string> fields;  ///< all columns but the key
     std::map<std::string, std::map<std::string, std::string>> rows;  ///< key → field → text
+    std::vector<std::string> keys;  ///< the keys in the file's order
+    /// OGR type of the key column: "String" unless a .csvt sidecar declares another
+    /// (an Integer64 key has lost its leading zeros before shadegap sees it).
+    std::string key_type = "String";
 };
 
 /// Reads a join CSV. Throws InputError for a missing file, a missing key column, or a

@@ -40,6 +40,9 @@ std::string summary(const RunConfig& config, const RunResult& result) {
     std::string text = "ranked " + ranked_units(config, result.ranking_unit_count);
     if (!config.neighbourhoods.empty() || !config.group_by.empty())
         text += " (from " + count_of(result.unit_count, "census unit") + ")";
+    if (result.variables_used.size() < result.model_variables)
+        text += fmt::format("; model {} with {} of {} variables", result.model, result.variables_used.size(),
+                            result.model_variables);
     text += result.city_score ? fmt::format("; city score {:.0f}", *result.city_score) : "; no city score";
     if (!result.outputs.empty()) {
         std::string names;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <regex>
 #include <type_traits>
@@ -71,8 +72,9 @@ const CLI::Validator shade_mask(
     },
     "");
 
-/// "--canopy-kind" → "canopy_kind", the project-file key of a flag.
-std::string key_of(const std::string& flag) {
+/// "--canopy-kind" → "canopy_kind", the project-file key of a flag ("--a,--b": of --a).
+std::string key_of(const std::string& flags) {
+    const std::string flag = flags.substr(0, flags.find(','));
     std::string key = flag.substr(flag.find_first_not_of('-'));
     std::replace(key.begin(), key.end(), '-', '_');
     return key;
@@ -135,7 +137,7 @@ CLI::Option* RunOptions::bind(CLI::App& app, const std::string& flag, T RunConfi
     } else {
         option = app.add_option(flag, m_flags.*member, help);
     }
-    m_bindings.push_back({flag, key_of(flag), option,
+    m_bindings.push_back({flag.substr(0, flag.find(',')), key_of(flag), option,
                           [this, member](RunConfig& config) { config.*member = m_flags.*member; }});
     return option;
 }
@@ -196,22 +198,28 @@ void RunOptions::add_to(CLI::App& app) {
          "CSV file with extra attributes for the census units, joined by --join-key. Default: none.")
         ->type_name("CSV")->group(group_inputs);
     bind(app, "--join-key", &RunConfig::join_key,
-         "Field that holds the key in both the --join CSV and the census units (e.g. GEOID). "
-         "Required with --join.")
+         "Field that holds the key in both the --join CSV and the census units (e.g. GEOID), or "
+         "UNITS_FIELD=CSV_FIELD when they name it differently. Keys are compared as text: "
+         "060750101002 and 60750101002 differ. Required with --join.")
         ->type_name("FIELD")->group(group_inputs);
+    bind(app, "--allow-unmatched", &RunConfig::allow_unmatched,
+         "Run although some census units have no row in the --join CSV: their joined values are "
+         "null (a null population counts as 0), with a warning. Default: an incomplete join is "
+         "an error that shows a key from each side.")
+        ->group(group_inputs);
 
-    CLI::Option* neighbourhoods = bind(app, "--neighbourhoods", &RunConfig::neighbourhoods,
+    CLI::Option* neighbourhoods = bind(app, "--neighbourhoods,--neighborhoods", &RunConfig::neighbourhoods,
          "Ranking units: neighbourhood polygons (any OGR vector); census counts are split among "
          "them by area. Default: the census units themselves are ranked.")
         ->type_name("PATH")->group(group_ranking);
-    bind(app, "--neighbourhoods-layer", &RunConfig::neighbourhoods_layer,
+    bind(app, "--neighbourhoods-layer,--neighborhoods-layer", &RunConfig::neighbourhoods_layer,
          "Layer of --neighbourhoods to read when the source holds several. Default: its only layer.")
         ->type_name("NAME")->group(group_ranking);
-    bind(app, "--neighbourhood-id", &RunConfig::neighbourhood_id,
+    bind(app, "--neighbourhood-id,--neighborhood-id", &RunConfig::neighbourhood_id,
          "Field of --neighbourhoods that identifies each neighbourhood uniquely; it becomes the "
          "output's id. Required with --neighbourhoods.")
         ->type_name("FIELD")->group(group_ranking);
-    bind(app, "--neighbourhood-name", &RunConfig::neighbourhood_name,
+    bind(app, "--neighbourhood-name,--neighborhood-name", &RunConfig::neighbourhood_name,
          "Field of --neighbourhoods with each neighbourhood's name, for the output's name. "
          "Default: the neighbourhood's id.")
         ->type_name("FIELD")->group(group_ranking);
@@ -231,6 +239,16 @@ void RunOptions::add_to(CLI::App& app) {
          "given here replaces the project file's [fields] entry for that role only. Default: the "
          "column names the model states.")
         ->type_name("ROLE=FIELD")->allow_extra_args(false)->group(group_model);
+    app.add_option("--scale", m_scale_args,
+         "Multiplies a model variable's column by FACTOR before it is checked and used, e.g. "
+         "poverty=0.01 for a column in percent; repeatable. Replaces the model file's scale of "
+         "that variable. Default: the model's scale (1 for the built-in models).")
+        ->type_name("ROLE=FACTOR")->allow_extra_args(false)->group(group_model);
+    bind(app, "--allow-missing-variables", &RunConfig::allow_missing_variables,
+         "Run although some of the model's variables have no column: they are dropped and the "
+         "other weights renormalised, with a warning, and run.json lists them. Default: a "
+         "missing variable is an error that lists the columns that look close.")
+        ->group(group_model);
 
     bind(app, "--out", &RunConfig::out,
          "Output folder for priority.geojson, priority.csv, units.csv and run.json; created when "
@@ -278,6 +296,24 @@ RunConfig RunOptions::build() const {
         }
         config.fields[arg.substr(0, equals)] = arg.substr(equals + 1);
     }
+    for (const std::string& arg : m_scale_args) {
+        const auto equals = arg.find('=');
+        double factor = 0;
+        bool ok = equals != std::string::npos && equals > 0;
+        if (ok) {
+            const char* begin = arg.data() + equals + 1;
+            const char* end = arg.data() + arg.size();
+            const auto [last, error] = std::from_chars(begin, end, factor);
+            ok = error == std::errc() && last == end && std::isfinite(factor) && factor > 0;
+        }
+        if (!ok) {
+            UsageError error("--scale", "expected ROLE=FACTOR with a factor above 0 (e.g. poverty=0.01), got " +
+                                            in_quotes(arg));
+            error.with_hint("see shadegap models NAME for a model's roles");
+            throw error;
+        }
+        config.scales[arg.substr(0, equals)] = factor;
+    }
 
     const auto require = [&](const std::string& value, const std::string& key, const std::string& what) {
         if (!value.empty()) return;
@@ -298,6 +334,12 @@ RunConfig RunOptions::build() const {
                                                  "; rank either neighbourhoods or groups of census units");
     if (!config.join.empty() && config.join_key.empty())
         throw UsageError(origin("join"), "needs --join-key FIELD (or join_key in the project file)");
+    if (!config.join_key.empty()) {
+        const JoinKeys keys = join_keys(config);
+        if (keys.units.empty() || keys.csv.empty() || keys.csv.find('=') != std::string::npos)
+            throw UsageError(origin("join_key"), "expected FIELD or UNITS_FIELD=CSV_FIELD, got " +
+                                                     in_quotes(config.join_key));
+    }
     if (config.join.empty() && !config.join_key.empty())
         throw UsageError(origin("join_key"), "needs --join CSV (or join in the project file)");
     if (!config.neighbourhoods.empty() && config.neighbourhood_id.empty())
@@ -356,7 +398,12 @@ UsageError usage_error_from(const CLI::ParseError& error, const std::string& com
     static const std::regex required(R"(^(\S+) is required$)");
     static const std::regex missing_value(R"(^(\S+): \d+ required (\S+) missing$)");
     static const std::regex conversion(R"(^Could not convert: (\S+) = (.*)$)");
-    if (std::regex_match(text, match, missing_value)) {
+    static const std::regex repeated(R"(^(\S+): at [Mm]ost 1 required but received (\d+)$)");
+    if (std::regex_match(text, match, repeated)) {
+        subject = match[1];
+        message = "given " + (match[2] == "2" ? std::string("twice") : match[2].str() + " times") +
+                  "; give it once (a flag overrides the project file's value by itself)";
+    } else if (std::regex_match(text, match, missing_value)) {
         subject = match[1];
         message = "needs a value (" + match[2].str() + ")";
     } else if (std::regex_match(text, match, option_first)) {

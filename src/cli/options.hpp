@@ -77,6 +77,7 @@ private:
     RunConfig m_flags;
     std::vector<std::string> m_field_args;
     CLI::Option* m_field_option = nullptr;
+    std::vector<std::string> m_scale_args;
     std::vector<Binding> m_bindings;
 };
 

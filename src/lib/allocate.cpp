@@ -94,9 +94,12 @@ Pieces intersect_zones(const AlignedZones& units, const AlignedZones& neighbourh
     for (std::size_t j = 0; j < owners.size(); ++j) owners[j] = detail::from_wkb(neighbourhoods.wkb[j]);
 
     Pieces pieces;
+    pieces.unit_covered_m2.assign(units.polygons.size(), 0.0);
     for (std::size_t i = 0; i < units.polygons.size(); ++i) {
         const Box b = bounding_box(units.polygons[i]);
         if (b.x_min > b.x_max) continue;
+        std::unique_ptr<OGRGeometry> covered;  // the union of the unit's pieces
+        std::size_t piece_count = 0;
         std::vector<BoxValue> hits;
         tree.query(bgi::intersects(bg::model::box<BoxPoint>{{b.x_min, b.y_min}, {b.x_max, b.y_max}}),
                    std::back_inserter(hits));
@@ -113,6 +116,15 @@ Pieces intersect_zones(const AlignedZones& units, const AlignedZones& neighbourh
             pieces.owner.push_back(j);
             pieces.polygons.push_back(detail::to_multipolygon(*piece));
             pieces.area_m2.push_back(area);
+            if (piece_count++ == 0) {
+                pieces.unit_covered_m2[i] = area;
+                covered = std::move(piece);
+            } else {
+                covered.reset(covered->Union(piece.get()));
+                if (!covered) throw GeometryError("neighbourhoods", "the union of two neighbourhoods' parts failed");
+                covered = detail::polygonal_part(std::move(covered));
+                pieces.unit_covered_m2[i] = area_m2(detail::to_wkb(*covered), raster);
+            }
         }
     }
     return pieces;

@@ -6,9 +6,11 @@
 #include "shadegap/raster.hpp"
 
 #include <fmt/format.h>
+#include <gdal.h>
 #include <toml++/toml.h>
 
 #include <climits>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -38,15 +40,26 @@ const StringKey string_keys[] = {
     {"neighbourhoods_layer", &RunConfig::neighbourhoods_layer, false},
     {"neighbourhood_id", &RunConfig::neighbourhood_id, false},
     {"neighbourhood_name", &RunConfig::neighbourhood_name, false},
+    // The American spellings, as the flags accept them.
+    {"neighborhoods", &RunConfig::neighbourhoods, true},
+    {"neighborhoods_layer", &RunConfig::neighbourhoods_layer, false},
+    {"neighborhood_id", &RunConfig::neighbourhood_id, false},
+    {"neighborhood_name", &RunConfig::neighbourhood_name, false},
     {"group_by", &RunConfig::group_by, false},
     {"out", &RunConfig::out, true},
 };
 
 /// Every key, in the order of the `run` options, for the unknown-key message.
 const char* const known_keys =
-    "canopy, canopy_kind, water_classes, shade, shade_mask, building_classes, walkable_classes, units, units_layer, unit_id, join, join_key, neighbourhoods, "
-    "neighbourhoods_layer, neighbourhood_id, neighbourhood_name, group_by, model, out, overwrite, "
-    "threads, block_size, [fields]";
+    "canopy, canopy_kind, water_classes, shade, shade_mask, building_classes, walkable_classes, units, units_layer, unit_id, join, join_key, allow_unmatched, neighbourhoods, "
+    "neighbourhoods_layer, neighbourhood_id, neighbourhood_name, group_by, model, allow_missing_variables, out, "
+    "overwrite, threads, block_size, [fields], [scale]";
+
+/// True when GDAL recognises `path` as a raster (a GeoTIFF, an image).
+bool looks_like_raster(const std::string& path) {
+    GDALAllRegister();
+    return GDALIdentifyDriverEx(path.c_str(), GDAL_OF_RASTER, nullptr, nullptr) != nullptr;
+}
 
 /// A TOML value as the user wrote it, for messages: "two" with quotes, 3, [1, 2].
 std::string shown(const toml::node& node) {
@@ -132,6 +145,23 @@ private:
         }
     }
 
+    void read_scales(const toml::node& node, RunConfig& config) const {
+        const toml::table* table = node.as_table();
+        if (!table) fail("scale", "a table of ROLE = FACTOR (e.g. poverty = 0.01)", node);
+        for (const auto& [role, factor] : *table) {
+            const std::string key = "scale." + std::string(role.str());
+            const std::optional<double> value = factor.value<double>();
+            if (!factor.is_number() || !value || !std::isfinite(*value) || *value <= 0)
+                fail(key, "a number above 0 (0.01 for a column in percent)", factor);
+            config.scales[std::string(role.str())] = *value;
+        }
+    }
+
+    bool flag_of(const std::string& key, const toml::node& node) const {
+        if (!node.is_boolean()) fail(key, "true or false", node);
+        return node.as_boolean()->get();
+    }
+
     void read_key(const std::string& key, const toml::node& node, RunConfig& config) const {
         for (const StringKey& entry : string_keys) {
             if (key != entry.key) continue;
@@ -162,8 +192,13 @@ private:
             const bool is_file = model.find('/') != std::string::npos || fs::path(model).extension() == ".toml";
             config.model = is_file ? resolved(model) : model;
         } else if (key == "overwrite") {
-            if (!node.is_boolean()) fail(key, "true or false", node);
-            config.overwrite = node.as_boolean()->get();
+            config.overwrite = flag_of(key, node);
+        } else if (key == "allow_unmatched") {
+            config.allow_unmatched = flag_of(key, node);
+        } else if (key == "allow_missing_variables") {
+            config.allow_missing_variables = flag_of(key, node);
+        } else if (key == "scale") {
+            read_scales(node, config);
         } else if (key == "threads") {
             config.threads = count_of(key, node);
         } else if (key == "block_size") {
@@ -189,7 +224,21 @@ RunConfig read_project_file(const std::string& path) {
     if (!in) throw InputError(path, "cannot be read");
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_project_file(text.str(), path);
+    const std::string content = text.str();
+    // A raster or a GeoPackage given where the project file goes: say what it is, not
+    // what the TOML parser makes of its first bytes.
+    if (content.find('\0') != std::string::npos) {
+        const std::string what = looks_like_raster(path) ? "a raster" : "a binary file";
+        throw InputError(path, "is " + what + ", not a project file (TOML text)")
+            .with_hint("give a raster with --canopy PATH, or a project file first: shadegap run city.toml");
+    }
+    return parse_project_file(content, path);
+}
+
+JoinKeys join_keys(const RunConfig& config) {
+    const auto equals = config.join_key.find('=');
+    if (equals == std::string::npos) return {config.join_key, config.join_key};
+    return {config.join_key.substr(0, equals), config.join_key.substr(equals + 1)};
 }
 
 RunConfig parse_project_file(const std::string& toml_text, const std::string& path) {

@@ -234,6 +234,19 @@ void write_csv(const OutputTable& table, const std::string& path) {
     write_table(table, path, "CSV", options, false);
 }
 
+void write_csvt(const OutputTable& table, const std::string& path) {
+    std::string line;
+    for (const OutputColumn& column : table.columns) {
+        if (!line.empty()) line += ',';
+        switch (column.type) {
+            case OutputColumn::Type::Text: line += "\"String\""; break;
+            case OutputColumn::Type::Integer: line += "\"Integer64\""; break;
+            case OutputColumn::Type::Real: line += "\"Real\""; break;
+        }
+    }
+    write_file(path, line + "\n");
+}
+
 namespace {
 
 constexpr std::string_view temp_prefix = ".shadegap-tmp-";

@@ -34,6 +34,8 @@ Ranking rank_units(const RankingTable& table, const ScoredTable& scored) {
         const ScoredUnit& sb = scored.units[b];
         if (const int c = compare_ascending(sa.score, sb.score)) return c < 0;
         if (const int c = compare_ascending(sa.score_raw, sb.score_raw)) return c < 0;
+        // Equal scores (all units at 100 among them): the higher priority first.
+        if (sa.priority && sb.priority && *sa.priority != *sb.priority) return *sa.priority > *sb.priority;
         const RankingUnit& ua = table.units[a];
         const RankingUnit& ub = table.units[b];
         if (ua.population != ub.population) return ua.population > ub.population;

@@ -159,6 +159,7 @@ ZoneLayer read_zone_layer(const LayerRequest& request, Diagnostics& diagnostics)
     for (const auto& f : request.text_fields) {
         text_index.push_back(field_index(definition, path, f));
         out.texts[f];
+        out.text_field_types[f] = OGRFieldDefn::GetFieldTypeName(definition.GetFieldDefn(text_index.back())->GetType());
     }
 
     // Outputs must be UTF-8 whatever the layer holds: GDAL converts from the layer's
@@ -302,6 +303,21 @@ AlignedZones align_zones(const ZoneLayer& layer, const RasterInfo& raster, Diagn
                                            raster.crs_name + " (" + capture.message() + ")");
     }
 
+    // The raster's extent, to measure what part of each polygon lies on it.
+    const Grid& grid = raster.grid;
+    OGRPolygon extent;
+    {
+        OGRLinearRing ring;
+        ring.addPoint(grid.x_min, grid.y_min());
+        ring.addPoint(grid.x_max(), grid.y_min());
+        ring.addPoint(grid.x_max(), grid.y_max);
+        ring.addPoint(grid.x_min, grid.y_max);
+        ring.addPoint(grid.x_min, grid.y_min());
+        extent.addRing(&ring);
+    }
+    OGREnvelope extent_box;
+    extent.getEnvelope(&extent_box);
+
     AlignedZones out;
     out.polygons.reserve(layer.size());
     for (std::size_t i = 0; i < layer.size(); ++i) {
@@ -334,6 +350,17 @@ AlignedZones align_zones(const ZoneLayer& layer, const RasterInfo& raster, Diagn
         auto polygons = detail::to_multipolygon(*geometry);
         auto wkb = detail::to_wkb(*geometry);
         out.area_m2.push_back(area_m2(wkb, raster));
+        OGREnvelope box;
+        geometry->getEnvelope(&box);
+        if (extent_box.Contains(box)) {
+            out.on_raster_m2.push_back(out.area_m2.back());
+        } else if (!extent_box.Intersects(box)) {
+            out.on_raster_m2.push_back(0);
+        } else {
+            detail::ErrorCapture capture;
+            std::unique_ptr<OGRGeometry> clipped(geometry->Intersection(&extent));
+            out.on_raster_m2.push_back(clipped && !clipped->IsEmpty() ? std::min(out.area_m2.back(), area_m2(detail::to_wkb(*detail::polygonal_part(std::move(clipped))), raster)) : 0.0);
+        }
         out.wkb.push_back(std::move(wkb));
         out.polygons.push_back(std::move(polygons));
     }
@@ -352,6 +379,7 @@ JoinTable read_join_table(const std::string& path, const std::string& key) {
     JoinTable table;
     table.path = path;
     table.key = key;
+    table.key_type = OGRFieldDefn::GetFieldTypeName(definition.GetFieldDefn(key_index)->GetType());
     for (int i = 0; i < definition.GetFieldCount(); ++i)
         if (i != key_index) table.fields.emplace_back(definition.GetFieldDefn(i)->GetNameRef());
     for (auto& feature : *layer) {
@@ -359,6 +387,7 @@ JoinTable read_join_table(const std::string& path, const std::string& key) {
         if (k.empty()) throw InputError(path, "row " + std::to_string(feature->GetFID()) + " has no value in key '" + key + "'");
         auto [row, inserted] = table.rows.try_emplace(k);
         if (!inserted) throw InputError(path, "duplicate key '" + k + "' in column '" + key + "'");
+        table.keys.push_back(k);
         for (int i = 0; i < definition.GetFieldCount(); ++i) {
             if (i == key_index) continue;
             row->second[definition.GetFieldDefn(i)->GetNameRef()] =

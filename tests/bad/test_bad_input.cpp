@@ -591,9 +591,10 @@ TEST_CASE("negative population", "[bad][attributes]") {
                   c.out);
 }
 
-// tree-equity's poverty share pctpov = 1.7: exit 1 (shares are fractions 0–1). With a
-// model file that reads pctpov in percent (scale = 0.01), 170 % is refused the same way
-// and 17 % is accepted.
+// tree-equity's poverty share pctpov = 1.7: exit 1 (shares are fractions 0–1), with the
+// --scale hint as every bad value lies in 0–100. With a model file that reads pctpov in
+// percent (scale = 0.01), 170 % is refused the same way and 17 % is accepted. The other
+// six variables are not in these units: --allow-missing-variables.
 TEST_CASE("a share above 1", "[bad][attributes]") {
     Case c;
     const auto write = [&](double a, double b) {
@@ -601,12 +602,11 @@ TEST_CASE("a share above 1", "[bad][attributes]") {
                        {box(4, 0, 8, 4), {{"GEOID", "B"}}, {{"population", 100}, {"pctpov", b}}}});
     };
     write(0.2, 1.7);
-    auto args = c.args({"--overwrite"});
+    auto args = c.args({"--overwrite", "--allow-missing-variables"});
     args[8] = "tree-equity";
     require_error(run_binary(args), 1,
-                  "shadegap: error: " + c.units + ": field 'pctpov' of unit 'B': 1.7 is not a share; 'poverty' "
-                  "takes fractions 0–1 (hint: for a column in percent, set scale = 0.01 for 'poverty' in a model "
-                  "file)",
+                  "shadegap: error: " + c.units + ": values out of range: 'pctpov' (poverty, fractions 0–1): 1 of 2 "
+                  "units, e.g. 'B' = 1.7 (hint: for columns in percent, --scale poverty=0.01)",
                   c.out);
 
     std::string model = shadegap::test::read_text(SHADEGAP_SOURCE_DIR "/models/tree-equity.toml");
@@ -621,8 +621,9 @@ TEST_CASE("a share above 1", "[bad][attributes]") {
     args[8] = model_path;
     write(20, 170);
     require_error(run_binary(args), 1,
-                  "shadegap: error: " + c.units + ": field 'pctpov' of unit 'B': 170 is not a percent; 'poverty' "
-                  "takes percents 0–100 (scale = 0.01 in " + model_path + ")",
+                  "shadegap: error: " + c.units + ": values out of range: 'pctpov' (poverty, percents 0–100 with "
+                  "scale 0.01): 1 of 2 units, e.g. 'B' = 170 (hint: check the columns mapped to these variables, "
+                  "and their scale (--scale ROLE=FACTOR))",
                   c.out);
     write(20, 17);
     const Outcome accepted = run_binary(args);
@@ -630,21 +631,259 @@ TEST_CASE("a share above 1", "[bad][attributes]") {
     CHECK(field(unit_row(c.out, "B"), "pctpov") == 17);
 }
 
-// The join CSV lacks a row for B: warning naming the CSV, B's population is null (counted
-// as 0, with a warning); A's comes from the CSV.
+namespace {
+/// A census unit with every column of tree-equity; `texts` replace or add columns as text.
+test::TestFeature equity_unit(const std::string& id, const std::string& wkt, double population,
+                              std::map<std::string, double> numbers, const std::map<std::string, std::string>& texts = {}) {
+    std::map<std::string, double> all = {{"population", population}, {"pctpov", 0.2},   {"pctpoc", 0.3},
+                                         {"unemplrate", 0.05},       {"dep_ratio", 0.6}, {"linguistic", 0.02},
+                                         {"health", 0.1},            {"temp_diff", 0.5}};
+    for (const auto& [name, value] : numbers) all[name] = value;
+    for (const auto& [name, value] : texts) all.erase(name);
+    std::map<std::string, std::string> text = texts;
+    text["GEOID"] = id;
+    return {wkt, text, all};
+}
+
+std::vector<std::string> tree_equity_args(const Case& c, const std::vector<std::string>& extra = {}) {
+    auto args = c.args(extra);
+    args[8] = "tree-equity";
+    return args;
+}
+}  // namespace
+
+// Two share columns in percent: one error lists both (counts and an example each) and
+// gives the --scale flags. With them, the ranking equals that of the same data in
+// fractions (priority.csv byte for byte), and units.csv keeps the columns as given.
+TEST_CASE("share columns in percent: one error for all, then --scale", "[bad][attributes]") {
+    Case c;
+    const auto write = [&](double scale) {
+        c.write_units({equity_unit("A", box(0, 0, 4, 4), 100, {{"pctpov", 20 * scale}, {"pctpoc", 30 * scale}}),
+                       equity_unit("B", box(4, 0, 8, 4), 300, {{"pctpov", 45 * scale}, {"pctpoc", 60 * scale}}),
+                       equity_unit("C", box(0, 4, 8, 8), 200, {{"pctpov", 0.5 * scale}, {"pctpoc", 0.8 * scale}})});
+    };
+    write(1);
+    require_error(run_binary(tree_equity_args(c)), 1,
+                  "shadegap: error: " + c.units + ": values out of range: 'pctpov' (poverty, fractions 0–1): 2 of 3 "
+                  "units, e.g. 'A' = 20; 'pctpoc' (poc, fractions 0–1): 2 of 3 units, e.g. 'A' = 30 (hint: for "
+                  "columns in percent, --scale poverty=0.01 --scale poc=0.01)",
+                  c.out);
+    require_success(run_binary(tree_equity_args(c, {"--scale", "poverty=0.01", "--scale", "poc=0.01"})), {});
+    const std::string in_percent = test::read_text(c.out + "/priority.csv");
+    CHECK(field(unit_row(c.out, "B"), "pctpov") == 45);
+    write(0.01);
+    require_success(run_binary(tree_equity_args(c, {"--overwrite"})), {});
+    CHECK(test::read_text(c.out + "/priority.csv") == in_percent);
+
+    // The project file's [scale] table does the same.
+    write(1);
+    const std::string project = c.dir.file("city.toml");
+    write_file(project, "[scale]\npoverty = 0.01\npoc = 0.01\n");
+    auto args = tree_equity_args(c, {"--overwrite"});
+    args.insert(args.begin() + 1, project);
+    require_success(run_binary(args), {});
+    CHECK(test::read_text(c.out + "/priority.csv") == in_percent);
+    require_error(run_binary(tree_equity_args(c, {"--scale", "shade=0.01", "--overwrite"})), 2,
+                  "shadegap: error: --scale shade=0.01: model 'tree-equity' has no variable 'shade' (variables: "
+                  "poverty, poc, unemployment, dependency, linguistic, health, heat)",
+                  c.dir.file("none"));
+}
+
+// ACS "no estimate" codes are missing values: a warning names the column, the first unit
+// and the count, and the ranking equals that of the same data with those cells empty.
+TEST_CASE("ACS annotation codes are missing values", "[bad][attributes]") {
+    Case c;
+    const auto write = [&](const std::string& a, const std::string& c_value) {
+        c.write_units({equity_unit("A", box(0, 0, 4, 4), 100, {}, {{"pctpov", a}}),
+                       equity_unit("B", box(4, 0, 8, 4), 300, {{"pctpoc", 0.7}}, {{"pctpov", "0.4"}}),
+                       equity_unit("C", box(0, 4, 8, 8), 200, {{"pctpoc", 0.1}}, {{"pctpov", c_value}})});
+    };
+    write("-666666666", "-222222222");
+    const Outcome coded = run_binary(tree_equity_args(c));
+    require_success(coded, {"shadegap: warning: " + c.units + ": field 'pctpov' of unit 'A' holds -666666666, a "
+                            "Census Bureau annotation code (no estimate), as do 1 more unit(s): taken as missing, as "
+                            "an empty cell",
+                            "shadegap: warning: poverty: 2 of 3 units have no value for 'poverty': their priority "
+                            "uses the other variables, weights renormalised"});
+    require_warning_recorded(c.out, "acs-annotation");
+    const std::string with_codes = test::read_text(c.out + "/priority.csv");
+    CHECK(unit_row(c.out, "A").at("pctpov").empty());
+    write("", "");
+    require_success(run_binary(tree_equity_args(c, {"--overwrite"})),
+                    {"shadegap: warning: poverty: 2 of 3 units have no value for 'poverty': their priority uses the "
+                     "other variables, weights renormalised"});
+    CHECK(test::read_text(c.out + "/priority.csv") == with_codes);
+}
+
+// Columns named in another case are found (UNEMPLRATE for unemplrate); a variable without
+// a column is an error listing it with the columns that look close, unless
+// --allow-missing-variables (then a warning, and the summary says 6 of 7 variables).
+TEST_CASE("model variables without a column", "[bad][model]") {
+    Case c;
+    std::vector<test::TestFeature> units;
+    for (const auto& [id, wkt] : {std::pair<std::string, std::string>{"A", box(0, 0, 4, 4)}, {"B", box(4, 0, 8, 4)}}) {
+        auto u = equity_unit(id, wkt, id == "A" ? 100 : 300, {{"pctpov", id == "A" ? 0.1 : 0.4}});
+        u.numbers["PCT_POC"] = u.numbers.at("pctpoc");
+        u.numbers["UNEMPLRATE"] = u.numbers.at("unemplrate");
+        u.numbers.erase("pctpoc");
+        u.numbers.erase("unemplrate");
+        u.numbers.erase("linguistic");
+        units.push_back(u);
+    }
+    c.write_units(units);
+    const std::string line = "shadegap: error: " + c.units + ": model 'tree-equity' reads 2 of its 7 variables from "
+                             "no column: poc (column 'pctpoc'; close: 'PCT_POC', 'pctpov'), linguistic (column "
+                             "'linguistic') (hint: map each with --field ROLE=COLUMN, or run without them (weights "
+                             "renormalised) with --allow-missing-variables)";
+    auto args = tree_equity_args(c);
+    require_error(run_binary(args), 1, line, c.out);
+    args[0] = "check";
+    require_error(run_binary(args), 1, line, c.out);
+
+    const Outcome outcome =
+        run_binary(tree_equity_args(c, {"--field", "poc=PCT_POC", "--allow-missing-variables"}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    CHECK_THAT(outcome.err, Contains("shadegap: warning: linguistic: model variable 'linguistic' has no column in the "
+                                     "data (default column 'linguistic', map one with --field linguistic=COLUMN): "
+                                     "dropped; weights renormalised\n"));
+    CHECK_THAT(outcome.err, Contains("; model tree-equity with 6 of 7 variables; city score "));
+    const std::string run_json = test::read_text(c.out + "/run.json");
+    CHECK_THAT(run_json, Contains("\"unemployment\": {\n      \"column\": \"UNEMPLRATE\""));
+    CHECK_THAT(run_json, Contains("\"dropped_variables\": [\n    \"linguistic\"\n  ]"));
+}
+
+// A column that matches two others ignoring case (one in the units, one in the CSV) is an
+// error asking for --field.
+TEST_CASE("a column name that matches two columns ignoring case", "[bad][model]") {
+    Case c;
+    auto a = equity_unit("A", box(0, 0, 4, 4), 100, {});
+    a.numbers.erase("pctpov");
+    a.numbers["PCTPOV"] = 0.2;
+    c.write_units({a});
+    const std::string csv = c.dir.file("acs.csv");
+    write_file(csv, "GEOID,PctPov\nA,0.3\n");
+    require_error(run_binary(tree_equity_args(c, {"--join", csv, "--join-key", "GEOID"})), 1,
+                  "shadegap: error: " + c.units + ": column 'pctpov' for 'poverty' matches 'PCTPOV' and 'PctPov' "
+                  "ignoring case (hint: choose one with --field poverty=COLUMN)",
+                  c.out);
+    require_success(run_binary(tree_equity_args(c, {"--join", csv, "--join-key", "GEOID", "--field", "poverty=PctPov"})),
+                    {});
+    CHECK(field(unit_row(c.out, "A"), "PctPov") == 0.3);
+}
+
+// The join CSV lacks a row for B: exit 1, the count of matches and a key of each side
+// (C is the CSV's key that no unit has). With --allow-unmatched: a warning naming the
+// CSV, B's population is null (counted as 0, with a warning); A's comes from the CSV.
+// `check` gives the same line and status as `run`.
 TEST_CASE("a CSV join with a missing key", "[bad][join]") {
     Case c;
     c.write_units({{box(0, 0, 4, 4), {{"GEOID", "A"}}, {}}, {box(4, 0, 8, 4), {{"GEOID", "B"}}, {}}});
     const std::string csv = c.dir.file("acs.csv");
     write_file(csv, "GEOID,population\nA,120\nC,7\n");
-    const Outcome outcome = run_binary(c.args({"--join", csv, "--join-key", "GEOID"}));
+    const std::string line = "shadegap: error: " + csv + ": join by GEOID: 1 of 2 census units matched a row; units "
+                             "look like 'B', the CSV like 'C' (hint: --allow-unmatched runs with the unmatched units' "
+                             "joined values null)";
+    auto args = c.args({"--join", csv, "--join-key", "GEOID"});
+    require_error(run_binary(args), 1, line, c.out);
+    args[0] = "check";
+    require_error(run_binary(args), 1, line, c.out);
+
+    const Outcome outcome = run_binary(c.args({"--join", csv, "--join-key", "GEOID", "--allow-unmatched"}));
     require_success(outcome,
-                    {"shadegap: warning: " + csv + ": 1 census unit(s) have no row in the join table; 'population' "
-                     "is null for them",
+                    {"shadegap: warning: " + csv + ": 1 census unit(s) have no row in the join table "
+                     "(--allow-unmatched): their joined values are null",
                      "shadegap: warning: " + csv + ": 1 census unit(s) have no population value; counted as 0"});
     CHECK(field(unit_row(c.out, "A"), "population") == 120);
     CHECK(field(unit_row(c.out, "B"), "population") == 0);
     require_warning_recorded(c.out, "join-missing");
+}
+
+namespace {
+/// Units with text GEOIDs of 12 digits (leading zero) as a city's block groups have them.
+std::vector<test::TestFeature> zero_units() {
+    return {{box(0, 0, 4, 4), {{"GEOID", "060750101002"}}, {}}, {box(4, 0, 8, 4), {{"GEOID", "060750101003"}}, {}}};
+}
+
+/// A GeoPackage of two units whose key GEOID is stored as Integer64 (its zeros gone).
+void write_integer_key_units(const std::string& path) {
+    GDALAllRegister();
+    GDALDatasetUniquePtr dataset(
+        GetGDALDriverManager()->GetDriverByName("GPKG")->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    OGRSpatialReference srs;
+    srs.importFromEPSG(utm18n);
+    OGRLayer* layer = dataset->CreateLayer("units", &srs, wkbPolygon, nullptr);
+    OGRFieldDefn key("GEOID", OFTInteger64);
+    REQUIRE(layer->CreateField(&key) == OGRERR_NONE);
+    const std::pair<GIntBig, std::string> rows[] = {{60750101002LL, box(0, 0, 4, 4)}, {60750101003LL, box(4, 0, 8, 4)}};
+    for (const auto& [id, wkt] : rows) {
+        OGRFeature feature(layer->GetLayerDefn());
+        feature.SetField("GEOID", id);
+        OGRGeometry* geometry = nullptr;
+        OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &geometry);
+        feature.SetGeometryDirectly(geometry);
+        REQUIRE(layer->CreateFeature(&feature) == OGRERR_NONE);
+    }
+}
+}  // namespace
+
+// The everyday ways a GEOID join loses its leading zeros, each an error that shows a key
+// of each side and says why, never a run of zero populations.
+TEST_CASE("a join whose keys lost their leading zeros", "[bad][join]") {
+    Case c;
+    const std::string csv = c.dir.file("acs.csv");
+    SECTION("the CSV was saved by a spreadsheet: 60750101002") {
+        c.write_units(zero_units());
+        write_file(csv, "GEOID,population\n60750101002,120\n60750101003,80\n");
+        require_error(run_binary(c.args({"--join", csv, "--join-key", "GEOID"})), 1,
+                      "shadegap: error: " + csv + ": join by GEOID: 0 of 2 census units matched a row; units look "
+                      "like '060750101002', the CSV like '60750101002' (hint: leading zeros lost?; keep keys as text; "
+                      "--allow-unmatched runs with the unmatched units' joined values null)",
+                      c.out);
+    }
+    SECTION("a .csvt declares the key Integer64") {
+        c.write_units(zero_units());
+        write_file(csv, "GEOID,population\n060750101002,120\n060750101003,80\n");
+        write_file(c.dir.file("acs.csvt"), "Integer64,Integer\n");
+        require_error(run_binary(c.args({"--join", csv, "--join-key", "GEOID"})), 1,
+                      "shadegap: error: " + csv + ": join by GEOID: 0 of 2 census units matched a row; units look "
+                      "like '060750101002', the CSV like '60750101002' (hint: leading zeros lost?; a .csvt declares "
+                      "'GEOID' as Integer64; keep keys as text; --allow-unmatched runs with the unmatched units' "
+                      "joined values null)",
+                      c.out);
+        // Declared as text, the same CSV joins: the populations of both units.
+        write_file(c.dir.file("acs.csvt"), "String,Integer\n");
+        require_success(run_binary(c.args({"--join", csv, "--join-key", "GEOID"})), {});
+        CHECK(field(unit_row(c.out, "060750101002"), "population") == 120);
+        CHECK(field(unit_row(c.out, "060750101003"), "population") == 80);
+    }
+    SECTION("the units store the key as Integer64") {
+        write_integer_key_units(c.units);
+        write_file(csv, "GEOID,population\n060750101002,120\n060750101003,80\n");
+        require_error(run_binary(c.args({"--join", csv, "--join-key", "GEOID"})), 1,
+                      "shadegap: error: " + csv + ": join by GEOID: 0 of 2 census units matched a row; units look "
+                      "like '60750101002', the CSV like '060750101002' (hint: leading zeros lost?; the units store "
+                      "'GEOID' as Integer64; keep keys as text; --allow-unmatched runs with the unmatched units' "
+                      "joined values null)",
+                      c.out);
+    }
+}
+
+// The CSV names the key GEO_ID, the units GEOID: --join-key GEOID=GEO_ID joins them; the
+// plain --join-key GEOID names the side that lacks it.
+TEST_CASE("a join key named differently on each side", "[bad][join]") {
+    Case c;
+    c.write_units(zero_units());
+    const std::string csv = c.dir.file("acs.csv");
+    write_file(csv, "GEO_ID,population\n060750101003,80\n060750101002,120\n");
+    require_error(run_binary(c.args({"--join", csv, "--join-key", "GEOID"})), 1,
+                  "shadegap: error: " + csv + ": field 'GEOID' not found (fields: GEO_ID, population)", c.out);
+    require_success(run_binary(c.args({"--join", csv, "--join-key", "GEOID=GEO_ID"})), {});
+    CHECK(field(unit_row(c.out, "060750101002"), "population") == 120);
+    CHECK(field(unit_row(c.out, "060750101003"), "population") == 80);
+    require_error(run_binary(c.args({"--join", csv, "--join-key", "GEOID=", "--overwrite"})), 2,
+                  "shadegap: error: --join-key: expected FIELD or UNITS_FIELD=CSV_FIELD, got \"GEOID=\"",
+                  c.dir.file("none"));
 }
 
 // Key A twice in the join CSV: exit 1, the key quoted.

@@ -271,7 +271,7 @@ TEST_CASE("check and run the sample city: a clean report on stderr, nothing on s
     CHECK_THAT(run.err, Contains("] overlay\n"));
     CHECK(std::regex_search(run.err, std::regex(R"(^\[[0-9]+\.[0-9]{2} s\] load$)", std::regex::multiline)));
     CHECK_THAT(lines.back(), StartsWith("ranked 8 neighbourhoods (from 50 census units); city score "));
-    CHECK_THAT(lines.back(), Contains("wrote priority.geojson, priority.csv, units.csv, run.json in " + out));
+    CHECK_THAT(lines.back(), Contains("wrote priority.geojson, priority.csv, priority.csvt, units.csv, units.csvt, run.json in " + out));
     for (const std::string name : {"priority.geojson", "priority.csv", "units.csv", "run.json"})
         CHECK(std::filesystem::exists(out + "/" + name));
 

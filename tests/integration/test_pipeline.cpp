@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 using namespace shadegap;
 using shadegap::test::TempDir;
@@ -161,10 +162,34 @@ TEST_CASE("census units: exact areas, canopy and Tree Equity Scores worked out b
 
     const RunResult result = run_pipeline(config);
     REQUIRE(result.unit_count == 5);
-    REQUIRE(result.outputs.size() == 4);
+    REQUIRE(result.outputs.size() == 6);
 
     const auto units = test::read_csv(dir.file("out/units.csv"));
     REQUIRE(units.rows.size() == 5);
+    // The .csvt sidecars type every column: ids as text (leading zeros kept), ranks as
+    // integers, the rest as reals, in the CSV's column order.
+    const auto types_of = [](const std::string& text) {
+        std::vector<std::string> types;
+        std::stringstream in(text.substr(0, text.find('\n')));
+        for (std::string item; std::getline(in, item, ',');) types.push_back(item);
+        return types;
+    };
+    const auto unit_types = types_of(test::read_text(dir.file("out/units.csvt")));
+    REQUIRE(unit_types.size() == units.header.size());
+    for (std::size_t k = 0; k < unit_types.size(); ++k) {
+        INFO("units.csv column " << units.header[k]);
+        CHECK(unit_types[k] == (units.header[k] == "unit_id" ? "\"String\"" : "\"Real\""));
+    }
+    const auto ranked = test::read_csv(dir.file("out/priority.csv"));
+    const auto priority_types = types_of(test::read_text(dir.file("out/priority.csvt")));
+    REQUIRE(priority_types.size() == ranked.header.size());
+    for (std::size_t k = 0; k < priority_types.size(); ++k) {
+        const std::string& name = ranked.header[k];
+        INFO("priority.csv column " << name);
+        CHECK(priority_types[k] == (name == "id" || name == "name" ? "\"String\""
+                                    : name == "rank"               ? "\"Integer64\""
+                                                                   : "\"Real\""));
+    }
     for (std::size_t i = 0; i < 5; ++i) {
         const auto& e = expected_units[i];
         const auto& row = units.rows[i];
@@ -299,6 +324,8 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
     write_units(dir.file("blocks.gpkg"), 32618);
     write_join(dir.file("acs.csv"));
     RunConfig config = city_config(dir, dir.file("blocks.gpkg"));
+    // These cases stop at other inputs; the units' missing model variables are beside the point.
+    config.allow_missing_variables = true;
 
     SECTION("unknown id field lists the fields") {
         config.unit_id = "GEOID10";
@@ -351,6 +378,7 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
     }
     SECTION("a non-numeric value in the join CSV") {
         std::ofstream(dir.file("acs.csv")) << "GEOID,health,temp_diff\nU1,high,1\n";
+        config.allow_unmatched = true;  // the CSV has U1 only
         try {
             run_pipeline(config);
             FAIL("no error");
@@ -459,7 +487,12 @@ TEST_CASE("a unit wholly outside the raster has a null canopy and score, never 0
     CHECK(priority.rows[1].at("rank").empty());
     CHECK_THAT(geojson, Catch::Contains("\"id\": \"OUT\", \"name\": \"OUT\", \"rank\": null, \"score\": null"));
     CHECK_THAT(geojson, !Catch::Contains("NaN"));
-    const bool warned = std::any_of(result.diagnostics.warnings().begin(), result.diagnostics.warnings().end(),
-                                    [](const Warning& w) { return w.code == "no-valid-cells" && w.subject == "OUT"; });
-    CHECK(warned);
+    // One warning counts the units off the raster, before the overlay; none repeats it.
+    std::vector<Warning> outside;
+    for (const Warning& w : result.diagnostics.warnings())
+        if (w.code == "outside-raster" || w.code == "no-valid-cells" || w.code == "no-canopy") outside.push_back(w);
+    REQUIRE(outside.size() == 1);
+    CHECK(outside[0].code == "outside-raster");
+    CHECK_THAT(outside[0].message, Catch::StartsWith("1 of 2 census units lie outside the raster") &&
+                                       Catch::EndsWith("no canopy, no score, no rank ('OUT')"));
 }
