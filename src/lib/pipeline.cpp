@@ -9,6 +9,7 @@
 #include "shadegap/overlay.hpp"
 #include "shadegap/rank.hpp"
 #include "shadegap/raster.hpp"
+#include "shadegap/sample.hpp"
 #include "shadegap/zones.hpp"
 
 #include <nlohmann/json.hpp>
@@ -230,6 +231,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
         inputs.neighbourhoods = read_zone_layer(n, diagnostics);
     }
     check_shares(inputs, config);
+    check_canopy_kind(sample_raster(inputs.raster, config.water_classes), inputs.kind, inputs.raster.path, diagnostics);
     return inputs;
 }
 
