@@ -29,9 +29,10 @@ struct RunResult {
     Diagnostics diagnostics;
 };
 
-/// Checks, before any pixel is read, that every file opens, layers and fields exist,
-/// CRSs are usable, the model parses and the output folder can be written. Throws the
-/// first problem; returns the warnings. `shadegap check` runs exactly this.
+/// Checks, before the overlay reads any pixel, that every file opens, layers and fields
+/// exist, CRSs are usable, the canopy kind fits a bounded sample of the raster's values
+/// (check_canopy_kind in sample.hpp), the model parses and the output folder can be
+/// written. Throws the first problem; returns the warnings. `shadegap check` runs exactly this.
 Diagnostics validate(const RunConfig& config);
 
 /// Runs the whole pipeline and writes priority.geojson, priority.csv, units.csv and

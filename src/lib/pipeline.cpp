@@ -9,6 +9,7 @@
 #include "shadegap/overlay.hpp"
 #include "shadegap/rank.hpp"
 #include "shadegap/raster.hpp"
+#include "shadegap/sample.hpp"
 #include "shadegap/zones.hpp"
 
 #include <fmt/format.h>
@@ -553,6 +554,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     }
     check_population(inputs);
     check_shares(inputs);
+    check_canopy_kind(sample_raster(inputs.raster, config.water_classes), inputs.kind, inputs.raster.path, diagnostics);
     return inputs;
 }
 
