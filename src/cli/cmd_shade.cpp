@@ -1,6 +1,7 @@
 // `shadegap shade`: shade fractions from building and canopy heights and the sun over a time window.
 // SPDX-License-Identifier: MIT
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
 #include "terminal.hpp"
 
@@ -96,8 +97,15 @@ int run(ShadeState& state) {
 
     ShadeResult result;
     {
+        const InterruptGuard interrupts;
         ProgressBar bar(shows_progress(state.report));
-        result = run_shade(config, bar.callback());
+        const ProgressFn draw = bar.callback();
+        // As in `run`: reported on the main thread after each instant of each tile and each
+        // mask written, the place to stop, until the report of 1 that follows the move into place.
+        result = run_shade(config, [&](double fraction, std::string_view stage) {
+            if (fraction < 1) throw_if_interrupted(config.out, stage);
+            if (draw) draw(fraction, stage);
+        });
     }
     if (state.report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);

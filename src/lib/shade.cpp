@@ -3,6 +3,7 @@
 #include "shadegap/shade.hpp"
 
 #include "gdal_util.hpp"
+#include "shadegap/output.hpp"
 
 #include <cpl_string.h>
 #include <fmt/format.h>
@@ -17,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <random>
 
 namespace shadegap {
 
@@ -464,52 +464,6 @@ std::string shade_manifest_path(const std::string& out) {
 
 namespace {
 
-/// A hidden folder beside the outputs; files written there are renamed into place by commit(),
-/// and the folder is removed, with whatever is left in it, when the object goes.
-class StagingFolder {
-public:
-    explicit StagingFolder(const fs::path& dir) : m_dir(dir) {
-        std::error_code ec;
-        fs::create_directories(m_dir, ec);
-        if (ec) throw OutputError(m_dir.string(), "cannot create the folder (" + ec.message() + ")");
-        std::random_device seed;
-        for (int attempt = 0; attempt < 16 && m_temp.empty(); ++attempt) {
-            const fs::path candidate = m_dir / (".shadegap-tmp-" + std::to_string(seed()));
-            if (fs::create_directory(candidate, ec)) m_temp = candidate;
-        }
-        if (m_temp.empty()) throw OutputError(m_dir.string(), "cannot write in the folder (" + ec.message() + ")");
-    }
-    ~StagingFolder() {
-        std::error_code ec;
-        fs::remove_all(m_temp, ec);
-    }
-    StagingFolder(const StagingFolder&) = delete;
-    StagingFolder& operator=(const StagingFolder&) = delete;
-
-    /// A scratch file that is never moved into place.
-    std::string scratch(const std::string& name) const { return (m_temp / name).string(); }
-    /// The temporary path of the final file `target`, moved into place by commit().
-    std::string stage(const fs::path& target) {
-        m_targets.push_back(target);
-        return (m_temp / target.filename()).string();
-    }
-    std::vector<std::string> commit() {
-        std::vector<std::string> written;
-        for (const fs::path& target : m_targets) {
-            std::error_code ec;
-            fs::rename(m_temp / target.filename(), target, ec);
-            if (ec) throw OutputError(target.string(), "cannot move into place (" + ec.message() + ")");
-            written.push_back(target.string());
-        }
-        return written;
-    }
-
-private:
-    fs::path m_dir;
-    fs::path m_temp;
-    std::vector<fs::path> m_targets;
-};
-
 /// Metres per unit of a band's values from its unit type: empty or metres → 1, feet → 0.3048,
 /// US survey feet → 1200/3937. Throws InputError for any other unit.
 double height_unit_m(const std::string& path, const std::string& flag) {
@@ -803,10 +757,13 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     refuse_existing(manifest_path, config.overwrite);
     if (!config.masks_dir.empty())
         for (const std::size_t i : used) refuse_existing(fs::path(config.masks_dir) / result.instants[i].mask, config.overwrite);
+    // The same transaction as `run`: a stop (an error, SIGINT, SIGTERM) leaves neither a partial
+    // file nor a temporary folder, and the temporary folders of killed runs are removed.
     const fs::path out_dir = out_path.has_parent_path() ? out_path.parent_path() : fs::path(".");
-    StagingFolder staging(out_dir);
-    std::unique_ptr<StagingFolder> mask_staging;
-    if (!config.masks_dir.empty()) mask_staging = std::make_unique<StagingFolder>(fs::path(config.masks_dir));
+    OutputTransaction staging(out_dir.string(), &result.diagnostics);
+    std::unique_ptr<OutputTransaction> mask_staging;
+    if (!config.masks_dir.empty())
+        mask_staging = std::make_unique<OutputTransaction>(config.masks_dir, &result.diagnostics);
 
     // Geometry of each instant, and the highest surface anywhere (it bounds every shadow).
     const double unit = info.linear_unit_m > 0 ? info.linear_unit_m : 1.0;
@@ -852,13 +809,13 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
         reaches.push_back(families.back().reach_steps(highest));
     }
 
-    WorkRaster fraction_work(staging.scratch("fraction.work.tif"), info, GDT_Float32, -9999.0, true);
+    WorkRaster fraction_work(staging.scratch_path("fraction.work.tif"), info, GDT_Float32, -9999.0, true);
     // Masks stay open between tiles unless there are so many that files would run short.
     const bool keep_masks_open = used.size() <= 64;
     std::vector<std::unique_ptr<WorkRaster>> mask_work;
     if (mask_staging)
         for (std::size_t k = 0; k < used.size(); ++k)
-            mask_work.push_back(std::make_unique<WorkRaster>(mask_staging->scratch(fmt::format("mask{}.work.tif", k)),
+            mask_work.push_back(std::make_unique<WorkRaster>(mask_staging->scratch_path(fmt::format("mask{}.work.tif", k)),
                                                              info, GDT_Byte, 255.0, keep_masks_open));
 
     // Tiles: the heights each needs are read once, then every instant is cast over them.
@@ -908,36 +865,39 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                         mask[i] = valid[i] ? (codes[i] != 0 ? 1 : 0) : 255;
                     mask_work[k]->write(tile, mask.data());
                 }
+                if (progress) {
+                    const double tiles_done = static_cast<double>(tr * tile_cols + tc) +
+                                              static_cast<double>(k + 1) / static_cast<double>(families.size());
+                    progress(0.1 + 0.8 * tiles_done / static_cast<double>(tile_rows * tile_cols), "shadows");
+                }
             }
             fraction.resize(shade_sum.size());
             for (std::size_t i = 0; i < shade_sum.size(); ++i)
                 fraction[i] = valid[i] ? static_cast<float>(shade_sum[i] / static_cast<double>(used.size())) : -9999.0F;
             fraction_work.write(tile, fraction.data());
-            if (progress)
-                progress(0.1 + 0.8 * static_cast<double>(tr * tile_cols + tc + 1) / static_cast<double>(tile_rows * tile_cols),
-                         "shadows");
         }
     }
 
     // Cloud-Optimized GeoTIFFs, the manifest, then everything into place.
     for (std::size_t k = 0; k < mask_work.size(); ++k) {
         ShadeInstant& instant = result.instants[used[k]];
-        mask_work[k]->copy_to_cog(mask_staging->stage(fs::path(config.masks_dir) / instant.mask), false);
+        mask_work[k]->copy_to_cog(mask_staging->path_for(instant.mask), false);
         if (progress) progress(0.9 + 0.05 * static_cast<double>(k + 1) / static_cast<double>(mask_work.size()), "writing");
     }
-    fraction_work.copy_to_cog(staging.stage(out_path), true);
+    fraction_work.copy_to_cog(staging.path_for(out_path.filename().string()), true);
 
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const nlohmann::json manifest = make_manifest(config, inputs, result, highest, threads);
     {
-        const std::string path = staging.stage(manifest_path);
+        const std::string path = staging.path_for(manifest_path.filename().string());
         std::ofstream file(path);
         file << manifest.dump(2) << '\n';
         if (!file) throw OutputError(manifest_path.string(), "cannot be written");
     }
     if (mask_staging)
         for (const std::string& written : mask_staging->commit()) result.outputs.push_back(written);
-    for (const std::string& written : staging.commit()) result.outputs.push_back(written);
+    for (const std::string& written : staging.commit())
+        result.outputs.push_back(out_path.has_parent_path() ? written : fs::path(written).filename().string());
     result.manifest = manifest_path.string();
     if (progress) progress(1.0, "writing");
     return result;
