@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,6 +159,15 @@ struct SunSampling {
 /// ("--step") when it is not.
 SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
                        double latitude_deg, double longitude_deg);
+
+/// The same instants as sample_sun(), one at a time and in the same order, without keeping
+/// them: `on_sample` gets each sample, `on_missing` (when set) each local time skipped by a
+/// daylight-saving change. Memory does not grow with the number of instants. Throws
+/// UsageError ("--step") when `step_minutes` is not positive.
+void for_each_sun_sample(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
+                         double latitude_deg, double longitude_deg,
+                         const std::function<void(const SunSample&)>& on_sample,
+                         const std::function<void(const LocalDateTime&)>& on_missing = {});
 
 /// The sun at given local times (`sun --at`). Throws UsageError (subject `subject`) for a
 /// local time that does not exist in `zone`.

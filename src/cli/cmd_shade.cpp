@@ -115,7 +115,7 @@ int run(ShadeState& state) {
         if (std::filesystem::path(output).extension() != ".tif" || output == config.out ||
             std::filesystem::path(output) == std::filesystem::path(config.out))
             names += (names.empty() ? "" : ", ") + std::filesystem::path(output).filename().string();
-    std::string text = fmt::format("shade at {} (sun up at {} of them)", count_of(result.instants.size(), "instant"),
+    std::string text = fmt::format("shade at {} (sun up at {} of them)", count_of(result.sampled_count, "instant"),
                                    result.used_count);
     if (!config.masks_dir.empty()) text += fmt::format("; {} in {}", count_of(result.used_count, "mask"), config.masks_dir);
     text += "; wrote " + names;

@@ -596,11 +596,12 @@ SunSample make_sample(const LocalDateTime& local, const TimeZone::Resolved& reso
 
 }  // namespace
 
-SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
-                       double latitude_deg, double longitude_deg) {
+void for_each_sun_sample(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
+                         double latitude_deg, double longitude_deg,
+                         const std::function<void(const SunSample&)>& on_sample,
+                         const std::function<void(const LocalDateTime&)>& on_missing) {
     if (step_minutes <= 0)
         throw UsageError("--step", fmt::format("expected a positive number of minutes, got {}", step_minutes));
-    SunSampling sampling;
     for (std::int64_t day = days_from_civil(dates.first); day <= days_from_civil(dates.last); ++day) {
         for (int minute = window.start_minute; minute <= window.end_minute; minute += step_minutes) {
             LocalDateTime local;
@@ -609,12 +610,21 @@ SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int st
             local.minute = minute % 60;
             const TimeZone::Resolved resolved = zone.resolve(local);
             if (resolved.match == TimeZone::Match::missing) {
-                sampling.missing.push_back(local);
+                if (on_missing) on_missing(local);
                 continue;
             }
-            sampling.samples.push_back(make_sample(local, resolved, latitude_deg, longitude_deg));
+            on_sample(make_sample(local, resolved, latitude_deg, longitude_deg));
         }
     }
+}
+
+SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
+                       double latitude_deg, double longitude_deg) {
+    SunSampling sampling;
+    for_each_sun_sample(
+        dates, window, step_minutes, zone, latitude_deg, longitude_deg,
+        [&](const SunSample& sample) { sampling.samples.push_back(sample); },
+        [&](const LocalDateTime& local) { sampling.missing.push_back(local); });
     return sampling;
 }
 
