@@ -98,6 +98,7 @@ struct ShadeConfig {
     ClockWindow window;
     int step_minutes = 15;
     TimeZone zone;
+    bool force_tz = false;  ///< --force-tz: skip check_zone_fits_place() (sun.hpp)
     std::string out;        ///< Float32 COG of shade fractions
     std::string masks_dir;  ///< empty: no masks
     bool overwrite = false;

@@ -65,6 +65,11 @@ void add_options(CLI::App& app, ShadeState& state) {
                    "Time zone of --date and --time: an IANA name such as America/New_York (daylight saving "
                    "applies), a fixed offset such as -04:00, or UTC. Required.")
         ->type_name("ZONE")->required()->group(times);
+    app.add_flag("--force-tz", c.force_tz,
+                 "Use --tz even when its UTC offset is more than 4 h from the solar time of the raster's centre "
+                 "(longitude / 15 h), which no real zone is: by default that stops with an error, as the zone "
+                 "is most likely not the place's.")
+        ->group(times);
 
     app.add_option("--out", c.out,
                    "The shade fraction, a Float32 Cloud-Optimized GeoTIFF on the heights' grid: the share of the "

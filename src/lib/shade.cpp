@@ -790,6 +790,10 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     HeightLayer& canopy_layer = inputs.canopy;
     const RasterInfo& info = inputs.info();
     result.place = locate_raster(info);
+    if (!config.force_tz) {
+        check_zone_fits_place(config.zone, config.dates.first, result.place.longitude_deg, "the raster's centre");
+        check_zone_fits_place(config.zone, config.dates.last, result.place.longitude_deg, "the raster's centre");
+    }
 
     // Instants: counted here, made again at each pass below, never all kept.
     const Instants instants(config, result.place);

@@ -174,3 +174,94 @@ TEST_CASE("a later shade run removes the temporary folders of killed runs", "[ba
     CHECK(manifest.find("\"code\": \"stale-temporary\"") != std::string::npos);
     CHECK(manifest.find("\"message\": \"" + message + "\"") != std::string::npos);
 }
+
+// ---------------------------------------------------------------------------------------
+// A time zone that cannot be the place's
+
+namespace {
+
+/// The message for a zone `gap_h` hours from solar time at Norfolk's longitude.
+std::string zone_error(const std::string& zone, const std::string& offset, const std::string& place,
+                       const std::string& gap_h) {
+    return "shadegap: error: --tz: " + zone + " is UTC" + offset + " on 2024-07-15, but solar time at " + place +
+           " (longitude -76.2900°) is UTC-05:05 (longitude / 15 h): " + gap_h +
+           " h apart (mod 24 h), more than the 4 h of any real zone (hint: give the place's time zone, or "
+           "--force-tz to use this one anyway)\n";
+}
+
+}  // namespace
+
+// The raster's centre is (384993, 4079009) in UTM 18N: 36.8500° N, 76.2900° W (gdaltransform
+// -s_srs EPSG:32618 -t_srs EPSG:4326 gives -76.2900005). By hand: solar offset = -76.2900 / 15
+// = -5.0860 h = UTC-05:05 (-305.16 min).
+// - Pacific/Auckland on 2024-07-15 is NZST, UTC+12:00 (NZ daylight saving runs from the last
+//   Sunday of September to the first Sunday of April): 12 - (-5.0860) = 17.0860 h, around the
+//   clock 24 - 17.0860 = 6.9140 h → "6.9 h" > 4 h: refused.
+// - +02:00: 2 - (-5.0860) = 7.0860 h → "7.1 h" > 4 h: refused.
+// - America/New_York on 2024-07-15 is EDT, UTC-04:00: -4 - (-5.0860) = 1.0860 h ≤ 4 h: fine.
+TEST_CASE("shade and sun refuse a time zone hours away from the place's solar time", "[bad][shade][tz]") {
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_city(heights, 60);
+    const std::string out_dir = dir.file("o");
+    const std::string out = out_dir + "/shade.tif";
+    const auto shade = [&](const std::string& zone, std::vector<std::string> more = {}) {
+        std::vector<std::string> args = {"shade", "--surface", heights, "--date", "2024-07-15", "--time", "12:00",
+                                         "--tz", zone, "--out", out, "--quiet"};
+        args.insert(args.end(), more.begin(), more.end());
+        return run_binary(args);
+    };
+    const auto require_refused = [&](const Outcome& outcome, const std::string& line) {
+        INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
+        CHECK(outcome.killed_by == 0);
+        CHECK(outcome.status == 1);
+        CHECK(outcome.out.empty());
+        CHECK(outcome.err == line);
+        CHECK_FALSE(fs::exists(out_dir));
+    };
+    require_refused(shade("Pacific/Auckland"), zone_error("Pacific/Auckland", "+12:00", "the raster's centre", "6.9"));
+    require_refused(shade("+02:00"), zone_error("+02:00", "+02:00", "the raster's centre", "7.1"));
+
+    SECTION("the place's zone runs") {
+        const Outcome fine = shade("America/New_York");
+        INFO(fine.err);
+        CHECK(fine.status == 0);
+        CHECK(fine.err.empty());
+        const std::string manifest = test::read_text(out_dir + "/shade.json");
+        CHECK(manifest.find("\"utc_time\": \"2024-07-15T16:00:00Z\"") != std::string::npos);
+    }
+    SECTION("--force-tz computes with the zone given") {
+        const Outcome forced = shade("Pacific/Auckland", {"--force-tz"});
+        INFO(forced.err);
+        CHECK(forced.status == 0);
+        CHECK(forced.err.empty());
+        // 12:00 NZST is 00:00 UTC: the instant the zone names, not New York's noon.
+        const std::string manifest = test::read_text(out_dir + "/shade.json");
+        CHECK(manifest.find("\"local_time\": \"2024-07-15T12:00:00+12:00\"") != std::string::npos);
+        CHECK(manifest.find("\"utc_time\": \"2024-07-15T00:00:00Z\"") != std::string::npos);
+    }
+    SECTION("sun --raster and --lat/--lon") {
+        const Outcome by_raster = run_binary({"sun", "--raster", heights, "--at", "2024-07-15T12:00", "--tz",
+                                              "Pacific/Auckland"});
+        CHECK(by_raster.status == 1);
+        CHECK(by_raster.out.empty());
+        CHECK(by_raster.err == zone_error("Pacific/Auckland", "+12:00", "the raster's centre", "6.9"));
+        const Outcome by_place = run_binary({"sun", "--lat", "36.85", "--lon", "-76.29", "--date", "2024-07-15",
+                                             "--time", "12:00", "--tz", "+02:00"});
+        CHECK(by_place.status == 1);
+        CHECK(by_place.out.empty());
+        CHECK(by_place.err == zone_error("+02:00", "+02:00", "the place", "7.1"));
+        const Outcome fine = run_binary({"sun", "--lat", "36.85", "--lon", "-76.29", "--at", "2024-07-15T12:00",
+                                         "--tz", "America/New_York"});
+        CHECK(fine.status == 0);
+        CHECK(fine.err.empty());
+        CHECK(fine.out.rfind("local_time,utc_time,azimuth_deg,elevation_deg\n2024-07-15T12:00:00-04:00,"
+                             "2024-07-15T16:00:00Z,", 0) == 0);
+        const Outcome forced = run_binary({"sun", "--lat", "36.85", "--lon", "-76.29", "--at", "2024-07-15T12:00",
+                                           "--tz", "Pacific/Auckland", "--force-tz"});
+        CHECK(forced.status == 0);
+        CHECK(forced.err.empty());
+        CHECK(forced.out.rfind("local_time,utc_time,azimuth_deg,elevation_deg\n2024-07-15T12:00:00+12:00,"
+                               "2024-07-15T00:00:00Z,", 0) == 0);
+    }
+}
