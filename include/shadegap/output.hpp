@@ -63,6 +63,9 @@ public:
     OutputTransaction& operator=(const OutputTransaction&) = delete;
     /// Temporary path for the final file `name`.
     std::string path_for(const std::string& name);
+    /// Temporary path for a working file `name` that commit() leaves where it is: it goes
+    /// with the temporary folder.
+    std::string scratch_path(const std::string& name) const;
     /// Renames every file into `out_dir`; returns the final paths.
     std::vector<std::string> commit();
 

@@ -98,6 +98,7 @@ struct ShadeConfig {
     ClockWindow window;
     int step_minutes = 15;
     TimeZone zone;
+    bool force_tz = false;  ///< --force-tz: skip check_zone_fits_place() (sun.hpp)
     std::string out;        ///< Float32 COG of shade fractions
     std::string masks_dir;  ///< empty: no masks
     bool overwrite = false;
@@ -105,7 +106,7 @@ struct ShadeConfig {
     std::int64_t tile_size = 1024;  ///< library only: output tile edge in cells
 };
 
-/// One sampled instant of a shade run.
+/// One sampled instant of a shade run, as the manifest lists it.
 struct ShadeInstant {
     SunSample sample;
     double grid_azimuth_deg = 0;  ///< the sun's azimuth on the grid (true azimuth + convergence)
@@ -113,11 +114,13 @@ struct ShadeInstant {
     std::string mask;             ///< mask file name when --masks was given and the instant was used
 };
 
+/// What a shade run did. It holds no list of the instants (the manifest has them): its size
+/// does not grow with their number.
 struct ShadeResult {
     RasterPlace place;
-    std::vector<ShadeInstant> instants;
+    std::size_t sampled_count = 0;       ///< instants sampled (local times that exist in the zone)
     std::vector<LocalDateTime> missing;  ///< local times skipped by a daylight-saving change
-    std::size_t used_count = 0;
+    std::size_t used_count = 0;          ///< instants with the sun above the horizon
     std::vector<std::string> outputs;  ///< final paths written
     std::string manifest;              ///< path of OUT.json
     double seconds = 0;
@@ -134,6 +137,11 @@ std::string shade_manifest_path(const std::string& out);
 /// UsageError for contradictory options or when the sun is below the horizon at every
 /// instant, InputError/CrsError for unusable rasters, OutputError for outputs that exist
 /// without `overwrite` or cannot be written.
+///
+/// Memory is bounded by the raster (the tiles' height windows, one tile's sums), not by the
+/// number of instants: the instants are made again from the sun's equations at each pass
+/// (counting, windows, each tile, masks, manifest) and the manifest is written one instant at
+/// a time. With masks, each mask adds its file name to the transaction (tens of bytes).
 ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress = {});
 
 }  // namespace shadegap

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -159,9 +160,33 @@ struct SunSampling {
 SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
                        double latitude_deg, double longitude_deg);
 
+/// The same instants as sample_sun(), one at a time and in the same order, without keeping
+/// them: `on_sample` gets each sample, `on_missing` (when set) each local time skipped by a
+/// daylight-saving change. Memory does not grow with the number of instants. Throws
+/// UsageError ("--step") when `step_minutes` is not positive.
+void for_each_sun_sample(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
+                         double latitude_deg, double longitude_deg,
+                         const std::function<void(const SunSample&)>& on_sample,
+                         const std::function<void(const LocalDateTime&)>& on_missing = {});
+
 /// The sun at given local times (`sun --at`). Throws UsageError (subject `subject`) for a
 /// local time that does not exist in `zone`.
 std::vector<SunSample> sample_sun_at(const std::vector<LocalDateTime>& times, const TimeZone& zone,
                                      double latitude_deg, double longitude_deg, const std::string& subject);
+
+/// How far, in hours, a time zone's UTC offset may lie from the solar offset of a place
+/// (longitude / 15 h), counted around the clock (mod 24 h, so zones across the date line such
+/// as Pacific/Apia or Pacific/Kiritimati count by their hours, not their day). The widest
+/// real zones stay within about 3.3 h (Xinjiang on China's UTC+8, at 73.5° E: 3.1 h; western
+/// Alaska on AKDT, at 168.9° W: 3.3 h); docs/shade.md gives the reasoning.
+constexpr double max_zone_solar_gap_hours = 4;
+
+/// Checks that `zone` can be the time zone of a place at `longitude_deg`: its UTC offset at
+/// 12:00 local time on `date` (or the UTC offset in force then) lies within
+/// max_zone_solar_gap_hours of longitude / 15 h. Throws InputError (subject "--tz") naming the
+/// zone's offset, `place` ("the raster's centre", "the place"), its longitude and solar offset,
+/// with the hint to give --force-tz.
+void check_zone_fits_place(const TimeZone& zone, const CivilDate& date, double longitude_deg,
+                           const std::string& place);
 
 }  // namespace shadegap

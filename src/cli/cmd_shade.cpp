@@ -1,6 +1,7 @@
 // `shadegap shade`: shade fractions from building and canopy heights and the sun over a time window.
 // SPDX-License-Identifier: MIT
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
 #include "terminal.hpp"
 
@@ -64,6 +65,11 @@ void add_options(CLI::App& app, ShadeState& state) {
                    "Time zone of --date and --time: an IANA name such as America/New_York (daylight saving "
                    "applies), a fixed offset such as -04:00, or UTC. Required.")
         ->type_name("ZONE")->required()->group(times);
+    app.add_flag("--force-tz", c.force_tz,
+                 "Use --tz even when its UTC offset is more than 4 h from the solar time of the raster's centre "
+                 "(longitude / 15 h), which no real zone is: by default that stops with an error, as the zone "
+                 "is most likely not the place's.")
+        ->group(times);
 
     app.add_option("--out", c.out,
                    "The shade fraction, a Float32 Cloud-Optimized GeoTIFF on the heights' grid: the share of the "
@@ -96,8 +102,15 @@ int run(ShadeState& state) {
 
     ShadeResult result;
     {
+        const InterruptGuard interrupts;
         ProgressBar bar(shows_progress(state.report));
-        result = run_shade(config, bar.callback());
+        const ProgressFn draw = bar.callback();
+        // As in `run`: reported on the main thread after each instant of each tile and each
+        // mask written, the place to stop, until the report of 1 that follows the move into place.
+        result = run_shade(config, [&](double fraction, std::string_view stage) {
+            if (fraction < 1) throw_if_interrupted(config.out, stage);
+            if (draw) draw(fraction, stage);
+        });
     }
     if (state.report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
@@ -107,7 +120,7 @@ int run(ShadeState& state) {
         if (std::filesystem::path(output).extension() != ".tif" || output == config.out ||
             std::filesystem::path(output) == std::filesystem::path(config.out))
             names += (names.empty() ? "" : ", ") + std::filesystem::path(output).filename().string();
-    std::string text = fmt::format("shade at {} (sun up at {} of them)", count_of(result.instants.size(), "instant"),
+    std::string text = fmt::format("shade at {} (sun up at {} of them)", count_of(result.sampled_count, "instant"),
                                    result.used_count);
     if (!config.masks_dir.empty()) text += fmt::format("; {} in {}", count_of(result.used_count, "mask"), config.masks_dir);
     text += "; wrote " + names;

@@ -29,6 +29,7 @@ struct SunState {
     std::string time;
     int step = 15;
     std::string tz;
+    bool force_tz = false;
     CLI::Option* step_option = nullptr;
 };
 
@@ -70,6 +71,10 @@ void add_options(CLI::App& app, SunState& state) {
                    "Time zone of the local times: an IANA name such as America/New_York (daylight saving "
                    "applies), a fixed offset such as -04:00, or UTC. Required.")
         ->type_name("ZONE")->required()->group(times);
+    app.add_flag("--force-tz", state.force_tz,
+                 "Use --tz even when its UTC offset is more than 4 h from the solar time of the place "
+                 "(longitude / 15 h), which no real zone is: by default that stops with an error.")
+        ->group(times);
     at->excludes(date)->excludes(time);
     date->needs(time);
     time->needs(date);
@@ -105,15 +110,22 @@ int run(const SunState& state) {
             throw UsageError("--lon", fmt::format("expected a longitude from -180 to 180 degrees, got {}", longitude));
     }
 
+    const std::string place = state.raster.empty() ? "the place" : "the raster's centre";
     std::vector<SunSample> samples;
     std::vector<LocalDateTime> missing;
     if (!state.at.empty()) {
         std::vector<LocalDateTime> times;
         for (const std::string& text : state.at) times.push_back(parse_local_date_time(text, "--at"));
+        if (!state.force_tz)
+            for (const LocalDateTime& time : times) check_zone_fits_place(zone, time.date, longitude, place);
         samples = sample_sun_at(times, zone, latitude, longitude, "--at");
     } else {
         const DateRange dates = parse_date_range(state.date, "--date");
         const ClockWindow window = parse_clock_window(state.time, "--time");
+        if (!state.force_tz) {
+            check_zone_fits_place(zone, dates.first, longitude, place);
+            check_zone_fits_place(zone, dates.last, longitude, place);
+        }
         SunSampling sampling = sample_sun(dates, window, state.step, zone, latitude, longitude);
         samples = std::move(sampling.samples);
         missing = std::move(sampling.missing);

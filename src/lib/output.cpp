@@ -323,6 +323,10 @@ std::string OutputTransaction::path_for(const std::string& name) {
     return (fs::path(m_temp_dir) / name).string();
 }
 
+std::string OutputTransaction::scratch_path(const std::string& name) const {
+    return (fs::path(m_temp_dir) / name).string();
+}
+
 std::vector<std::string> OutputTransaction::commit() {
     std::vector<std::string> written;
     for (const auto& name : m_names) {

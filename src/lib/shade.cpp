@@ -3,6 +3,7 @@
 #include "shadegap/shade.hpp"
 
 #include "gdal_util.hpp"
+#include "shadegap/output.hpp"
 
 #include <cpl_string.h>
 #include <fmt/format.h>
@@ -16,8 +17,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
-#include <random>
 
 namespace shadegap {
 
@@ -71,8 +72,9 @@ struct LineFamily {
     std::int64_t minors = 0;
     std::vector<Step> steps;
 
+    /// Without `with_steps`, only the direction and the reach (what shadow_window() needs).
     LineFamily(std::int64_t cols, std::int64_t rows, double cell_width_m, double cell_height_m,
-               const SunDirection& sun) {
+               const SunDirection& sun, bool with_steps = true) {
         const double azimuth = radians(sun.azimuth_deg);
         tan_elevation = std::tan(radians(std::min(sun.elevation_deg, 90.0)));
         const double d_col = std::sin(azimuth) / cell_width_m;    // toward the sun, per metre
@@ -91,6 +93,7 @@ struct LineFamily {
             majors = rows;
             minors = cols;
         }
+        if (!with_steps) return;
         const double rise = metres_per_step * tan_elevation;
         steps.resize(static_cast<std::size_t>(majors));
         for (std::int64_t a = 0; a < majors; ++a) {
@@ -464,52 +467,6 @@ std::string shade_manifest_path(const std::string& out) {
 
 namespace {
 
-/// A hidden folder beside the outputs; files written there are renamed into place by commit(),
-/// and the folder is removed, with whatever is left in it, when the object goes.
-class StagingFolder {
-public:
-    explicit StagingFolder(const fs::path& dir) : m_dir(dir) {
-        std::error_code ec;
-        fs::create_directories(m_dir, ec);
-        if (ec) throw OutputError(m_dir.string(), "cannot create the folder (" + ec.message() + ")");
-        std::random_device seed;
-        for (int attempt = 0; attempt < 16 && m_temp.empty(); ++attempt) {
-            const fs::path candidate = m_dir / (".shadegap-tmp-" + std::to_string(seed()));
-            if (fs::create_directory(candidate, ec)) m_temp = candidate;
-        }
-        if (m_temp.empty()) throw OutputError(m_dir.string(), "cannot write in the folder (" + ec.message() + ")");
-    }
-    ~StagingFolder() {
-        std::error_code ec;
-        fs::remove_all(m_temp, ec);
-    }
-    StagingFolder(const StagingFolder&) = delete;
-    StagingFolder& operator=(const StagingFolder&) = delete;
-
-    /// A scratch file that is never moved into place.
-    std::string scratch(const std::string& name) const { return (m_temp / name).string(); }
-    /// The temporary path of the final file `target`, moved into place by commit().
-    std::string stage(const fs::path& target) {
-        m_targets.push_back(target);
-        return (m_temp / target.filename()).string();
-    }
-    std::vector<std::string> commit() {
-        std::vector<std::string> written;
-        for (const fs::path& target : m_targets) {
-            std::error_code ec;
-            fs::rename(m_temp / target.filename(), target, ec);
-            if (ec) throw OutputError(target.string(), "cannot move into place (" + ec.message() + ")");
-            written.push_back(target.string());
-        }
-        return written;
-    }
-
-private:
-    fs::path m_dir;
-    fs::path m_temp;
-    std::vector<fs::path> m_targets;
-};
-
 /// Metres per unit of a band's values from its unit type: empty or metres → 1, feet → 0.3048,
 /// US survey feet → 1200/3937. Throws InputError for any other unit.
 double height_unit_m(const std::string& path, const std::string& flag) {
@@ -557,6 +514,9 @@ public:
         m_type = type;
         if (!m_keep_open) close();
     }
+
+    /// A raster made earlier by the constructor above, reopened for each write.
+    WorkRaster(const std::string& path, GDALDataType type) : m_path(path), m_keep_open(false), m_type(type) {}
 
     void write(const Window& tile, void* values) {
         open();
@@ -702,23 +662,58 @@ ShadeInputs open_inputs(const ShadeConfig& config) {
     return inputs;
 }
 
-/// The manifest beside the output (OUT.json): inputs, place, every instant and its sun.
-nlohmann::json make_manifest(const ShadeConfig& config, const ShadeInputs& inputs, const ShadeResult& result,
-                             float highest, int threads) {
-    nlohmann::json instants = nlohmann::json::array();
-    for (const ShadeInstant& instant : result.instants) {
-        const SunSample& s = instant.sample;
-        nlohmann::json item = {{"local_time", format_local_time(s.local, s.offset_seconds)},
-                               {"utc_time", format_utc_time(s.utc_seconds)},
-                               {"azimuth_deg", s.position.azimuth_deg},
-                               {"elevation_deg", s.position.elevation_deg},
-                               {"grid_azimuth_deg", instant.grid_azimuth_deg},
-                               {"used", instant.used}};
-        if (!instant.used) item["skipped"] = "sun below the horizon";
-        if (s.match == TimeZone::Match::ambiguous) item["note"] = "local time shown twice (clocks set back): the earlier instant";
-        if (!instant.mask.empty()) item["mask"] = instant.mask;
-        instants.push_back(item);
+/// The sampled instants of a run, made afresh from the sun's equations at each pass over them:
+/// nothing is kept per instant, so memory does not grow with their number (a year at one-minute
+/// steps is half a million instants).
+class Instants {
+public:
+    Instants(const ShadeConfig& config, const RasterPlace& place) : m_config(config), m_place(place) {}
+
+    /// Calls `visit(instant)` for every sampled instant, in order, and `on_missing(local)` for
+    /// each local time skipped by a daylight-saving change.
+    void each(const std::function<void(const ShadeInstant&)>& visit,
+              const std::function<void(const LocalDateTime&)>& on_missing = {}) const {
+        ShadeInstant instant;
+        for_each_sun_sample(
+            m_config.dates, m_config.window, m_config.step_minutes, m_config.zone, m_place.latitude_deg,
+            m_place.longitude_deg,
+            [&](const SunSample& sample) {
+                instant.sample = sample;
+                instant.grid_azimuth_deg =
+                    std::fmod(sample.position.azimuth_deg + m_place.grid_convergence_deg + 360.0, 360.0);
+                instant.used = sample.position.above_horizon();
+                instant.mask = instant.used && !m_config.masks_dir.empty() ? mask_name(sample.local) : std::string();
+                visit(instant);
+            },
+            on_missing);
     }
+
+private:
+    const ShadeConfig& m_config;
+    RasterPlace m_place;
+};
+
+nlohmann::json instant_json(const ShadeInstant& instant) {
+    const SunSample& s = instant.sample;
+    nlohmann::json item = {{"local_time", format_local_time(s.local, s.offset_seconds)},
+                           {"utc_time", format_utc_time(s.utc_seconds)},
+                           {"azimuth_deg", s.position.azimuth_deg},
+                           {"elevation_deg", s.position.elevation_deg},
+                           {"grid_azimuth_deg", instant.grid_azimuth_deg},
+                           {"used", instant.used}};
+    if (!instant.used) item["skipped"] = "sun below the horizon";
+    if (s.match == TimeZone::Match::ambiguous) item["note"] = "local time shown twice (clocks set back): the earlier instant";
+    if (!instant.mask.empty()) item["mask"] = instant.mask;
+    return item;
+}
+
+/// Writes the manifest beside the output (OUT.json): inputs, place, every instant and its sun.
+/// The instants are written one by one as they are made again, into the place of a marker in
+/// the rest of the document, which nlohmann::json lays out (keys in order, two-space indent):
+/// the bytes are those of the whole document dumped at once.
+void write_manifest(const std::string& path, const std::string& shown, const ShadeConfig& config,
+                    const ShadeInputs& inputs, const ShadeResult& result, const Instants& instants, float highest,
+                    int threads) {
     nlohmann::json missing = nlohmann::json::array();
     for (const LocalDateTime& local : result.missing) missing.push_back(format_local_time(local, 0).substr(0, 16));
     nlohmann::json rasters = nlohmann::json::array();
@@ -727,7 +722,8 @@ nlohmann::json make_manifest(const ShadeConfig& config, const ShadeInputs& input
     nlohmann::json warnings = nlohmann::json::array();
     for (const Warning& warning : result.diagnostics.warnings())
         warnings.push_back({{"code", warning.code}, {"subject", warning.subject}, {"message", warning.message}});
-    return {
+    const std::string marker = "instants written here";
+    const nlohmann::json head = {
         {"command", "shade"},
         {"version", SHADEGAP_VERSION},
         {"inputs", rasters},
@@ -744,15 +740,43 @@ nlohmann::json make_manifest(const ShadeConfig& config, const ShadeInputs& input
         {"time", {{"start", clock_text(config.window.start_minute)}, {"end", clock_text(config.window.end_minute)}}},
         {"step_minutes", config.step_minutes},
         {"transmissivity", config.transmissivity},
-        {"instants_sampled", result.instants.size()},
+        {"instants_sampled", result.sampled_count},
         {"instants_used", result.used_count},
-        {"instants", instants},
+        {"instants", marker},
         {"missing_local_times", missing},
         {"highest_surface_m", highest},
         {"tile_size", config.tile_size},
         {"threads", threads},
         {"seconds", result.seconds},
         {"warnings", warnings}};
+    const std::string text = head.dump(2);
+    const std::string placeholder = "\"instants\": \"" + marker + "\"";
+    const std::size_t at = text.find(placeholder);
+    if (at == std::string::npos) throw OutputError(shown, "the manifest has no place for the instants");
+
+    std::ofstream file(path, std::ios::binary);
+    file.write(text.data(), static_cast<std::streamsize>(at));
+    file << "\"instants\": [";
+    bool first = true;
+    instants.each([&](const ShadeInstant& instant) {
+        file << (first ? "\n" : ",\n");
+        first = false;
+        // An element of an array in the top-level object: two levels in, four spaces.
+        const std::string item = instant_json(instant).dump(2);
+        std::size_t line = 0;
+        while (line < item.size()) {
+            const std::size_t end = item.find('\n', line);
+            const std::size_t stop = end == std::string::npos ? item.size() : end + 1;
+            file << "    ";
+            file.write(item.data() + line, static_cast<std::streamsize>(stop - line));
+            line = stop;
+        }
+    });
+    file << (first ? "]" : "\n  ]");
+    file.write(text.data() + at + placeholder.size(), static_cast<std::streamsize>(text.size() - at - placeholder.size()));
+    file << '\n';
+    file.close();
+    if (!file) throw OutputError(shown, "cannot be written");
 }
 
 }  // namespace
@@ -766,35 +790,31 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     HeightLayer& canopy_layer = inputs.canopy;
     const RasterInfo& info = inputs.info();
     result.place = locate_raster(info);
-
-    // Instants.
-    const SunSampling sampling = sample_sun(config.dates, config.window, config.step_minutes, config.zone,
-                                            result.place.latitude_deg, result.place.longitude_deg);
-    result.missing = sampling.missing;
-    std::vector<std::size_t> used;
-    for (const SunSample& sample : sampling.samples) {
-        ShadeInstant instant;
-        instant.sample = sample;
-        instant.grid_azimuth_deg = std::fmod(sample.position.azimuth_deg + result.place.grid_convergence_deg + 360.0, 360.0);
-        instant.used = sample.position.above_horizon();
-        if (instant.used) {
-            used.push_back(result.instants.size());
-            if (!config.masks_dir.empty()) instant.mask = mask_name(sample.local);
-        }
-        result.instants.push_back(instant);
+    if (!config.force_tz) {
+        check_zone_fits_place(config.zone, config.dates.first, result.place.longitude_deg, "the raster's centre");
+        check_zone_fits_place(config.zone, config.dates.last, result.place.longitude_deg, "the raster's centre");
     }
-    result.used_count = used.size();
-    if (used.empty()) {
+
+    // Instants: counted here, made again at each pass below, never all kept.
+    const Instants instants(config, result.place);
+    std::size_t sampled = 0;
+    instants.each([&](const ShadeInstant& instant) {
+        ++sampled;
+        if (instant.used) ++result.used_count;
+    }, [&](const LocalDateTime& local) { result.missing.push_back(local); });
+    result.sampled_count = sampled;
+    if (result.used_count == 0) {
         UsageError error("--time", fmt::format("the sun is below the horizon at all {} sampled instants at {:.4f}, "
-                                               "{:.4f}", sampling.samples.size(), result.place.latitude_deg,
+                                               "{:.4f}", sampled, result.place.latitude_deg,
                                                result.place.longitude_deg));
         error.with_hint("check --date, --time and --tz (the times are local clock times)");
         throw error;
     }
-    for (const LocalDateTime& local : sampling.missing)
+    for (const LocalDateTime& local : result.missing)
         result.diagnostics.warn("missing-local-time", "--time",
                                 fmt::format("{} does not exist in {} (daylight saving starts); left out",
                                             format_local_time(local, 0).substr(0, 16), config.zone.name()));
+    const std::size_t used_count = result.used_count;
 
     // Outputs: refuse to replace anything before any work.
     const fs::path out_path(config.out);
@@ -802,13 +822,18 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     refuse_existing(out_path, config.overwrite);
     refuse_existing(manifest_path, config.overwrite);
     if (!config.masks_dir.empty())
-        for (const std::size_t i : used) refuse_existing(fs::path(config.masks_dir) / result.instants[i].mask, config.overwrite);
+        instants.each([&](const ShadeInstant& instant) {
+            if (instant.used) refuse_existing(fs::path(config.masks_dir) / instant.mask, config.overwrite);
+        });
+    // The same transaction as `run`: a stop (an error, SIGINT, SIGTERM) leaves neither a partial
+    // file nor a temporary folder, and the temporary folders of killed runs are removed.
     const fs::path out_dir = out_path.has_parent_path() ? out_path.parent_path() : fs::path(".");
-    StagingFolder staging(out_dir);
-    std::unique_ptr<StagingFolder> mask_staging;
-    if (!config.masks_dir.empty()) mask_staging = std::make_unique<StagingFolder>(fs::path(config.masks_dir));
+    OutputTransaction staging(out_dir.string(), &result.diagnostics);
+    std::unique_ptr<OutputTransaction> mask_staging;
+    if (!config.masks_dir.empty())
+        mask_staging = std::make_unique<OutputTransaction>(config.masks_dir, &result.diagnostics);
 
-    // Geometry of each instant, and the highest surface anywhere (it bounds every shadow).
+    // The highest surface anywhere (it bounds every shadow).
     const double unit = info.linear_unit_m > 0 ? info.linear_unit_m : 1.0;
     const double cell_width_m = info.grid.cell_width * unit;
     const double cell_height_m = info.grid.cell_height * unit;
@@ -843,28 +868,41 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
             if (progress) progress(0.1 * static_cast<double>(row0 + band.rows) / static_cast<double>(rows), "heights");
         }
     }
+    const auto direction_of = [](const ShadeInstant& instant) {
+        return SunDirection{instant.grid_azimuth_deg, instant.sample.position.elevation_deg};
+    };
 
-    std::vector<LineFamily> families;
-    std::vector<std::int64_t> reaches;
-    for (const std::size_t i : used) {
-        const SunDirection direction{result.instants[i].grid_azimuth_deg, result.instants[i].sample.position.elevation_deg};
-        families.emplace_back(cols, rows, cell_width_m, cell_height_m, direction);
-        reaches.push_back(families.back().reach_steps(highest));
-    }
-
-    WorkRaster fraction_work(staging.scratch("fraction.work.tif"), info, GDT_Float32, -9999.0, true);
-    // Masks stay open between tiles unless there are so many that files would run short.
-    const bool keep_masks_open = used.size() <= 64;
-    std::vector<std::unique_ptr<WorkRaster>> mask_work;
-    if (mask_staging)
-        for (std::size_t k = 0; k < used.size(); ++k)
-            mask_work.push_back(std::make_unique<WorkRaster>(mask_staging->scratch(fmt::format("mask{}.work.tif", k)),
-                                                             info, GDT_Byte, 255.0, keep_masks_open));
-
-    // Tiles: the heights each needs are read once, then every instant is cast over them.
+    // Tiles, and the window of heights each needs for the longest shadow of any instant: one
+    // window per tile, whatever the number of instants.
     const std::int64_t tile_size = config.tile_size;
     const std::int64_t tile_rows = (rows + tile_size - 1) / tile_size;
     const std::int64_t tile_cols = (cols + tile_size - 1) / tile_size;
+    const auto tile_at = [&](std::int64_t tr, std::int64_t tc) {
+        return Window{tr * tile_size, tc * tile_size, std::min(tile_size, rows - tr * tile_size),
+                      std::min(tile_size, cols - tc * tile_size)};
+    };
+    std::vector<Window> needed(static_cast<std::size_t>(tile_rows * tile_cols));
+    instants.each([&](const ShadeInstant& instant) {
+        if (!instant.used) return;
+        const LineFamily family(cols, rows, cell_width_m, cell_height_m, direction_of(instant), false);
+        const std::int64_t reach = family.reach_steps(highest);
+        for (std::int64_t tr = 0; tr < tile_rows; ++tr)
+            for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
+                Window& window = needed[static_cast<std::size_t>(tr * tile_cols + tc)];
+                window = union_of(window, shadow_window(family, tile_at(tr, tc), reach, cols, rows));
+            }
+    });
+
+    WorkRaster fraction_work(staging.scratch_path("fraction.work.tif"), info, GDT_Float32, -9999.0, true);
+    // Masks stay open between tiles unless there are so many that files would run short; then
+    // each is made at the first tile and reopened for the next.
+    const bool keep_masks_open = used_count <= 64;
+    std::vector<std::unique_ptr<WorkRaster>> open_masks;
+    const auto mask_work_path = [&](std::size_t k) {
+        return mask_staging->scratch_path(fmt::format("mask{}.work.tif", k));
+    };
+
+    // Each tile: the heights it needs are read once, then every instant is cast over them.
     const double shade_of_canopy = 1.0 - config.transmissivity;
     std::vector<std::uint8_t> codes;
     std::vector<std::uint8_t> valid;
@@ -874,16 +912,13 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     HeightWindow window;
     for (std::int64_t tr = 0; tr < tile_rows; ++tr) {
         for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
-            const Window tile{tr * tile_size, tc * tile_size, std::min(tile_size, rows - tr * tile_size),
-                              std::min(tile_size, cols - tc * tile_size)};
-            Window needed;
-            for (std::size_t k = 0; k < families.size(); ++k)
-                needed = union_of(needed, shadow_window(families[k], tile, reaches[k], cols, rows));
-            window.window = needed;
+            const Window tile = tile_at(tr, tc);
+            const bool first_tile = tr == 0 && tc == 0;
+            window.window = needed[static_cast<std::size_t>(tr * tile_cols + tc)];
             window.opaque.clear();
             window.canopy.clear();
-            if (opaque_layer.source) read_layer(opaque_layer, needed, window.opaque, nullptr);
-            if (canopy_layer.source) read_layer(canopy_layer, needed, window.canopy, nullptr);
+            if (opaque_layer.source) read_layer(opaque_layer, window.window, window.opaque, nullptr);
+            if (canopy_layer.source) read_layer(canopy_layer, window.window, window.canopy, nullptr);
 
             // A tile cell is valid when any input has a value there.
             valid.assign(static_cast<std::size_t>(tile.cell_count()), 0);
@@ -895,49 +930,69 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
 
             shade_sum.assign(static_cast<std::size_t>(tile.cell_count()), 0.0);
             codes.resize(static_cast<std::size_t>(tile.cell_count()));
-            for (std::size_t k = 0; k < families.size(); ++k) {
+            std::size_t k = 0;  // the instant's number among those with the sun up
+            instants.each([&](const ShadeInstant& instant) {
+                if (!instant.used) return;
+                const LineFamily family(cols, rows, cell_width_m, cell_height_m, direction_of(instant));
                 std::fill(codes.begin(), codes.end(), 0);
-                sweep_tile(families[k], window, tile, reaches[k], threads, codes.data());
+                sweep_tile(family, window, tile, family.reach_steps(highest), threads, codes.data());
                 for (std::size_t i = 0; i < codes.size(); ++i) {
                     if (codes[i] == static_cast<std::uint8_t>(Shadow::opaque)) shade_sum[i] += 1.0;
                     else if (codes[i] == static_cast<std::uint8_t>(Shadow::canopy)) shade_sum[i] += shade_of_canopy;
                 }
-                if (!mask_work.empty()) {
+                if (mask_staging) {
                     mask.resize(codes.size());
                     for (std::size_t i = 0; i < codes.size(); ++i)
                         mask[i] = valid[i] ? (codes[i] != 0 ? 1 : 0) : 255;
-                    mask_work[k]->write(tile, mask.data());
+                    if (keep_masks_open) {
+                        if (first_tile)
+                            open_masks.push_back(
+                                std::make_unique<WorkRaster>(mask_work_path(k), info, GDT_Byte, 255.0, true));
+                        open_masks[k]->write(tile, mask.data());
+                    } else if (first_tile) {
+                        WorkRaster(mask_work_path(k), info, GDT_Byte, 255.0, false).write(tile, mask.data());
+                    } else {
+                        WorkRaster(mask_work_path(k), GDT_Byte).write(tile, mask.data());
+                    }
                 }
-            }
+                ++k;
+                if (progress) {
+                    const double tiles_done = static_cast<double>(tr * tile_cols + tc) +
+                                              static_cast<double>(k) / static_cast<double>(used_count);
+                    progress(0.1 + 0.8 * tiles_done / static_cast<double>(tile_rows * tile_cols), "shadows");
+                }
+            });
             fraction.resize(shade_sum.size());
             for (std::size_t i = 0; i < shade_sum.size(); ++i)
-                fraction[i] = valid[i] ? static_cast<float>(shade_sum[i] / static_cast<double>(used.size())) : -9999.0F;
+                fraction[i] = valid[i] ? static_cast<float>(shade_sum[i] / static_cast<double>(used_count)) : -9999.0F;
             fraction_work.write(tile, fraction.data());
-            if (progress)
-                progress(0.1 + 0.8 * static_cast<double>(tr * tile_cols + tc + 1) / static_cast<double>(tile_rows * tile_cols),
-                         "shadows");
         }
     }
 
     // Cloud-Optimized GeoTIFFs, the manifest, then everything into place.
-    for (std::size_t k = 0; k < mask_work.size(); ++k) {
-        ShadeInstant& instant = result.instants[used[k]];
-        mask_work[k]->copy_to_cog(mask_staging->stage(fs::path(config.masks_dir) / instant.mask), false);
-        if (progress) progress(0.9 + 0.05 * static_cast<double>(k + 1) / static_cast<double>(mask_work.size()), "writing");
+    if (mask_staging) {
+        std::size_t k = 0;
+        instants.each([&](const ShadeInstant& instant) {
+            if (!instant.used) return;
+            if (keep_masks_open) {
+                open_masks[k]->copy_to_cog(mask_staging->path_for(instant.mask), false);
+                open_masks[k].reset();
+            } else {
+                WorkRaster(mask_work_path(k), GDT_Byte).copy_to_cog(mask_staging->path_for(instant.mask), false);
+            }
+            ++k;
+            if (progress) progress(0.9 + 0.05 * static_cast<double>(k) / static_cast<double>(used_count), "writing");
+        });
     }
-    fraction_work.copy_to_cog(staging.stage(out_path), true);
+    fraction_work.copy_to_cog(staging.path_for(out_path.filename().string()), true);
 
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const nlohmann::json manifest = make_manifest(config, inputs, result, highest, threads);
-    {
-        const std::string path = staging.stage(manifest_path);
-        std::ofstream file(path);
-        file << manifest.dump(2) << '\n';
-        if (!file) throw OutputError(manifest_path.string(), "cannot be written");
-    }
+    write_manifest(staging.path_for(manifest_path.filename().string()), manifest_path.string(), config, inputs, result,
+                   instants, highest, threads);
     if (mask_staging)
         for (const std::string& written : mask_staging->commit()) result.outputs.push_back(written);
-    for (const std::string& written : staging.commit()) result.outputs.push_back(written);
+    for (const std::string& written : staging.commit())
+        result.outputs.push_back(out_path.has_parent_path() ? written : fs::path(written).filename().string());
     result.manifest = manifest_path.string();
     if (progress) progress(1.0, "writing");
     return result;

@@ -596,11 +596,12 @@ SunSample make_sample(const LocalDateTime& local, const TimeZone::Resolved& reso
 
 }  // namespace
 
-SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
-                       double latitude_deg, double longitude_deg) {
+void for_each_sun_sample(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
+                         double latitude_deg, double longitude_deg,
+                         const std::function<void(const SunSample&)>& on_sample,
+                         const std::function<void(const LocalDateTime&)>& on_missing) {
     if (step_minutes <= 0)
         throw UsageError("--step", fmt::format("expected a positive number of minutes, got {}", step_minutes));
-    SunSampling sampling;
     for (std::int64_t day = days_from_civil(dates.first); day <= days_from_civil(dates.last); ++day) {
         for (int minute = window.start_minute; minute <= window.end_minute; minute += step_minutes) {
             LocalDateTime local;
@@ -609,12 +610,21 @@ SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int st
             local.minute = minute % 60;
             const TimeZone::Resolved resolved = zone.resolve(local);
             if (resolved.match == TimeZone::Match::missing) {
-                sampling.missing.push_back(local);
+                if (on_missing) on_missing(local);
                 continue;
             }
-            sampling.samples.push_back(make_sample(local, resolved, latitude_deg, longitude_deg));
+            on_sample(make_sample(local, resolved, latitude_deg, longitude_deg));
         }
     }
+}
+
+SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
+                       double latitude_deg, double longitude_deg) {
+    SunSampling sampling;
+    for_each_sun_sample(
+        dates, window, step_minutes, zone, latitude_deg, longitude_deg,
+        [&](const SunSample& sample) { sampling.samples.push_back(sample); },
+        [&](const LocalDateTime& local) { sampling.missing.push_back(local); });
     return sampling;
 }
 
@@ -632,6 +642,37 @@ std::vector<SunSample> sample_sun_at(const std::vector<LocalDateTime>& times, co
         samples.push_back(make_sample(local, resolved, latitude_deg, longitude_deg));
     }
     return samples;
+}
+
+namespace {
+
+/// "+12:00", "-05:05": an offset in hours as a signed clock offset, to the nearest minute.
+std::string offset_text(double hours) {
+    const long minutes = std::lround(std::abs(hours) * 60);
+    return fmt::format("{}{:02}:{:02}", hours < 0 && minutes > 0 ? '-' : '+', minutes / 60, minutes % 60);
+}
+
+}  // namespace
+
+void check_zone_fits_place(const TimeZone& zone, const CivilDate& date, double longitude_deg,
+                           const std::string& place) {
+    LocalDateTime noon;
+    noon.date = date;
+    noon.hour = 12;
+    TimeZone::Resolved resolved = zone.resolve(noon);
+    if (resolved.match == TimeZone::Match::missing) resolved.offset_seconds = zone.offset_at(seconds_of(noon));
+    const double zone_hours = resolved.offset_seconds / 3600.0;
+    const double solar_hours = longitude_deg / 15.0;
+    double gap = std::fmod(std::abs(zone_hours - solar_hours), 24.0);
+    gap = std::min(gap, 24.0 - gap);
+    if (gap <= max_zone_solar_gap_hours) return;
+    InputError error("--tz", fmt::format("{} is UTC{} on {:04}-{:02}-{:02}, but solar time at {} (longitude "
+                                         "{:.4f}°) is UTC{} (longitude / 15 h): {:.1f} h apart (mod 24 h), more "
+                                         "than the {:g} h of any real zone",
+                                         zone.name(), offset_text(zone_hours), date.year, date.month, date.day, place,
+                                         longitude_deg, offset_text(solar_hours), gap, max_zone_solar_gap_hours));
+    error.with_hint("give the place's time zone, or --force-tz to use this one anyway");
+    throw error;
 }
 
 }  // namespace shadegap

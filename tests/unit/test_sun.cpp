@@ -283,3 +283,27 @@ TEST_CASE("a sampled window: every step up to and including its end, daylight-sa
                     UsageError);
     CHECK_THROWS_AS(sample_sun_at({{{2024, 3, 10}, 2, 30, 0}}, zone, 40.7, -74.0, "--at"), UsageError);
 }
+
+// `shade` streams its instants through for_each_sun_sample: the same instants, in the same
+// order, and the same skipped local times as sample_sun, over a daylight-saving change.
+TEST_CASE("for_each_sun_sample gives sample_sun's instants one at a time", "[sun]") {
+    const TimeZone zone = TimeZone::parse("America/New_York");
+    const DateRange dates = parse_date_range("2024-03-09..2024-03-11", "--date");
+    const ClockWindow window = parse_clock_window("01:00-04:00", "--time");
+    const SunSampling whole = sample_sun(dates, window, 20, zone, 40.7, -74.0);
+    std::vector<SunSample> samples;
+    std::vector<LocalDateTime> missing;
+    for_each_sun_sample(
+        dates, window, 20, zone, 40.7, -74.0, [&](const SunSample& s) { samples.push_back(s); },
+        [&](const LocalDateTime& local) { missing.push_back(local); });
+    REQUIRE(samples.size() == whole.samples.size());
+    CHECK(samples.size() == 3 * 10 - 3);  // 02:00, 02:20, 02:40 on 2024-03-10 do not exist
+    REQUIRE(missing.size() == 3);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        CHECK(samples[i].utc_seconds == whole.samples[i].utc_seconds);
+        CHECK(samples[i].position.azimuth_deg == whole.samples[i].position.azimuth_deg);
+        CHECK(samples[i].position.elevation_deg == whole.samples[i].position.elevation_deg);
+    }
+    CHECK(format_local_time(missing[0], 0).substr(0, 16) == "2024-03-10T02:00");
+    CHECK_THROWS_AS(for_each_sun_sample(dates, window, 0, zone, 40.7, -74.0, [](const SunSample&) {}), UsageError);
+}
