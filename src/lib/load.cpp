@@ -1,0 +1,487 @@
+// The load stage: every input opened, every attribute read once, the model's columns
+// resolved, and the checks of the data that need no pixel (the join, the variables, the
+// values, the canopy kind against a sample).
+// SPDX-License-Identifier: MIT
+#include "run_stages.hpp"
+
+#include "shadegap/sample.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+#include <map>
+#include <set>
+
+namespace shadegap::stages {
+
+namespace {
+
+void require(const std::string& value, const std::string& option) {
+    if (value.empty())
+        throw UsageError(option, "is required (give the flag or set it in the project file)");
+}
+
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+/// Letters and digits only, lower case: "PCT_POV" → "pctpov".
+std::string folded(const std::string& text) {
+    std::string out;
+    for (const unsigned char c : text)
+        if (std::isalnum(c)) out += static_cast<char>(std::tolower(c));
+    return out;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+/// Columns that look like `wanted`: equal but for case and punctuation, one containing the
+/// other, or a few letters apart (docs/cli/shadegap-run.md); at most three, closest first.
+std::vector<std::string> close_columns(const std::string& wanted, const std::vector<std::string>& columns) {
+    const std::string w = folded(wanted);
+    std::vector<std::pair<std::size_t, std::string>> scored;
+    for (const auto& column : columns) {
+        const std::string c = folded(column);
+        if (c.empty() || w.empty()) continue;
+        const std::size_t distance = edit_distance(w, c);
+        const bool contains = std::min(w.size(), c.size()) >= 3 &&
+                              (c.find(w) != std::string::npos || w.find(c) != std::string::npos);
+        if (distance <= std::max<std::size_t>(1, w.size() / 4) || contains) scored.emplace_back(distance, column);
+    }
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < scored.size() && i < 3; ++i) out.push_back(scored[i].second);
+    return out;
+}
+
+std::string quoted_list(const std::vector<std::string>& names, const std::string& separator = ", ") {
+    std::string text;
+    for (const auto& name : names) text += (text.empty() ? "" : separator) + "'" + name + "'";
+    return text;
+}
+
+/// Resolves every role the model reads to a column of the units layer or the join CSV. An
+/// exact name wins; else the one column equal to it ignoring case. A variable of the model
+/// without a column is an error unless config.allow_missing_variables (then it is listed
+/// in `dropped` and apply_model warns and renormalises the weights).
+std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& model,
+                                        const std::vector<std::string>& unit_fields,
+                                        const std::optional<JoinTable>& join, std::vector<std::string>& dropped) {
+    std::vector<std::pair<std::string, std::string>> roles = {{"population", model.population_column}};
+    for (const auto& role : model.fields()) roles.push_back(role);
+    const std::string scope_default = model.scope_column;
+    if (!scope_default.empty() || config.fields.count("scope")) roles.emplace_back("scope", scope_default);
+
+    std::set<std::string> known;
+    for (const auto& [role, column] : roles) known.insert(role);
+    const auto unknown_role = [&](const std::string& option, const std::string& role) {
+        std::string names;
+        for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+        return UsageError(option, "model '" + model.name + "' has no variable '" + role + "' (variables: " + names + ")");
+    };
+    for (const auto& [role, column] : config.fields)
+        if (!known.count(role)) throw unknown_role("--field " + role + "=" + column, role);
+
+    std::vector<std::string> all_fields = unit_fields;
+    if (join) all_fields.insert(all_fields.end(), join->fields.begin(), join->fields.end());
+    const auto list_fields = [&] {
+        std::string text;
+        for (const auto& f : all_fields) text += (text.empty() ? "" : ", ") + f;
+        return text;
+    };
+
+    /// The source of `column`: exact in the units, exact in the CSV, else unique ignoring case.
+    const auto find = [&](const std::string& role, const std::string& column) -> std::optional<FieldSource> {
+        const auto has = [](const std::vector<std::string>& list, const std::string& name) {
+            return std::find(list.begin(), list.end(), name) != list.end();
+        };
+        if (has(unit_fields, column)) return FieldSource{role, column, config.units, false};
+        if (join && has(join->fields, column)) return FieldSource{role, column, join->path, true};
+        std::vector<FieldSource> matches;
+        for (const auto& f : unit_fields)
+            if (lowercase(f) == lowercase(column)) matches.push_back({role, f, config.units, false});
+        if (join)
+            for (const auto& f : join->fields)
+                if (lowercase(f) == lowercase(column)) matches.push_back({role, f, join->path, true});
+        if (matches.size() == 1) return matches.front();
+        if (matches.size() > 1) {
+            std::vector<std::string> names;
+            for (const auto& m : matches) names.push_back(m.column);
+            throw InputError(matches.front().file, "column '" + column + "' for '" + role + "' matches " +
+                                                       quoted_list(names, " and ") + " ignoring case")
+                .with_hint("choose one with --field " + role + "=COLUMN");
+        }
+        return std::nullopt;
+    };
+
+    std::vector<FieldSource> out;
+    std::vector<std::string> missing;
+    for (const auto& [role, default_column] : roles) {
+        const auto given = config.fields.find(role);
+        const bool explicit_field = given != config.fields.end();
+        const std::string column = explicit_field ? given->second : default_column;
+        if (auto source = find(role, column)) {
+            out.push_back(std::move(*source));
+        } else if (explicit_field || role == "population" || role == "scope" || role == "goal") {
+            throw InputError(config.units, "field '" + column + "' for '" + role + "' not found (fields: " +
+                                               list_fields() + ")")
+                .with_hint("map it with --field " + role + "=COLUMN");
+        } else {
+            std::string item = role + " (column '" + column + "'";
+            const auto close = close_columns(column, all_fields);
+            if (!close.empty()) item += "; close: " + quoted_list(close);
+            missing.push_back(item + ")");
+            dropped.push_back(role);
+        }
+    }
+    if (!missing.empty() && !config.allow_missing_variables) {
+        std::string list;
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        const std::size_t total = model.variables.size();
+        throw InputError(join ? config.units + " and " + join->path : config.units,
+                         fmt::format("model '{}' reads {} of its {} variables from no column: {}", model.name,
+                                     missing.size(), total, list))
+            .with_hint("map each with --field ROLE=COLUMN, or run without them (weights renormalised) with "
+                       "--allow-missing-variables");
+    }
+    return out;
+}
+
+/// The model with the run's --scale factors in place of the model file's.
+void apply_scales(const RunConfig& config, Model& model) {
+    for (const auto& [role, factor] : config.scales) {
+        const auto variable = std::find_if(model.variables.begin(), model.variables.end(),
+                                           [&](const ModelVariable& v) { return v.name == role; });
+        if (variable == model.variables.end()) {
+            std::string names;
+            for (const auto& v : model.variables) names += (names.empty() ? "" : ", ") + v.name;
+            throw UsageError("--scale " + role + "=" + format_number(factor),
+                             "model '" + model.name + "' has no variable '" + role + "' (variables: " +
+                                 (names.empty() ? std::string("none") : names) + ")");
+        }
+        variable->scale = factor;
+    }
+}
+
+/// Finds each census unit's row of the join CSV. Units without a row are an error that
+/// shows a key from each side, unless config.allow_unmatched (then one warning).
+void match_join(const RunConfig& config, Inputs& inputs, Diagnostics& diagnostics) {
+    const JoinTable& join = *inputs.join;
+    const auto& keys = inputs.units.texts.at(inputs.join_keys.units);
+    const std::size_t n = inputs.units.size();
+    inputs.join_rows.assign(n, nullptr);
+    std::size_t matched = 0;
+    std::optional<std::string> unmatched_key;
+    std::set<std::string> unit_keys;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (keys[i]) unit_keys.insert(*keys[i]);
+        const auto row = keys[i] ? join.rows.find(*keys[i]) : join.rows.end();
+        if (row != join.rows.end()) {
+            inputs.join_rows[i] = &row->second;
+            ++matched;
+        } else if (!unmatched_key) {
+            unmatched_key = keys[i].value_or("");
+        }
+    }
+    if (matched == n) return;
+
+    std::string csv_example;  // a key of the CSV that no unit has
+    for (const auto& key : join.keys)
+        if (!unit_keys.count(key)) {
+            csv_example = key;
+            break;
+        }
+    const auto without_zeros = [](const std::string& key) {
+        const auto first = key.find_first_not_of('0');
+        return first == std::string::npos ? std::string() : key.substr(first);
+    };
+    std::set<std::string> csv_stripped;
+    for (const auto& key : join.keys) csv_stripped.insert(without_zeros(key));
+    bool zeros_lost = false;
+    for (std::size_t i = 0; i < n && !zeros_lost; ++i)
+        if (!inputs.join_rows[i] && keys[i] && csv_stripped.count(without_zeros(*keys[i]))) zeros_lost = true;
+
+    const JoinKeys& k = inputs.join_keys;
+    std::string message = fmt::format("join by {}: {} of {} census units matched a row", config.join_key, matched, n);
+    message += "; units look like " + (unmatched_key && !unmatched_key->empty() ? "'" + *unmatched_key + "'"
+                                                                                : std::string("(no key)"));
+    message += csv_example.empty() ? std::string(", and the CSV has no row for them")
+                                   : ", the CSV like '" + csv_example + "'";
+    std::vector<std::string> causes;
+    if (zeros_lost) causes.push_back("leading zeros lost?");
+    const std::string units_type = inputs.units.text_field_types.at(k.units);
+    if (units_type != "String")
+        causes.push_back(fmt::format("the units store '{}' as {}", k.units, units_type));
+    if (join.key_type != "String")
+        causes.push_back(fmt::format("a .csvt declares '{}' as {}", k.csv, join.key_type));
+    if (!config.allow_unmatched) {
+        std::string hint = causes.empty() ? std::string() : [&] {
+            std::string text;
+            for (const auto& c : causes) text += (text.empty() ? "" : "; ") + c;
+            return text + "; keep keys as text; ";
+        }();
+        hint += "--allow-unmatched runs with the unmatched units' joined values null";
+        throw InputError(join.path, message).with_hint(hint);
+    }
+    diagnostics.warn("join-missing", join.path,
+                     fmt::format("{} census unit(s) have no row in the join table (--allow-unmatched): their joined "
+                                 "values are null",
+                                 n - matched));
+}
+
+/// The Census Bureau's annotation codes in ACS estimate and margin columns: no estimate,
+/// not a number (codes, not counts). They mean "no value".
+bool is_acs_annotation(double value) {
+    static const double codes[] = {-666666666, -999999999, -888888888, -555555555, -333333333, -222222222};
+    return std::find(std::begin(codes), std::end(codes), value) != std::end(codes);
+}
+
+/// The numbers of one role per census unit, from the units layer or the join CSV, with
+/// ACS annotation codes taken as missing (one warning per column).
+std::vector<std::optional<double>> read_values(const Inputs& inputs, const FieldSource& field,
+                                               Diagnostics& diagnostics) {
+    std::vector<std::optional<double>> values;
+    if (!field.from_join) {
+        values = inputs.units.numbers.at(field.column);
+    } else {
+        values.resize(inputs.units.size());
+        for (std::size_t i = 0; i < inputs.units.size(); ++i) {
+            const JoinRow* row = inputs.join_rows[i];
+            if (!row) continue;
+            bool ok = false;
+            const std::string& text = row->at(field.column);
+            values[i] = parse_number(text, ok);
+            if (!ok)
+                throw InputError(inputs.join->path, "column '" + field.column + "' of key '" +
+                                                        *inputs.units.texts.at(inputs.join_keys.units)[i] + "': '" +
+                                                        text + "' is not a number");
+        }
+    }
+    std::size_t codes = 0;
+    std::string first;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!values[i] || !is_acs_annotation(*values[i])) continue;
+        if (codes++ == 0) first = "unit '" + inputs.units.ids[i] + "' holds " + format_number(*values[i]);
+        values[i].reset();
+    }
+    if (codes > 0)
+        diagnostics.warn("acs-annotation", field.file,
+                         fmt::format("field '{}' of {}, a Census Bureau annotation code (no estimate){}: taken as "
+                                     "missing, as an empty cell",
+                                     field.column, first,
+                                     codes > 1 ? fmt::format(", as do {} more unit(s)", codes - 1) : ""));
+    return values;
+}
+
+/// A population is a count: a negative value is a wrong column, not data; a missing one
+/// counts as 0, with a warning.
+void check_population(const Inputs& inputs, Diagnostics& diagnostics) {
+    const auto field = std::find_if(inputs.fields.begin(), inputs.fields.end(),
+                                    [](const FieldSource& f) { return f.role == "population"; });
+    if (field == inputs.fields.end()) return;
+    const auto& values = inputs.values.at("population");
+    std::size_t nulls = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!values[i]) ++nulls;
+        if (values[i] && *values[i] < 0)
+            throw InputError(field->file, "field '" + field->column + "' of unit '" + inputs.units.ids[i] + "': " +
+                                              format_number(*values[i]) +
+                                              " is negative; a population is a count of 0 or more");
+    }
+    if (nulls > 0)
+        diagnostics.warn("population-null", field->file,
+                         std::to_string(nulls) + " census unit(s) have no population value; counted as 0");
+}
+
+/// Variables that the Tree Equity Score method defines as fractions 0–1 (docs/models.md).
+/// After the variable's scale (0.01 for a column in percent) their values must lie in
+/// 0–1: a share of 1.7 is a wrong column or a wrong scale, not data to rank by.
+const std::set<std::string> share_roles = {"poverty", "poc", "unemployment", "linguistic", "health"};
+
+/// Stops before any pixel is read when a share variable holds a value outside 0–1: one
+/// error that lists every such column.
+void check_shares(const Inputs& inputs) {
+    std::vector<std::string> problems;
+    std::vector<std::string> percent_roles;
+    std::string subject;
+    for (const auto& field : inputs.fields) {
+        if (!share_roles.count(field.role)) continue;
+        const auto& variables = inputs.model.variables;
+        const auto variable = std::find_if(variables.begin(), variables.end(),
+                                           [&](const ModelVariable& v) { return v.name == field.role; });
+        if (variable == variables.end()) continue;
+        const double scale = variable->scale;
+        const auto& values = inputs.values.at(field.role);
+        std::size_t bad = 0, present = 0;
+        std::string example;
+        bool all_percent = true;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (!values[i]) continue;
+            ++present;
+            const double x = *values[i] * scale;
+            if (x >= 0 && x <= 1) continue;
+            if (bad++ == 0) example = "'" + inputs.units.ids[i] + "' = " + format_number(*values[i]);
+            if (!(x >= 0 && x <= 100)) all_percent = false;
+        }
+        if (bad == 0) continue;
+        if (subject.empty()) subject = field.file;
+        const std::string range = scale == 1 ? "fractions 0–1"
+                                  : scale == 0.01 ? "percents 0–100 with scale 0.01"
+                                                  : "0–1 after scale " + format_number(scale);
+        problems.push_back(fmt::format("'{}' ({}, {}): {} of {} units, e.g. {}", field.column, field.role, range, bad,
+                                       present, example));
+        if (scale == 1 && all_percent) percent_roles.push_back(field.role);
+    }
+    if (problems.empty()) return;
+    std::string list;
+    for (const auto& p : problems) list += (list.empty() ? "" : "; ") + p;
+    InputError error(subject, "values out of range: " + list);
+    if (!percent_roles.empty()) {
+        std::string flags;
+        for (const auto& role : percent_roles) flags += (flags.empty() ? "" : " ") + std::string("--scale ") + role + "=0.01";
+        error.with_hint("for columns in percent, " + flags);
+    } else {
+        error.with_hint("check the columns mapped to these variables, and their scale (--scale ROLE=FACTOR)");
+    }
+    throw error;
+}
+
+std::string list_numbers(const std::vector<double>& values) {
+    std::string text;
+    for (const double value : values) {
+        char number[32];
+        std::snprintf(number, sizeof number, "%.15g", value);
+        text += (text.empty() ? "" : ",") + std::string(number);
+    }
+    return text;
+}
+
+/// The shade options make sense together, and the shade raster lies on the canopy's grid.
+void load_shade(const RunConfig& config, Inputs& inputs) {
+    if (config.shade_mask != "land" && config.shade_mask != "walkable")
+        throw UsageError("--shade-mask", "expected land or walkable, got \"" + config.shade_mask + "\"");
+    if (config.shade.empty()) {
+        if (inputs.model.coverage == "shade")
+            throw UsageError("--shade", "model '" + inputs.model.name +
+                                            "' ranks by shade (model.coverage = \"shade\") and needs a shade-fraction "
+                                            "raster")
+                .with_hint("make one with shadegap shade, then give --shade PATH");
+        // The classes describe the land cover (as water_classes do) and may sit in a project
+        // file that runs with or without shade; a mask chosen without shade is a mistake.
+        if (config.shade_mask != "land") throw UsageError("--shade-mask", "needs --shade PATH");
+        return;
+    }
+    if (config.shade_mask == "walkable" && config.walkable_classes.empty())
+        throw UsageError("--shade-mask", "walkable needs --walkable-classes V1,V2,... (the land-cover values of "
+                                         "roads, sidewalks and open ground)");
+    inputs.shade = describe_raster(config.shade);
+    require_same_grid(inputs.raster, *inputs.shade, "the canopy raster " + inputs.raster.path);
+}
+
+
+
+/// The scope of each census unit: the scope column's text, from the units or the join CSV.
+std::vector<std::string> read_scope(const Inputs& inputs, const FieldSource& field) {
+    std::vector<std::string> scope(inputs.units.size());
+    for (std::size_t i = 0; i < scope.size(); ++i) {
+        if (!field.from_join) {
+            scope[i] = inputs.units.texts.at(field.column)[i].value_or("");
+        } else if (const JoinRow* row = inputs.join_rows[i]) {
+            scope[i] = row->at(field.column);
+        }
+    }
+    return scope;
+}
+
+
+}  // namespace
+
+ShadeMask shade_mask_of(const RunConfig& config) {
+    if (config.shade_mask == "walkable") return {ShadeMask::Type::Include, config.walkable_classes};
+    return {ShadeMask::Type::Exclude, config.building_classes};
+}
+
+std::string describe_shade_mask(const RunConfig& config) {
+    if (config.shade_mask == "walkable") return "walkable (classes " + list_numbers(config.walkable_classes) + ")";
+    if (config.building_classes.empty()) return "land";
+    return "land (less classes " + list_numbers(config.building_classes) + ")";
+}
+
+Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
+    require(config.canopy, "--canopy");
+    require(config.units, "--units");
+    require(config.unit_id, "--unit-id");
+    require(config.out, "--out");
+    if (!config.join.empty() && config.join_key.empty()) throw UsageError("--join", "needs --join-key");
+    if (!config.neighbourhoods.empty() && !config.group_by.empty())
+        throw UsageError("--group-by", "cannot be combined with --neighbourhoods");
+    if (!config.neighbourhoods.empty()) require(config.neighbourhood_id, "--neighbourhood-id");
+
+    Inputs inputs;
+    inputs.mode = !config.neighbourhoods.empty() ? RankingMode::Neighbourhoods
+                  : !config.group_by.empty()     ? RankingMode::Groups
+                                                 : RankingMode::CensusUnits;
+    inputs.group_by = config.group_by;
+    inputs.kind = CanopyKind::parse(config.canopy_kind);
+    inputs.model = Model::resolve(config.model);
+    apply_scales(config, inputs.model);
+    inputs.raster = describe_raster(config.canopy);
+    load_shade(config, inputs);
+    inputs.join_keys = join_keys(config);
+    if (!config.join.empty()) inputs.join = read_join_table(config.join, inputs.join_keys.csv);
+
+    const auto unit_fields = layer_field_names(config.units, config.units_layer);
+    inputs.fields = resolve_fields(config, inputs.model, unit_fields, inputs.join, inputs.dropped_variables);
+
+    LayerRequest request{config.units, config.units_layer, config.unit_id, "", {}, {}};
+    if (inputs.join &&
+        std::find(unit_fields.begin(), unit_fields.end(), inputs.join_keys.units) == unit_fields.end())
+        throw InputError(config.units, "join key '" + inputs.join_keys.units + "' is not a field of the units")
+            .with_hint("name each side with --join-key UNITS_FIELD=CSV_FIELD");
+    if (inputs.join) request.text_fields.push_back(inputs.join_keys.units);
+    for (const auto& field : inputs.fields) {
+        if (field.from_join) continue;
+        if (field.role == "scope") request.text_fields.push_back(field.column);
+        else request.numeric_fields.push_back(field.column);
+    }
+    if (!config.group_by.empty()) request.text_fields.push_back(config.group_by);
+    inputs.units = read_zone_layer(request, diagnostics);
+    if (inputs.join) match_join(config, inputs, diagnostics);
+    for (const auto& field : inputs.fields) {
+        if (field.role == "scope") inputs.scope = read_scope(inputs, field);
+        else inputs.values[field.role] = read_values(inputs, field, diagnostics);
+    }
+    if (inputs.scope.empty()) inputs.scope.assign(inputs.units.size(), "");
+
+    if (!config.neighbourhoods.empty()) {
+        LayerRequest n{config.neighbourhoods, config.neighbourhoods_layer, config.neighbourhood_id,
+                       config.neighbourhood_name, {}, {}};
+        inputs.neighbourhoods = read_zone_layer(n, diagnostics);
+    }
+    check_population(inputs, diagnostics);
+    check_shares(inputs);
+    check_canopy_kind(sample_raster(inputs.raster, config.water_classes), inputs.kind, inputs.raster.path, diagnostics);
+    return inputs;
+}
+
+}  // namespace shadegap::stages

@@ -1,0 +1,156 @@
+// The stages of a run and the values they pass on (internal): load → align → overlay →
+// allocate → model → rank → write, as src/lib/pipeline.cpp chains them.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/allocate.hpp"
+#include "shadegap/config.hpp"
+#include "shadegap/error.hpp"
+#include "shadegap/model.hpp"
+#include "shadegap/overlay.hpp"
+#include "shadegap/progress.hpp"
+#include "shadegap/rank.hpp"
+#include "shadegap/raster.hpp"
+#include "shadegap/pipeline.hpp"
+#include "shadegap/zones.hpp"
+
+#include <cstdio>
+#include <fmt/format.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace shadegap::stages {
+
+/// What the run ranks, decided once in load from the options.
+enum class RankingMode {
+    CensusUnits,     ///< each census unit
+    Neighbourhoods,  ///< --neighbourhoods: census counts split among them by area
+    Groups,          ///< --group-by: census units sharing a field's value
+};
+
+/// Where a model role's values come from.
+struct FieldSource {
+    std::string role;
+    std::string column;
+    std::string file;  ///< units file or join CSV
+    bool from_join = false;
+};
+
+using JoinRow = std::map<std::string, std::string>;
+
+/// The load stage's output: every input opened and every attribute read once, nothing
+/// aligned yet.
+struct Inputs {
+    RankingMode mode = RankingMode::CensusUnits;
+    std::string group_by;  ///< RankingMode::Groups: the field
+    RasterInfo raster;
+    std::optional<RasterInfo> shade;  ///< the shade raster, on the canopy raster's grid
+    CanopyKind kind;
+    Model model;
+    ZoneLayer units;
+    std::optional<ZoneLayer> neighbourhoods;
+    std::optional<JoinTable> join;
+    JoinKeys join_keys;
+    std::vector<const JoinRow*> join_rows;  ///< per census unit; nullptr: no row in the CSV
+    std::vector<FieldSource> fields;  ///< population first, then model roles, then scope
+    std::vector<std::string> dropped_variables;
+    /// Numbers of each role but the scope, per census unit (nullopt: empty, or an ACS
+    /// annotation code).
+    std::map<std::string, std::vector<std::optional<double>>> values;
+    std::vector<std::string> scope;  ///< per census unit; empty: one scope
+};
+/// The align stage's output: every polygon in the raster's CRS.
+struct AlignedInputs {
+    AlignedZones units;
+    std::optional<AlignedZones> neighbourhoods;
+    Pieces pieces;
+};
+
+/// The overlay stage's output: the census units measured, and the pieces of census units
+/// in neighbourhoods.
+struct Measured {
+    UnitTable units;
+    std::vector<ZoneSums> piece_sums;
+    /// Census units already warned about as without canopy (outside the raster, on nodata).
+    std::set<std::string> warned_without_canopy;
+};
+
+/// People of the census units that the neighbourhoods count twice (where they overlap) or
+/// not at all (where they leave gaps). Counts are split by area, so these are exact: a
+/// piece of a unit carries population × piece area / unit area.
+struct Coverage {
+    double people_in_several = 0;
+    double people_in_none = 0;
+    double people = 0;
+};
+
+/// The allocate stage's output: the ranking units with their counts and sums.
+struct Allocated {
+    RankingTable table;
+    Coverage coverage;                   ///< with neighbourhoods
+    std::vector<std::string> ungrouped;  ///< with --group-by: units whose value is null
+};
+
+/// A number as the messages show it: up to 15 significant digits.
+inline std::string format_number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", value);
+    return text;
+}
+
+/// "'A'", "'A', 'B', 'C'" or "'A', 'B', 'C' and 4 more".
+inline std::string examples(const std::vector<std::string>& ids) {
+    std::string text;
+    for (std::size_t i = 0; i < ids.size() && i < 3; ++i) text += (i ? ", '" : "'") + ids[i] + "'";
+    if (ids.size() > 3) text += fmt::format(" and {} more", ids.size() - 3);
+    return text;
+}
+
+/// The shade mask of the options, and how messages name it.
+ShadeMask shade_mask_of(const RunConfig& config);
+std::string describe_shade_mask(const RunConfig& config);
+
+/// load (src/lib/load.cpp): opens every input, reads every attribute once, resolves the
+/// model's columns and checks the join, the values and the canopy kind. Reads no pixel but
+/// the canopy kind's sample.
+Inputs load(const RunConfig& config, Diagnostics& diagnostics);
+
+/// align: every polygon into the raster's CRS; the pieces of census units in neighbourhoods.
+AlignedInputs align(const Inputs& inputs, Diagnostics& diagnostics);
+
+/// overlay: the exact zonal sums of every census unit and piece.
+Measured overlay(const Inputs& inputs, const AlignedInputs& aligned, const RunConfig& config, int threads,
+                 Diagnostics& diagnostics, const ProgressFn& progress);
+
+/// allocate: census counts and sums to the ranking units of inputs.mode.
+Allocated allocate(const Inputs& inputs, const AlignedInputs& aligned, const Measured& measured,
+                   Diagnostics& diagnostics);
+
+/// The model stage's warnings: ranking units without a canopy (or shade) value.
+void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measured& measured,
+                   Diagnostics& diagnostics);
+
+/// write (src/lib/write.cpp): throws OutputError when the output folder cannot take the
+/// outputs (a file in the way, earlier outputs without --overwrite).
+void check_output_folder(const RunConfig& config);
+
+/// What write calls back: after the tables are written (before run.json, which records the
+/// timings), and before the files move into place (the caller's last chance to stop).
+struct WriteCallbacks {
+    std::function<void()> tables_written;
+    std::function<void()> before_commit;
+};
+
+/// write: priority.geojson, priority.csv(t), units.csv(t) and run.json into config.out
+/// through an output transaction; returns the files written.
+std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
+                               const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
+                               const Ranking& ranking, const RunResult& result, int threads,
+                               Diagnostics& diagnostics, const WriteCallbacks& callbacks);
+
+}  // namespace shadegap::stages

@@ -1,0 +1,299 @@
+// The write stage: the ranking and the measurements as priority.geojson, priority.csv,
+// units.csv (with .csvt sidecars) and run.json, through an output transaction.
+// SPDX-License-Identifier: MIT
+#include "run_stages.hpp"
+
+#include "ogr_util.hpp"
+#include "shadegap/output.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+namespace shadegap::stages {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> output_names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv",
+                                               "units.csvt", "run.json"};
+
+FieldValue value_or_null(const std::optional<double>& value) {
+    if (!value || !std::isfinite(*value)) return std::monostate{};
+    return *value;
+}
+
+FieldValue percent_or_null(const std::optional<double>& value) {
+    if (!value || !std::isfinite(*value)) return std::monostate{};
+    return 100.0 * *value;
+}
+
+/// The geometry of each ranking unit, in the raster's CRS.
+std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs, const AlignedInputs& aligned,
+                                                           const RankingTable& table) {
+    if (inputs.mode == RankingMode::Neighbourhoods) return aligned.neighbourhoods->wkb;
+    if (inputs.mode == RankingMode::CensusUnits) return aligned.units.wkb;
+    const auto& values = inputs.units.texts.at(inputs.group_by);
+    std::map<std::string, std::unique_ptr<OGRGeometry>> unions;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!values[i]) continue;
+        auto geometry = detail::from_wkb(aligned.units.wkb[i]);
+        auto& slot = unions[*values[i]];
+        if (!slot) slot = std::move(geometry);
+        else slot.reset(slot->Union(geometry.get()));
+    }
+    std::vector<std::vector<unsigned char>> out;
+    for (const auto& unit : table.units) out.push_back(detail::to_wkb(*detail::polygonal_part(std::move(unions.at(unit.id)))));
+    return out;
+}
+
+OutputTable priority_table(const Model& model, const RankingTable& table, const ScoredTable& scored,
+                           const Ranking& ranking, bool with_shade) {
+    using Type = OutputColumn::Type;
+    OutputTable out;
+    out.columns = {{"id", Type::Text},           {"name", Type::Text},         {"rank", Type::Integer},
+                   {"score", Type::Real},        {"priority", Type::Real},     {"canopy_pct", Type::Real},
+                   {"goal_pct", Type::Real},     {"gap_pct", Type::Real},      {"population", Type::Real},
+                   {"area_km2", Type::Real},     {"density_km2", Type::Real},  {"trees_needed", Type::Real},
+                   {"land_km2", Type::Real},     {"nodata_pct", Type::Real},   {"outside_pct", Type::Real}};
+    if (with_shade) out.columns.insert(out.columns.begin() + 6, {"shade_pct", Type::Real});
+    if (model.target_score) {
+        out.columns.push_back({"target_" + model.coverage + "_pct", Type::Real});
+        out.columns.push_back({"target_plant_m2", Type::Real});
+    }
+    for (const auto& variable : scored.variables_used) out.columns.push_back({"p_" + variable, Type::Real});
+    for (const std::size_t i : ranking.order) {
+        const RankingUnit& unit = table.units[i];
+        const ScoredUnit& s = scored.units[i];
+        // The unit's area as measured: its cells (valid, water, nodata) and its part off the raster.
+        const double measured_m2 = unit.sums.covered_m2 + unit.outside_m2;
+        std::vector<FieldValue> row = {
+            unit.id,
+            unit.name,
+            ranking.rank[i] > 0 ? FieldValue(static_cast<std::int64_t>(ranking.rank[i])) : FieldValue(std::monostate{}),
+            value_or_null(s.score),
+            value_or_null(s.priority),
+            percent_or_null(unit.canopy_fraction()),
+            percent_or_null(s.goal),
+            percent_or_null(s.gap),
+            unit.population,
+            unit.area_m2 / 1e6,
+            value_or_null(s.density_km2),
+            value_or_null(s.trees_needed),
+            unit.land_m2() / 1e6,
+            measured_m2 > 0 ? FieldValue(100.0 * (unit.sums.nodata_m2 + unit.outside_m2) / measured_m2)
+                            : FieldValue(std::monostate{}),
+            measured_m2 > 0 ? FieldValue(100.0 * unit.outside_m2 / measured_m2) : FieldValue(std::monostate{}),
+        };
+        if (with_shade) row.insert(row.begin() + 6, percent_or_null(unit.shade_fraction()));
+        if (model.target_score) {
+            row.push_back(percent_or_null(s.target_coverage));
+            row.push_back(value_or_null(s.target_plant_m2));
+        }
+        for (const auto& variable : scored.variables_used) {
+            const auto c = s.components.find(variable);
+            row.push_back(c == s.components.end() ? FieldValue(std::monostate{}) : value_or_null(c->second));
+        }
+        out.rows.push_back(std::move(row));
+    }
+    return out;
+}
+
+OutputTable units_table(const Inputs& inputs, const AlignedZones& aligned, const UnitTable& units) {
+    const bool with_shade = inputs.shade.has_value();
+    using Type = OutputColumn::Type;
+    OutputTable out;
+    out.columns = {{"unit_id", Type::Text},   {"valid_m2", Type::Real},  {"canopy_m2", Type::Real},
+                   {"nodata_m2", Type::Real}, {"canopy_fraction", Type::Real}, {"water_m2", Type::Real},
+                   {"area_m2", Type::Real},   {"outside_m2", Type::Real}};
+    if (with_shade) {
+        out.columns.push_back({"shade_mask_m2", Type::Real});
+        out.columns.push_back({"shade_m2", Type::Real});
+        out.columns.push_back({"shade_pct", Type::Real});
+    }
+    std::vector<const FieldSource*> columns;
+    for (const auto& field : inputs.fields) {
+        if (field.role == "scope") continue;
+        out.columns.push_back({field.column, Type::Real});
+        columns.push_back(&field);
+    }
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        const ZoneSums& s = units.sums[i];
+        const bool has_canopy = s.valid_m2 > 0 && has_enough_data(s, units.area_m2[i]);
+        std::vector<FieldValue> row = {units.ids[i], s.valid_m2, s.canopy_m2, s.nodata_m2,
+                                       has_canopy ? FieldValue(s.canopy_m2 / s.valid_m2) : FieldValue(std::monostate{}),
+                                       s.water_m2, units.area_m2[i],
+                                       std::max(0.0, aligned.area_m2[i] - aligned.on_raster_m2[i])};
+        if (with_shade) {
+            row.emplace_back(s.shade_mask_m2);
+            row.emplace_back(s.shade_m2);
+            row.push_back(s.shade_mask_m2 > 0 && has_enough_data(s, units.area_m2[i]) ? FieldValue(100.0 * s.shade_m2 / s.shade_mask_m2)
+                                              : FieldValue(std::monostate{}));
+        }
+        for (const auto* field : columns) {
+            if (field->role == "population") row.push_back(units.population[i]);
+            else row.push_back(value_or_null(units.variables.at(field->role)[i]));
+        }
+        out.rows.push_back(std::move(row));
+    }
+    return out;
+}
+
+nlohmann::json model_json(const Model& model) {
+    nlohmann::json variables = nlohmann::json::array();
+    for (const auto& v : model.variables) {
+        nlohmann::json j = {{"name", v.name}, {"column", v.column}, {"weight", v.weight},
+                            {"normalise", v.normalise}, {"scale", v.scale}};
+        j["cap"] = v.cap ? nlohmann::json(*v.cap) : nlohmann::json(nullptr);
+        variables.push_back(j);
+    }
+    nlohmann::json density = nlohmann::json::array();
+    for (const auto& band : model.density_table) {
+        density.push_back({{"max_density_km2", std::isfinite(band.max_density_km2) ? nlohmann::json(band.max_density_km2)
+                                                                                   : nlohmann::json("inf")},
+                           {"factor", band.factor}});
+    }
+    return {{"name", model.name},
+            {"source", model.source},
+            {"coverage", model.coverage},
+            {"goal", {{"method", model.goal_method}, {"baseline", model.goal_baseline},
+                      {"column", model.goal_column}, {"cap_factor", model.goal_cap_factor}, {"density", density}}},
+            {"population_column", model.population_column},
+            {"priority", {{"floor", model.priority_floor}, {"scope", model.scope_column}, {"variables", variables}}},
+            {"score", {{"max", model.score_max}, {"rounding", model.score_rounding}}},
+            {"trees", {{"crown_area_m2", model.crown_area_m2}, {"rounding", model.trees_rounding}}},
+            {"target_score", model.target_score ? nlohmann::json(*model.target_score) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json file_json(const std::string& path, const std::string& crs) {
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    return {{"path", path}, {"bytes", ec ? nlohmann::json(nullptr) : nlohmann::json(size)}, {"crs", crs}};
+}
+
+std::string run_json(const RunConfig& config, const Inputs& inputs, const RankingTable& table,
+                     const ScoredTable& scored, const RunResult& result, int threads,
+                     const std::vector<std::string>& ungrouped, const Coverage& coverage) {
+    nlohmann::json j;
+    j["shadegap_version"] = SHADEGAP_VERSION;
+    j["project_file"] = config.project_file;
+    nlohmann::json in;
+    in["canopy"] = file_json(config.canopy, inputs.raster.crs_name);
+    in["canopy"]["kind"] = inputs.kind.to_string();
+    in["canopy"]["water_classes"] = config.water_classes;
+    in["canopy"]["size"] = {inputs.raster.grid.cols, inputs.raster.grid.rows};
+    in["canopy"]["cell_size"] = {inputs.raster.grid.cell_width, inputs.raster.grid.cell_height};
+    if (inputs.shade) {
+        in["shade"] = file_json(config.shade, inputs.shade->crs_name);
+        in["shade"]["mask"] = config.shade_mask;
+        in["shade"]["building_classes"] = config.building_classes;
+        in["shade"]["walkable_classes"] = config.walkable_classes;
+    }
+    in["units"] = file_json(config.units, inputs.units.crs_name);
+    in["units"]["layer"] = inputs.units.layer_name;
+    in["units"]["id_field"] = config.unit_id;
+    in["units"]["count"] = inputs.units.size();
+    if (inputs.join) {
+        in["join"] = file_json(config.join, "");
+        in["join"]["key"] = config.join_key;
+        in["join"]["allow_unmatched"] = config.allow_unmatched;
+        std::size_t matched = 0;
+        for (const JoinRow* row : inputs.join_rows) matched += row != nullptr;
+        in["join"]["matched_units"] = matched;
+    }
+    if (inputs.neighbourhoods) {
+        in["neighbourhoods"] = file_json(config.neighbourhoods, inputs.neighbourhoods->crs_name);
+        in["neighbourhoods"]["layer"] = inputs.neighbourhoods->layer_name;
+        in["neighbourhoods"]["id_field"] = config.neighbourhood_id;
+        in["neighbourhoods"]["count"] = inputs.neighbourhoods->size();
+    }
+    j["inputs"] = in;
+    j["ranking_units"] = inputs.mode == RankingMode::Neighbourhoods ? "neighbourhoods"
+                         : inputs.mode == RankingMode::Groups       ? "groups"
+                                                                    : "census units";
+    if (inputs.mode == RankingMode::Groups) {
+        j["group_by"] = inputs.group_by;
+        j["ungrouped_units"] = ungrouped;
+    }
+    j["model"] = model_json(inputs.model);
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& f : inputs.fields) fields[f.role] = {{"column", f.column}, {"file", f.file}};
+    j["fields"] = fields;
+    j["dropped_variables"] = inputs.dropped_variables;
+    j["variables_used"] = scored.variables_used;
+    j["threads"] = threads;
+    j["counts"] = {{"census_units", result.unit_count}, {"ranking_units", table.units.size()}};
+    if (inputs.neighbourhoods) {
+        j["counts"]["people"] = coverage.people;
+        j["counts"]["people_in_several_neighbourhoods"] = coverage.people_in_several;
+        j["counts"]["people_in_no_neighbourhood"] = coverage.people_in_none;
+    }
+    j["gap_max"] = scored.gap_max;
+    j["city_score"] = scored.city_score ? nlohmann::json(*scored.city_score) : nlohmann::json(nullptr);
+    nlohmann::json timings = nlohmann::json::object();
+    for (const auto& t : result.timings) timings[t.stage] = t.seconds;
+    j["timings_s"] = timings;
+    nlohmann::json warnings = nlohmann::json::array();
+    for (const auto& w : result.diagnostics.warnings())
+        warnings.push_back({{"code", w.code}, {"subject", w.subject}, {"message", w.message}});
+    j["warnings"] = warnings;
+    std::vector<std::string> outputs;
+    for (const auto& name : output_names) outputs.push_back((fs::path(config.out) / name).string());
+    j["outputs"] = outputs;
+    return j.dump(2) + "\n";
+}
+
+
+}  // namespace
+
+void check_output_folder(const RunConfig& config) {
+    const fs::path out(config.out);
+    std::error_code ec;
+    if (fs::exists(out, ec) && !fs::is_directory(out, ec))
+        throw OutputError(config.out, "exists and is not a folder");
+    // A folder to be created below a file fails only when the outputs are written: say so now.
+    for (fs::path above = out.parent_path(); !above.empty(); above = above.parent_path()) {
+        if (!fs::exists(above, ec)) continue;
+        if (!fs::is_directory(above, ec))
+            throw OutputError(config.out, "cannot create the output folder (" + above.string() + " is not a folder)");
+        break;
+    }
+    if (config.overwrite) return;
+    for (const auto& name : output_names) {
+        if (fs::exists(out / name, ec))
+            throw OutputError(config.out, "already holds " + name + "; shadegap does not overwrite outputs")
+                .with_hint("use --overwrite, or choose another --out");
+    }
+}
+
+
+std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
+                               const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
+                               const Ranking& ranking, const RunResult& result, int threads,
+                               Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
+    const RankingTable& table = allocated.table;
+    OutputTransaction transaction(config.out, &diagnostics);
+    OutputTable priority = priority_table(inputs.model, table, scored, ranking, inputs.shade.has_value());
+    const auto geometries = ranking_geometries(inputs, aligned, table);
+    for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
+    priority.crs_wkt = inputs.raster.crs_wkt;
+    write_geojson(priority, transaction.path_for("priority.geojson"), threads);
+    priority.geometries.clear();
+    write_csv(priority, transaction.path_for("priority.csv"));
+    write_csvt(priority, transaction.path_for("priority.csvt"));
+    const OutputTable units = units_table(inputs, aligned.units, measured.units);
+    write_csv(units, transaction.path_for("units.csv"));
+    write_csvt(units, transaction.path_for("units.csvt"));
+    callbacks.tables_written();
+    write_file(transaction.path_for("run.json"),
+               run_json(config, inputs, table, scored, result, threads, allocated.ungrouped, allocated.coverage));
+    callbacks.before_commit();
+    return transaction.commit();
+}
+
+}  // namespace shadegap::stages
