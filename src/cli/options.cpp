@@ -398,7 +398,7 @@ UsageError usage_error_from(const CLI::ParseError& error, const std::string& com
     static const std::regex required(R"(^(\S+) is required$)");
     static const std::regex missing_value(R"(^(\S+): \d+ required (\S+) missing$)");
     static const std::regex conversion(R"(^Could not convert: (\S+) = (.*)$)");
-    static const std::regex repeated(R"(^(\S+): at [Mm]ost 1 required but received (\d+)$)");
+    static const std::regex repeated(R"(^(\S+): [Aa]t [Mm]ost 1 required but received (\d+)$)");
     if (std::regex_match(text, match, repeated)) {
         subject = match[1];
         message = "given " + (match[2] == "2" ? std::string("twice") : match[2].str() + " times") +

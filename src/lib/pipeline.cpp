@@ -53,7 +53,8 @@ void warn_outside(const Inputs& inputs, const AlignedZones& units, Diagnostics& 
                                  examples(outside)));
 }
 
-Coverage neighbourhood_coverage(const UnitTable& units, const Pieces& pieces, Diagnostics& diagnostics) {
+Coverage neighbourhood_coverage(const UnitTable& units, const Pieces& pieces, const std::string& path,
+                                Diagnostics& diagnostics) {
     Coverage c;
     std::vector<double> pieces_m2(units.size(), 0.0);
     for (std::size_t k = 0; k < pieces.size(); ++k) pieces_m2[pieces.unit[k]] += pieces.area_m2[k];
@@ -70,12 +71,12 @@ Coverage neighbourhood_coverage(const UnitTable& units, const Pieces& pieces, Di
     }
     const auto share = [&](double people) { return c.people > 0 ? 100 * people / c.people : 0.0; };
     if (c.people_in_several >= 0.5)
-        diagnostics.warn("neighbourhood-overlap", "neighbourhoods",
+        diagnostics.warn("neighbourhood-overlap", path,
                          fmt::format("the neighbourhoods overlap: {:.0f} people ({:.1f} % of the census units') are "
                                      "counted in more than one neighbourhood (census units {})",
                                      c.people_in_several, share(c.people_in_several), examples(several)));
     if (c.people_in_none >= 0.5)
-        diagnostics.warn("neighbourhood-gap", "neighbourhoods",
+        diagnostics.warn("neighbourhood-gap", path,
                          fmt::format("{:.0f} people ({:.1f} % of the census units') live outside every "
                                      "neighbourhood and are in no ranking unit (census units {})",
                                      c.people_in_none, share(c.people_in_none), examples(none)));
@@ -182,7 +183,7 @@ Allocated allocate(const Inputs& inputs, const AlignedInputs& aligned, const Mea
                                      inputs.neighbourhoods->names, aligned.neighbourhoods->area_m2);
             for (std::size_t k = 0; k < table.units.size(); ++k)
                 table.units[k].outside_m2 = off_raster(*aligned.neighbourhoods, k);
-            out.coverage = neighbourhood_coverage(measured.units, aligned.pieces, diagnostics);
+            out.coverage = neighbourhood_coverage(measured.units, aligned.pieces, inputs.neighbourhoods->path, diagnostics);
             break;
         case RankingMode::Groups: {
             const auto& values = inputs.units.texts.at(inputs.group_by);
@@ -216,6 +217,25 @@ void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measur
         }
     }
     const std::size_t n = table.units.size();
+    // Census units warn one by one in the overlay stage; neighbourhoods and groups here.
+    if (!census_units) {
+        std::vector<std::string> sparse;
+        for (const auto& unit : table.units) {
+            const double measured_m2 = unit.sums.covered_m2 + unit.outside_m2;
+            const double missing_m2 = unit.sums.nodata_m2 + unit.outside_m2;
+            if (measured_m2 > 0 && missing_m2 > 0.2 * measured_m2 && unit.canopy_fraction())
+                sparse.push_back(fmt::format("'{}' {:.1f} %", unit.id, 100 * missing_m2 / measured_m2));
+        }
+        if (!sparse.empty()) {
+            std::string list;
+            for (std::size_t i = 0; i < sparse.size() && i < 3; ++i) list += (i ? ", " : "") + sparse[i];
+            if (sparse.size() > 3) list += fmt::format(" and {} more", sparse.size() - 3);
+            diagnostics.warn("nodata-share", inputs.model.name,
+                             fmt::format("{} of {} ranking units have no data (nodata or off the raster) on more than "
+                                         "20 % of their area; their canopy is that of the rest ({})",
+                                         sparse.size(), n, list));
+        }
+    }
     if (!no_canopy.empty())
         diagnostics.warn("no-canopy", inputs.model.name,
                          fmt::format("{} of {} ranking units have no canopy value (no valid land cell, or data on less "

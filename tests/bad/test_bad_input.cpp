@@ -1190,3 +1190,177 @@ TEST_CASE("shade options that do not fit together", "[bad][shade]") {
                   "of roads, sidewalks and open ground)",
                   c.out);
 }
+
+// ---------------------------------------------------------------------------------------
+// Units off the raster, neighbourhoods that overlap or leave gaps (issue 13)
+
+namespace {
+/// A neighbourhood layer (GeoPackage, UTM 18N) with id field nid.
+void write_neighbourhoods(const std::string& path, const std::vector<std::pair<std::string, std::string>>& boxes) {
+    std::vector<test::TestFeature> features;
+    for (const auto& [id, wkt] : boxes) features.push_back({wkt, {{"nid", id}}, {}});
+    test::write_layer(path, "GPKG", "nbhd", utm18n, features);
+}
+
+std::map<std::string, std::string> priority_row(const std::string& out, const std::string& id) {
+    for (const auto& row : test::read_csv(out + "/priority.csv").rows)
+        if (row.at("id") == id) return row;
+    FAIL("no row for '" << id << "' in " << out << "/priority.csv");
+    return {};
+}
+}  // namespace
+
+// B (x 9.99999–14, y 0–4) lies on the raster by a sliver of 1e-5 × 4 m² (2.5e-6 of its
+// 16.00004 m²) over a column without canopy: before, canopy 0 % from the sliver ranked it
+// first. Now: one warning counting it (from check too), no canopy, no score, no rank; A
+// (x 0–4, canopy) is rank 1, alone.
+TEST_CASE("a unit outside the raster but for a sliver", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4)), unit("B", box(9.99999, 0, 14, 4))});
+    const std::string warning = "shadegap: warning: " + c.units + ": 1 of 2 census units lie outside the raster " +
+                                c.raster + " (less than 1 % of their area on it): no canopy, no score, no rank ('B')";
+    require_success(run_binary(c.args()), {warning});
+    require_warning_recorded(c.out, "outside-raster");
+    const auto b = priority_row(c.out, "B");
+    CHECK(b.at("rank").empty());
+    CHECK(b.at("score").empty());
+    CHECK(b.at("canopy_pct").empty());
+    CHECK(field(b, "outside_pct") == Approx(100 * 16 / 16.00004).epsilon(1e-9));
+    CHECK(unit_row(c.out, "B").at("canopy_fraction").empty());
+    CHECK(field(unit_row(c.out, "B"), "outside_m2") == Approx(16).margin(1e-6));
+    CHECK(field(priority_row(c.out, "A"), "rank") == 1);
+
+    auto args = c.args({"--overwrite"});
+    args[0] = "check";
+    const Outcome checked = run_binary(args);
+    CHECK(checked.status == 0);
+    const auto lines = lines_of(checked.err);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == warning);
+}
+
+// N1 (x 5–15, y 0–10) is half off the raster: nodata_pct and outside_pct 50 (before: 0),
+// canopy 0 % over its half on the raster. N2 (x 0–5) lies wholly on it: 0 and 0, canopy
+// 100 %. The census unit A (x 0–10) lies in N1 ∪ N2 exactly: no overlap, no gap warning.
+TEST_CASE("a neighbourhood half outside the raster", "[bad][geometry]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 10, 10), 100)});
+    const std::string nbhd = c.dir.file("nbhd.gpkg");
+    write_neighbourhoods(nbhd, {{"N1", box(5, 0, 15, 10)}, {"N2", box(0, 0, 5, 10)}});
+    require_success(run_binary(c.args({"--neighbourhoods", nbhd, "--neighbourhood-id", "nid"})),
+                    {"shadegap: warning: canopy-gap: 1 of 2 ranking units have no data (nodata or off the raster) on "
+                     "more than 20 % of their area; their canopy is that of the rest ('N1' 50.0 %)"});
+    const auto n1 = priority_row(c.out, "N1");
+    CHECK(field(n1, "nodata_pct") == Approx(50).margin(1e-9));
+    CHECK(field(n1, "outside_pct") == Approx(50).margin(1e-9));
+    CHECK(field(n1, "canopy_pct") == Approx(0).margin(1e-9));
+    CHECK(field(n1, "population") == Approx(50).margin(1e-9));
+    const auto n2 = priority_row(c.out, "N2");
+    CHECK(field(n2, "nodata_pct") == Approx(0).margin(1e-9));
+    CHECK(field(n2, "outside_pct") == Approx(0).margin(1e-9));
+    CHECK(field(n2, "canopy_pct") == Approx(100).margin(1e-9));
+    const std::string run_json = test::read_text(c.out + "/run.json");
+    CHECK_THAT(run_json, Contains("\"people_in_no_neighbourhood\": 0.0"));
+    CHECK_THAT(run_json, Contains("\"people_in_several_neighbourhoods\": 0.0"));
+}
+
+// Units A (x 0–4, y 0–4, 100 people), B (x 4–8, 200) and C (y 4–8, x 0–8, 400).
+// N1 = x 0–6, y 0–4 holds A and half of B; N2 = x 5–8, y 0–4 holds three quarters of B.
+// B's quarter x 5–6 lies in both: 200 × 4/16 = 50 people counted twice (7.1 % of 700);
+// C lies in neither: 400 people (57.1 %) in no neighbourhood. Populations by area: N1 =
+// 100 + 200 × 8/16 = 200, N2 = 200 × 12/16 = 150.
+TEST_CASE("neighbourhoods that overlap and leave a gap", "[bad][allocate]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4), 100), unit("B", box(4, 0, 8, 4), 200), unit("C", box(0, 4, 8, 8), 400)});
+    const std::string nbhd = c.dir.file("nbhd.gpkg");
+    write_neighbourhoods(nbhd, {{"N1", box(0, 0, 6, 4)}, {"N2", box(5, 0, 8, 4)}});
+    require_success(run_binary(c.args({"--neighbourhoods", nbhd, "--neighbourhood-id", "nid"})),
+                    {"shadegap: warning: " + nbhd + ": the neighbourhoods overlap: 50 people (7.1 % of the census "
+                     "units') are counted in more than one neighbourhood (census units 'B')",
+                     "shadegap: warning: " + nbhd + ": 400 people (57.1 % of the census units') live outside every "
+                     "neighbourhood and are in no ranking unit (census units 'C')"});
+    require_warning_recorded(c.out, "neighbourhood-overlap");
+    require_warning_recorded(c.out, "neighbourhood-gap");
+    CHECK(field(priority_row(c.out, "N1"), "population") == Approx(200).margin(1e-9));
+    CHECK(field(priority_row(c.out, "N2"), "population") == Approx(150).margin(1e-9));
+    const auto run = test::read_text(c.out + "/run.json");
+    const auto number_after = [&](const std::string& key) {
+        const auto at = run.find("\"" + key + "\": ");
+        REQUIRE(at != std::string::npos);
+        return std::stod(run.substr(at + key.size() + 4));
+    };
+    CHECK(number_after("people_in_several_neighbourhoods") == Approx(50).margin(1e-9));
+    CHECK(number_after("people_in_no_neighbourhood") == Approx(400).margin(1e-9));
+    CHECK(number_after("people") == 700);
+}
+
+// ---------------------------------------------------------------------------------------
+// Frictions (issue 13, item 8)
+
+// The American spellings of the neighbourhood flags give the same bytes.
+TEST_CASE("the American spellings of the neighbourhood flags are aliases", "[bad][options]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 10, 10), 100)});
+    const std::string nbhd = c.dir.file("nbhd.gpkg");
+    write_neighbourhoods(nbhd, {{"N1", box(5, 0, 10, 10)}, {"N2", box(0, 0, 5, 10)}});
+    require_success(run_binary(c.args({"--neighbourhoods", nbhd, "--neighbourhood-id", "nid", "--neighbourhood-name",
+                                       "nid", "--neighbourhoods-layer", "nbhd"})),
+                    {});
+    const std::string british = test::read_text(c.out + "/priority.geojson");
+    require_success(run_binary(c.args({"--neighborhoods", nbhd, "--neighborhood-id", "nid", "--neighborhood-name",
+                                       "nid", "--neighborhoods-layer", "nbhd", "--overwrite"})),
+                    {});
+    CHECK(test::read_text(c.out + "/priority.geojson") == british);
+}
+
+// A flag given twice, and a raster given where the project file goes: one plain line.
+TEST_CASE("a flag given twice, a raster as the project file", "[bad][options]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4))});
+    require_error(run_binary(c.args({"--out", c.dir.file("other")})), 2,
+                  "shadegap: error: --out: given twice; give it once (a flag overrides the project file's value by "
+                  "itself) (hint: see shadegap run --help)",
+                  c.out);
+    const std::vector<std::string> args = {"run", c.raster, "--out", c.out};
+    require_error(run_binary(args), 1,
+                  "shadegap: error: " + c.raster + ": is a raster, not a project file (TOML text) (hint: give a "
+                  "raster with --canopy PATH, or a project file first: shadegap run city.toml)",
+                  c.out);
+}
+
+// More threads than cores: capped with a warning, the same bytes as one thread.
+TEST_CASE("more threads than the machine has cores", "[bad][options]") {
+    Case c;
+    c.write_units({unit("A", box(0, 0, 4, 4)), unit("B", box(4, 0, 8, 4))});
+    require_success(run_binary(c.args()), {});
+    const std::string one = test::read_text(c.out + "/priority.geojson");
+    auto args = c.args({"--overwrite"});
+    args[12] = "4096";
+    const Outcome outcome = run_binary(args);
+    REQUIRE(outcome.status == 0);
+    const auto lines = lines_of(outcome.err);
+    REQUIRE(lines.size() == 2);
+    CHECK_THAT(lines[0], StartsWith("shadegap: warning: --threads: 4096 threads asked for, but this machine has "));
+    require_warning_recorded(c.out, "threads-capped");
+    CHECK(test::read_text(c.out + "/priority.geojson") == one);
+}
+
+// Both units meet their goal (canopy 100 %, score 100): the one of higher priority ranks
+// first although it has fewer people (before: population decided).
+TEST_CASE("units at score 100 are ordered by priority", "[bad][ranking]") {
+    Case c;
+    c.write_units({equity_unit("POOR", box(0, 0, 4, 4), 10,
+                               {{"pctpov", 0.6}, {"pctpoc", 0.8}, {"unemplrate", 0.1}, {"dep_ratio", 0.9},
+                                {"linguistic", 0.2}, {"health", 0.3}, {"temp_diff", 2}}),
+                   equity_unit("RICH", box(0, 4, 4, 8), 500,
+                               {{"pctpov", 0.1}, {"pctpoc", 0.2}, {"unemplrate", 0.02}, {"dep_ratio", 0.4},
+                                {"linguistic", 0.01}, {"health", 0.05}, {"temp_diff", -1}})});
+    require_success(run_binary(tree_equity_args(c)), {});
+    const auto table = test::read_csv(c.out + "/priority.csv");
+    REQUIRE(table.rows.size() == 2);
+    CHECK(table.rows[0].at("id") == "POOR");
+    CHECK(field(table.rows[0], "score") == 100);
+    CHECK(field(table.rows[0], "priority") == 1.0);
+    CHECK(field(table.rows[1], "priority") == Approx(0.1));
+    CHECK(field(table.rows[0], "rank") == 1);
+}
