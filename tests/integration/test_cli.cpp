@@ -284,3 +284,60 @@ TEST_CASE("check and run the sample city: a clean report on stderr, nothing on s
     CHECK(quiet.out.empty());
     CHECK(quiet.err.empty());
 }
+
+// Every `$ shadegap ...` command of docs/guide.md, in order, on a copy of the sample city
+// in a fresh folder beside the outputs scripts/demo leaves (as a new user follows the
+// guide on a fresh clone, after section 1's scripts/demo): each exits 0, and
+// the summary line the guide prints after `run` is the one the run prints.
+TEST_CASE("the user guide's commands run in order on a fresh copy", "[cli][docs]") {
+    const std::string guide = slurp(source_dir + "/docs/guide.md");
+    REQUIRE_FALSE(guide.empty());
+    struct Command {
+        std::string args;      ///< after "shadegap "
+        std::string printed;   ///< the line the guide shows after it, if any
+    };
+    std::vector<Command> commands;
+    const auto lines = test::lines_of(guide);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        static const std::string prompt = "    $ shadegap ";
+        if (lines[i].rfind(prompt, 0) != 0) continue;
+        Command command{lines[i].substr(prompt.size()), ""};
+        while (!command.args.empty() && command.args.back() == '\\' && i + 1 < lines.size()) {
+            ++i;
+            command.args = command.args.substr(0, command.args.size() - 1) + " " +
+                           lines[i].substr(lines[i].find_first_not_of(' '));
+        }
+        if (i + 1 < lines.size() && lines[i + 1].rfind("    ", 0) == 0 && lines[i + 1].rfind(prompt, 0) != 0 &&
+            lines[i + 1].find_first_not_of(' ') != std::string::npos)
+            command.printed = lines[i + 1].substr(4);
+        commands.push_back(command);
+    }
+    REQUIRE(commands.size() >= 8);
+
+    test::TempDir clone;
+    std::filesystem::copy(source_dir + "/sample-rasters", clone.file("sample-rasters"),
+                          std::filesystem::copy_options::recursive);
+    // Section 1 runs scripts/demo first: its outputs are there when the guide goes on.
+    std::filesystem::create_directories(clone.file("demo-output/shade-equity"));
+    for (const char* name : {"shade.tif", "shade.json", "priority.geojson", "priority.csv", "units.csv", "run.json",
+                             "shade-equity/priority.geojson", "shade-equity/run.json"})
+        std::ofstream(clone.file(std::string("demo-output/") + name)) << "left by scripts/demo\n";
+    for (const Command& command : commands) {
+        INFO("shadegap " << command.args);
+        test::TempDir capture;
+        const std::string shell = "cd " + test::shell_quoted(clone.path().string()) + " && " +
+                                  test::shell_quoted(SHADEGAP_BINARY) + " " + command.args + " >" +
+                                  test::shell_quoted(capture.file("out")) + " 2>" +
+                                  test::shell_quoted(capture.file("err")) + " </dev/null";
+        const int raw = std::system(shell.c_str());
+        const std::string err = test::read_text(capture.file("err"));
+        INFO("stderr: " << err);
+        REQUIRE(WIFEXITED(raw));
+        CHECK(WEXITSTATUS(raw) == 0);
+        if (command.args.rfind("run ", 0) == 0 && !command.printed.empty()) {
+            const auto err_lines = test::lines_of(err);
+            REQUIRE_FALSE(err_lines.empty());
+            CHECK(err_lines.back() == command.printed);
+        }
+    }
+}
