@@ -3,7 +3,7 @@
 // (docs/bad-input.md, "Canopy kind").
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
-#include "spawn_binary.hpp"
+#include "bad_case.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,36 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace test = shadegap::test;
 
-using Outcome = test::SpawnOutcome;
+using namespace test::bad;
 
-Outcome run_binary(const std::vector<std::string>& args) { return test::spawn_binary(SHADEGAP_BINARY, args); }
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-/// Names in a folder (none when it does not exist), hidden ones included.
-std::vector<std::string> entries_of(const std::string& folder) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    if (!fs::is_directory(folder, ec)) return names;
-    for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
-    return names;
-}
-
-/// An error: the exit status, nothing on stdout, exactly `line` on stderr, and no file
-/// left in the output folder.
-void require_error(const Outcome& outcome, int status, const std::string& line, const std::string& out_dir) {
-    INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
-    CHECK(outcome.killed_by == 0);
-    CHECK(outcome.status == status);
-    CHECK(outcome.out.empty());
-    CHECK(outcome.err == line + "\n");
-    CHECK(entries_of(out_dir).empty());
-}
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: 10 × 10 rasters of 1 m cells in UTM 18N, x 500000–500010, y 4100000–4100010,

@@ -2,7 +2,7 @@
 // stderr line and the output folder, or the warning and the exact numbers (docs/bad-input.md).
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
-#include "spawn_binary.hpp"
+#include "bad_case.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -32,46 +32,8 @@ namespace test = shadegap::test;
 // Running the binary
 
 using Spawn = test::Spawn;
-using Outcome = test::SpawnOutcome;
+using namespace test::bad;
 
-/// Runs the shadegap binary with `args` (see test::spawn_binary).
-Outcome run_binary(const std::vector<std::string>& args, const Spawn& spawn = {}) {
-    return test::spawn_binary(SHADEGAP_BINARY, args, spawn);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-/// Names in a folder (none when it does not exist), hidden ones included.
-std::vector<std::string> entries_of(const std::string& folder) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    if (!fs::is_directory(folder, ec)) return names;
-    for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
-    return names;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
-    return text;
-}
-
-/// An error: the exit status, nothing on stdout, exactly `line` on stderr, and no file
-/// left in the output folder.
-void require_error(const Outcome& outcome, int status, const std::string& line, const std::string& out_dir) {
-    INFO("stdout: " << outcome.out << "\nstderr: " << outcome.err);
-    CHECK(outcome.killed_by == 0);
-    CHECK(outcome.status == status);
-    CHECK(outcome.out.empty());
-    CHECK(outcome.err == line + "\n");
-    INFO("left in " << out_dir << ": " << joined(entries_of(out_dir)));
-    CHECK(entries_of(out_dir).empty());
-}
 
 /// A successful run: exit 0, nothing on stdout, exactly these warning lines on stderr
 /// (in order), then the summary line.

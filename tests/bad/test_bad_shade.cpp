@@ -3,7 +3,7 @@
 // section "shade").
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
-#include "spawn_binary.hpp"
+#include "bad_case.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -24,34 +24,7 @@ namespace fs = std::filesystem;
 namespace test = shadegap::test;
 
 using Spawn = test::Spawn;
-using Outcome = test::SpawnOutcome;
-
-Outcome run_binary(const std::vector<std::string>& args, const Spawn& spawn = {}) {
-    return test::spawn_binary(SHADEGAP_BINARY, args, spawn);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-/// Names in a folder, sorted, hidden ones included (none when it does not exist).
-std::vector<std::string> entries_of(const std::string& folder) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    if (!fs::is_directory(folder, ec)) return names;
-    for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
-    return text;
-}
+using namespace test::bad;
 
 constexpr int utm18n = 32618;
 
