@@ -169,9 +169,11 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
 
 /// The model with the run's --scale factors in place of the model file's.
 void apply_scales(const RunConfig& config, Model& model) {
-    for (const auto& [role, factor] : config.scales) {
+    for (const auto& scale : config.scales) {
+        const std::string& role = scale.first;
+        const double factor = scale.second;
         const auto variable = std::find_if(model.variables.begin(), model.variables.end(),
-                                           [&](const ModelVariable& v) { return v.name == role; });
+                                           [&role](const ModelVariable& v) { return v.name == role; });
         if (variable == model.variables.end()) {
             std::string names;
             for (const auto& v : model.variables) names += (names.empty() ? "" : ", ") + v.name;
