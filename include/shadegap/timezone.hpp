@@ -1,4 +1,4 @@
-// Time zones: fixed UTC offsets and IANA zones from the system's time-zone database.
+// Time zones: fixed UTC offsets and IANA zones from the system's time-zone database (cctz).
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -10,11 +10,11 @@
 
 namespace shadegap {
 
-/// A time zone: a fixed offset from UTC, or an IANA zone read from the system's time-zone
-/// database (TZif files under $TZDIR, default /usr/share/zoneinfo, Debian package tzdata),
-/// with its daylight-saving rules, including the POSIX rule that extends a zone past its
-/// last listed transition. No process-wide state is touched (no TZ variable, no tzset), so a
-/// TimeZone can be used from any thread; copies share the parsed data.
+/// A time zone: a fixed offset from UTC, or an IANA zone with its daylight-saving rules, read
+/// by cctz (Debian package libcctz-dev) from the system's time-zone database ($TZDIR, default
+/// /usr/share/zoneinfo, Debian package tzdata). Past a zone's last listed transition its POSIX
+/// rule applies. No process-wide state is touched (no TZ variable, no tzset), so a TimeZone
+/// can be used from any thread; copies share the loaded data.
 class TimeZone {
 public:
     /// UTC.
