@@ -16,6 +16,18 @@ shadegap_require(tomlplusplus 3.3 "model and project files" libtomlplusplus-dev)
 shadegap_require(nlohmann_json 3.11 "run.json" nlohmann-json3-dev)
 shadegap_require(fmt 9 "message formatting" libfmt-dev)
 shadegap_require(CLI11 2.1 "command-line options" libcli11-dev)
+
+# cctz (time zones from the system's tzdata) ships neither a CMake package nor a pkg-config
+# file, and no version in its headers: its header and library are looked for by name.
+find_path(CCTZ_INCLUDE_DIR cctz/time_zone.h)
+find_library(CCTZ_LIBRARY cctz)
+if(NOT CCTZ_INCLUDE_DIR OR NOT CCTZ_LIBRARY)
+  message(FATAL_ERROR "shadegap needs cctz >= 2.3 (time zones from the system's tzdata); "
+                      "on Debian 12: apt-get install libcctz-dev (or run scripts/install-deps)")
+endif()
+add_library(cctz::cctz UNKNOWN IMPORTED)
+set_target_properties(cctz::cctz PROPERTIES IMPORTED_LOCATION "${CCTZ_LIBRARY}"
+                      INTERFACE_INCLUDE_DIRECTORIES "${CCTZ_INCLUDE_DIR}")
 if(SHADEGAP_BUILD_TESTS)
   shadegap_require(Catch2 2.13 "unit and integration tests" catch2)
 endif()

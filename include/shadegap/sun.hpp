@@ -2,79 +2,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "shadegap/calendar.hpp"
+#include "shadegap/timezone.hpp"
+
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
 namespace shadegap {
-
-/// A day of the proleptic Gregorian calendar.
-struct CivilDate {
-    int year = 1970;
-    int month = 1;  ///< 1–12
-    int day = 1;    ///< 1–31
-};
-
-/// A calendar date with a clock time, without a time zone.
-struct LocalDateTime {
-    CivilDate date;
-    int hour = 0;    ///< 0–23
-    int minute = 0;  ///< 0–59
-    int second = 0;  ///< 0–59
-};
-
-/// Days from 1970-01-01 to `date` (negative before it).
-std::int64_t days_from_civil(const CivilDate& date);
-/// The date `days` days after 1970-01-01.
-CivilDate civil_from_days(std::int64_t days);
-/// Seconds from 1970-01-01T00:00:00 to `time`, reading its fields as if they were UTC.
-std::int64_t seconds_of(const LocalDateTime& time);
-/// The inverse of seconds_of().
-LocalDateTime local_date_time_of(std::int64_t seconds);
-/// Whether `date` exists (month 1–12, day within the month, leap years counted).
-bool is_valid_date(const CivilDate& date);
-
-/// A time zone: a fixed offset from UTC, or an IANA zone read from the system's time-zone
-/// database (TZif files under $TZDIR, default /usr/share/zoneinfo, Debian package tzdata),
-/// with its daylight-saving rules, including the POSIX rule that extends a zone past its
-/// last listed transition. No process-wide state is touched (no TZ variable, no tzset), so a
-/// TimeZone can be used from any thread; copies share the parsed data.
-class TimeZone {
-public:
-    /// UTC.
-    TimeZone();
-    /// "UTC", "Z", a fixed offset "+05:30", "-04:00", "-04" or "+0530" (at most ±18:00), or
-    /// an IANA name such as "America/New_York". Throws UsageError (subject `subject`) quoting
-    /// the text when it is none of these or the zone is not in the database.
-    static TimeZone parse(const std::string& text, const std::string& subject = "--tz");
-
-    /// The text the zone was parsed from ("UTC" for the default).
-    const std::string& name() const { return m_name; }
-    /// Offset of local clock time from UTC, in seconds east of Greenwich, at a UTC instant.
-    int offset_at(std::int64_t utc_seconds) const;
-
-    /// How a local clock time maps to UTC.
-    enum class Match {
-        unique,     ///< exactly one instant shows this clock time
-        ambiguous,  ///< the clocks were set back and show it twice: the earlier instant is used
-        missing,    ///< the clocks jumped over it (start of daylight saving): no instant
-    };
-    struct Resolved {
-        Match match = Match::unique;
-        std::int64_t utc_seconds = 0;  ///< meaningless when missing
-        int offset_seconds = 0;        ///< offset in force at utc_seconds
-    };
-    /// The UTC instant at which local clocks in this zone show `time`.
-    Resolved resolve(const LocalDateTime& time) const;
-
-    struct Data;
-
-private:
-    std::string m_name;
-    std::shared_ptr<const Data> m_data;
-};
 
 /// The sun's coordinates at an instant, from the NOAA solar-position equations (NOAA Global
 /// Monitoring Laboratory's solar calculator, after Meeus, Astronomical Algorithms, ch. 25
@@ -110,32 +46,6 @@ struct SunPosition {
 /// between 1800 and 2100; the tests hold it to 0.05° against published values. Pure: safe
 /// from any thread.
 SunPosition compute_sun_position(double utc_seconds, double latitude_deg, double longitude_deg);
-
-/// An inclusive range of days.
-struct DateRange {
-    CivilDate first;
-    CivilDate last;
-};
-
-/// Clock times of a day: from start to end inclusive, in minutes after midnight (0–1439).
-struct ClockWindow {
-    int start_minute = 0;
-    int end_minute = 0;
-};
-
-/// Parses "YYYY-MM-DD". Throws UsageError (subject `subject`) quoting the text.
-CivilDate parse_date(const std::string& text, const std::string& subject);
-/// Parses "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD" (first ≤ last). Throws UsageError.
-DateRange parse_date_range(const std::string& text, const std::string& subject);
-/// Parses "HH:MM" (start = end) or "HH:MM-HH:MM" (start ≤ end; 24-hour clock). Throws UsageError.
-ClockWindow parse_clock_window(const std::string& text, const std::string& subject);
-/// Parses "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS". Throws UsageError.
-LocalDateTime parse_local_date_time(const std::string& text, const std::string& subject);
-
-/// "2024-07-15T14:00:00-04:00": the local time with its offset (ISO 8601).
-std::string format_local_time(const LocalDateTime& time, int offset_seconds);
-/// "2024-07-15T18:00:00Z".
-std::string format_utc_time(std::int64_t utc_seconds);
 
 /// One sampled instant and the sun's position then.
 struct SunSample {

@@ -1,7 +1,7 @@
 // Shadow casting: analytic box shadows, flat ground, canopy, tiling, threads and the ray-march oracle.
 // SPDX-License-Identifier: MIT
 #include "shadegap/error.hpp"
-#include "shadegap/shade.hpp"
+#include "shadegap/shadow.hpp"
 
 #include <catch2/catch.hpp>
 
