@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 #include "shadegap/overlay.hpp"
 
+#include "shadegap/config.hpp"
+
 #include "block_iteration.hpp"
 #include "coverage_runs.hpp"
 
@@ -657,7 +659,7 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::v
     }
     auto first_source = std::make_unique<RasterSource>(raster_path);
     const RasterInfo info = first_source->info();
-    const int threads = options.threads > 0 ? options.threads : std::max(1, omp_get_max_threads());
+    const int threads = resolve_threads(options.threads);
 
     const auto [block_rows, block_cols] = choose_block_size(info, options);
     const detail::BlockLayout layout(info.grid.rows, info.grid.cols, block_rows, block_cols);
