@@ -2,8 +2,6 @@
 // SPDX-License-Identifier: MIT
 #include "shadegap/overlay.hpp"
 
-#include "shadegap/config.hpp"
-
 #include "block_iteration.hpp"
 #include "coverage_runs.hpp"
 
@@ -654,8 +652,8 @@ private:
 std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
                                     const OverlayOptions& options, const ProgressFn& progress) {
     if (options.threads < 0) {
-        throw UsageError("--threads", fmt::format("'{}' is not a thread count (expected 0 for all cores, "
-                                                  "or a positive number)", options.threads));
+        throw UsageError("threads", fmt::format("'{}' is not a thread count (expected {} for all cores, "
+                                                "or a positive number)", options.threads, all_cores));
     }
     auto first_source = std::make_unique<RasterSource>(raster_path);
     const RasterInfo info = first_source->info();
