@@ -3,16 +3,36 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace shadegap {
 
-/// The options of `shadegap run`. Project-file keys are the option names with dashes
-/// turned into underscores (`--canopy-kind` → `canopy_kind`); `--field ROLE=FIELD`
-/// is the table `[fields]`.
+/// The thread count that means every core OpenMP offers: the default of `threads`.
+inline constexpr int all_cores = 0;
+
+/// The threads to use for a requested count: `requested` itself when above 0, every core
+/// OpenMP offers (at least 1) for all_cores. Does not cap a count above the core count.
+int resolve_threads(int requested);
+
+/// A connection string such as "PG:dbname=city": a scheme of two or more letters, digits
+/// or underscores, then a colon (so "C:/data" is not one).
+bool is_connection_string(const std::string& path);
+
+/// Whether `path` names a plain file or folder: false for GDAL virtual paths
+/// ("/vsizip/...", "/vsimem/...") and connection strings, which GDAL opens as written.
+/// Only plain paths resolve against a project file's folder or are checked for existence.
+bool is_plain_path(const std::string& path);
+
+/// The options of `shadegap run`. run_options() (options.hpp) declares each one: its
+/// project-file key, flag, type and help; check_config() checks them together.
 struct RunConfig {
     std::string project_file;  ///< the TOML file the config came from, or empty
+    /// The keys that project_file set, canonical ("neighbourhoods" for "neighborhoods"); a
+    /// table also adds one key per role ("fields", "fields.population"). A flag may
+    /// have overridden their values since.
+    std::set<std::string> project_keys;
 
     std::string canopy;       ///< canopy raster path
     std::string canopy_kind = "binary";
@@ -52,7 +72,7 @@ struct RunConfig {
 
     std::string out;          ///< output folder
     bool overwrite = false;
-    int threads = 0;          ///< 0: all cores
+    int threads = all_cores;  ///< see resolve_threads()
     int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks
 };
 

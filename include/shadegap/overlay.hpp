@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
 #include "shadegap/geometry.hpp"
 #include "shadegap/progress.hpp"
@@ -63,7 +64,7 @@ struct OverlayOptions {
     CanopyKind kind;
     std::vector<double> water_classes;  ///< cell values that are water (excluded from land)
     ShadeOptions shade;                 ///< a shade raster on the same grid, or none
-    int threads = 0;                    ///< 0: all cores
+    int threads = all_cores;            ///< see resolve_threads(); below 0 is a UsageError
     int block_rows = 0;                 ///< 0: the raster's natural block (tests shrink it)
     int block_cols = 0;
 };

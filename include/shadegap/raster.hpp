@@ -20,7 +20,7 @@ struct CanopyKind {
     double threshold = 0;         ///< Min: canopy where value >= threshold
 
     /// Parses "binary", "percent", "fraction", "classes=1,2", "min=2.5".
-    /// Throws UsageError (subject "--canopy-kind") quoting the text on anything else.
+    /// Throws UsageError (subject "canopy_kind", the configuration key) quoting the text on anything else.
     static CanopyKind parse(const std::string& text);
     /// The text form that parse() accepts.
     std::string to_string() const;

@@ -44,7 +44,8 @@ std::string summary(const RunConfig& config, std::size_t warning_count) {
     return text;
 }
 
-int run(const CheckState& state) {
+/// The command; its usage errors name configuration keys, which run() names as the user gave them.
+int run_checked(CheckState& state) {
     const RunConfig config = state.options.build();
     state.options.check_inputs_exist(config);
     const Diagnostics diagnostics = validate(config);
@@ -53,6 +54,14 @@ int run(const CheckState& state) {
     const std::string subject = config.project_file.empty() ? std::string("options") : config.project_file;
     print_note(fmt::format("{}: ok — {}", subject, summary(config, diagnostics.warnings().size())));
     return 0;
+}
+
+int run(CheckState& state) {
+    try {
+        return run_checked(state);
+    } catch (const UsageError& error) {
+        throw state.options.named(error);
+    }
 }
 
 CommandRunner setup(CLI::App& app) {

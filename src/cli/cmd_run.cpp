@@ -55,7 +55,8 @@ std::string summary(const RunConfig& config, const RunResult& result) {
     return text;
 }
 
-int run(const RunState& state) {
+/// The command; its usage errors name configuration keys, which run() names as the user gave them.
+int run_checked(RunState& state) {
     const RunConfig config = state.options.build();
     state.options.check_inputs_exist(config);
     RunResult result;
@@ -83,6 +84,14 @@ int run(const RunState& state) {
     }
     print_note(summary(config, result));
     return 0;
+}
+
+int run(RunState& state) {
+    try {
+        return run_checked(state);
+    } catch (const UsageError& error) {
+        throw state.options.named(error);
+    }
 }
 
 CommandRunner setup(CLI::App& app) {

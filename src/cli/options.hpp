@@ -4,11 +4,13 @@
 
 #include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
+#include "shadegap/options.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,13 +47,21 @@ public:
 
     /// The configuration after parsing: the project file (if one was given) with every
     /// flag the user gave over it; --field entries replace the file's mapping role by
-    /// role. Reads only the project file. Throws UsageError for missing, malformed or
-    /// contradictory options and InputError for an unreadable project file.
-    RunConfig build() const;
+    /// role; then check_config(). Reads only the project file. Throws UsageError for
+    /// missing, malformed or contradictory options (its subject a configuration key, see
+    /// named()) and InputError for an unreadable project file.
+    RunConfig build();
+
+    /// `error` with its subject named as the user gave it when the subject is a
+    /// configuration key: "join_key" → "--join-key" (flag given) or "join_key in
+    /// city.toml"; "fields.poverty" → "--field poverty=POV" or "fields.poverty in
+    /// city.toml". A key given nowhere (a required one) is named by its flag, with the
+    /// hint "see shadegap COMMAND --help". Other subjects are kept. Call after build().
+    UsageError named(const UsageError& error) const;
 
     /// Throws InputError "PATH: no such file (--canopy)" when an input of `config` does
-    /// not exist, naming the flag or project key it came from. GDAL virtual paths
-    /// (/vsi...) and connection strings (PG:...) are not checked.
+    /// not exist, naming the flag or project key it came from. Paths that are not plain
+    /// (is_plain_path: /vsi..., PG:...) are not checked.
     void check_inputs_exist(const RunConfig& config) const;
 
     /// The project file given on the command line, or empty.
@@ -59,24 +69,24 @@ public:
 
 private:
     struct Binding {
-        std::string flag;  ///< "--canopy-kind"
-        std::string key;   ///< "canopy_kind"
+        const RunOption* spec = nullptr;
         CLI::Option* option = nullptr;
         std::function<void(RunConfig&)> copy_flag;  ///< copies the parsed value into a config
     };
 
-    template <typename T>
-    CLI::Option* bind(CLI::App& app, const std::string& flag, T RunConfig::*member,
-                      const std::string& help);
-    bool given(const std::string& key) const;
-    /// "--canopy" when the flag was given, else "canopy in PROJECT.toml".
+    /// Adds the CLI11 option of one row of run_options().
+    void bind(CLI::App& app, const RunOption& spec);
+    const Binding* binding_of(const std::string& key) const;
+    /// How the user gave a configuration key ("canopy", "fields.population"): its flag
+    /// when given on the command line (or given nowhere), "canopy in PROJECT.toml" when
+    /// it came from the file; empty when `key` is not a configuration key.
     std::string origin(const std::string& key) const;
 
     std::string m_command = "run";  ///< for hints: "see shadegap run --help"
     std::string m_project;
     RunConfig m_flags;
+    std::set<std::string> m_project_keys;  ///< the keys the project file set
     std::vector<std::string> m_field_args;
-    CLI::Option* m_field_option = nullptr;
     std::vector<std::string> m_scale_args;
     std::vector<Binding> m_bindings;
 };

@@ -1,59 +1,28 @@
-// read_project_file: a project TOML file into a RunConfig, paths resolved against its folder.
+// read_project_file: a project TOML file into a RunConfig, paths resolved against its folder;
+// the thread and plain-path rules of RunConfig.
 // SPDX-License-Identifier: MIT
 #include "shadegap/config.hpp"
 
 #include "shadegap/error.hpp"
-#include "shadegap/raster.hpp"
+#include "shadegap/options.hpp"
 
 #include <fmt/format.h>
 #include <gdal.h>
+#include <omp.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace shadegap {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// A key whose value is a string, and whether that string is a path to resolve.
-struct StringKey {
-    const char* key;
-    std::string RunConfig::*member;
-    bool is_path;
-};
-
-const StringKey string_keys[] = {
-    {"canopy", &RunConfig::canopy, true},
-    {"shade", &RunConfig::shade, true},
-    {"units", &RunConfig::units, true},
-    {"units_layer", &RunConfig::units_layer, false},
-    {"unit_id", &RunConfig::unit_id, false},
-    {"join", &RunConfig::join, true},
-    {"join_key", &RunConfig::join_key, false},
-    {"neighbourhoods", &RunConfig::neighbourhoods, true},
-    {"neighbourhoods_layer", &RunConfig::neighbourhoods_layer, false},
-    {"neighbourhood_id", &RunConfig::neighbourhood_id, false},
-    {"neighbourhood_name", &RunConfig::neighbourhood_name, false},
-    // The American spellings, as the flags accept them.
-    {"neighborhoods", &RunConfig::neighbourhoods, true},
-    {"neighborhoods_layer", &RunConfig::neighbourhoods_layer, false},
-    {"neighborhood_id", &RunConfig::neighbourhood_id, false},
-    {"neighborhood_name", &RunConfig::neighbourhood_name, false},
-    {"group_by", &RunConfig::group_by, false},
-    {"out", &RunConfig::out, true},
-};
-
-/// Every key, in the order of the `run` options, for the unknown-key message.
-const char* const known_keys =
-    "canopy, canopy_kind, water_classes, shade, shade_mask, building_classes, walkable_classes, units, units_layer, unit_id, join, join_key, allow_unmatched, neighbourhoods, "
-    "neighbourhoods_layer, neighbourhood_id, neighbourhood_name, group_by, model, allow_missing_variables, out, "
-    "overwrite, threads, block_size, [fields], [scale]";
 
 /// True when GDAL recognises `path` as a raster (a GeoTIFF, an image).
 bool looks_like_raster(const std::string& path) {
@@ -70,10 +39,22 @@ std::string shown(const toml::node& node) {
     return out.str();
 }
 
-/// GDAL virtual paths (/vsizip/...) and connection strings (PG:dbname=x) stay as written.
-bool is_plain_path(const std::string& path) {
-    static const std::regex prefix(R"(^[A-Za-z][A-Za-z0-9_]+:)");
-    return !std::regex_search(path, prefix);
+/// "canopy, canopy_kind, ..., [fields], [scale]": every key, in the order of the options.
+std::string known_keys() {
+    std::string keys;
+    for (const RunOption& option : run_options()) {
+        const bool is_table = option.type == OptionType::RoleColumns || option.type == OptionType::RoleFactors;
+        keys += (keys.empty() ? "" : ", ") + (is_table ? "[" + option.key + "]" : option.key);
+    }
+    return keys;
+}
+
+/// The choices of a Choice option as TOML strings: "\"land\" or \"walkable\"".
+std::string quoted_choices(const RunOption& option) {
+    std::string text;
+    for (std::size_t i = 0; i < option.choices.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == option.choices.size() ? " or " : ", ") + ("\"" + option.choices[i] + "\"");
+    return text;
 }
 
 class ProjectReader {
@@ -135,25 +116,29 @@ private:
         return classes;
     }
 
-    void read_fields(const toml::node& node, RunConfig& config) const {
+    void read_fields(const RunOption& option, const toml::node& node, RunConfig& config) const {
         const toml::table* table = node.as_table();
-        if (!table) fail("fields", "a table of ROLE = \"COLUMN\" (e.g. population = \"POP\")", node);
+        if (!table) fail(option.key, "a table of ROLE = \"COLUMN\" (e.g. population = \"POP\")", node);
         for (const auto& [role, column] : *table) {
-            const std::string key = "fields." + std::string(role.str());
+            const std::string key = option.key + "." + std::string(role.str());
             if (!column.is_string()) fail(key, "a column name (a string)", column);
-            config.fields[std::string(role.str())] = column.as_string()->get();
+            (config.*std::get<std::map<std::string, std::string> RunConfig::*>(option.member))[std::string(role.str())] =
+                column.as_string()->get();
+            config.project_keys.insert(key);
         }
     }
 
-    void read_scales(const toml::node& node, RunConfig& config) const {
+    void read_scales(const RunOption& option, const toml::node& node, RunConfig& config) const {
         const toml::table* table = node.as_table();
-        if (!table) fail("scale", "a table of ROLE = FACTOR (e.g. poverty = 0.01)", node);
+        if (!table) fail(option.key, "a table of ROLE = FACTOR (e.g. poverty = 0.01)", node);
         for (const auto& [role, factor] : *table) {
-            const std::string key = "scale." + std::string(role.str());
+            const std::string key = option.key + "." + std::string(role.str());
             const std::optional<double> value = factor.value<double>();
             if (!factor.is_number() || !value || !std::isfinite(*value) || *value <= 0)
                 fail(key, "a number above 0 (0.01 for a column in percent)", factor);
-            config.scales[std::string(role.str())] = *value;
+            (config.*std::get<std::map<std::string, double> RunConfig::*>(option.member))[std::string(role.str())] =
+                *value;
+            config.project_keys.insert(key);
         }
     }
 
@@ -163,51 +148,56 @@ private:
     }
 
     void read_key(const std::string& key, const toml::node& node, RunConfig& config) const {
-        for (const StringKey& entry : string_keys) {
-            if (key != entry.key) continue;
-            const std::string value = string_of(key, node);
-            config.*entry.member = entry.is_path ? resolved(value) : value;
-            return;
-        }
-        if (key == "canopy_kind") {
-            config.canopy_kind = string_of(key, node);
-            try {
-                (void)CanopyKind::parse(config.canopy_kind);
-            } catch (const Error& error) {
-                throw InputError(m_path, fmt::format("key 'canopy_kind': {}{}", error.message(),
-                                                     error.hint().empty() ? "" : "; " + error.hint()));
-            }
-        } else if (key == "water_classes") {
-            config.water_classes = classes_of(key, node);
-        } else if (key == "building_classes") {
-            config.building_classes = classes_of(key, node);
-        } else if (key == "walkable_classes") {
-            config.walkable_classes = classes_of(key, node);
-        } else if (key == "shade_mask") {
-            config.shade_mask = string_of(key, node);
-            if (config.shade_mask != "land" && config.shade_mask != "walkable")
-                fail(key, "\"land\" or \"walkable\"", node);
-        } else if (key == "model") {
+        const RunOption* option = find_run_option(key);
+        if (!option)
+            throw InputError(m_path, fmt::format("unknown key '{}' (known keys: {})", key, known_keys()));
+        config.project_keys.insert(option->key);
+        switch (option->type) {
+        case OptionType::InputPath:
+        case OptionType::OutputPath:
+            set_text(*option, resolved(string_of(key, node)), config);
+            break;
+        case OptionType::String:
+            set_text(*option, string_of(key, node), config);
+            break;
+        case OptionType::Model: {
             const std::string model = string_of(key, node);
-            const bool is_file = model.find('/') != std::string::npos || fs::path(model).extension() == ".toml";
-            config.model = is_file ? resolved(model) : model;
-        } else if (key == "overwrite") {
-            config.overwrite = flag_of(key, node);
-        } else if (key == "allow_unmatched") {
-            config.allow_unmatched = flag_of(key, node);
-        } else if (key == "allow_missing_variables") {
-            config.allow_missing_variables = flag_of(key, node);
-        } else if (key == "scale") {
-            read_scales(node, config);
-        } else if (key == "threads") {
-            config.threads = count_of(key, node);
-        } else if (key == "block_size") {
-            config.block_size = count_of(key, node);
-        } else if (key == "fields") {
-            read_fields(node, config);
-        } else {
-            throw InputError(m_path, fmt::format("unknown key '{}' (known keys: {})", key, known_keys));
+            set_text(*option, names_model_file(model) ? resolved(model) : model, config);
+            break;
         }
+        case OptionType::CanopyKind: {
+            const std::string kind = string_of(key, node);
+            const std::string problem = problem_with_value(*option, kind);
+            if (!problem.empty()) throw InputError(m_path, fmt::format("key '{}': {}", key, problem));
+            set_text(*option, kind, config);
+            break;
+        }
+        case OptionType::Choice: {
+            const std::string choice = string_of(key, node);
+            if (!problem_with_value(*option, choice).empty()) fail(key, quoted_choices(*option), node);
+            set_text(*option, choice, config);
+            break;
+        }
+        case OptionType::Numbers:
+            config.*std::get<std::vector<double> RunConfig::*>(option->member) = classes_of(key, node);
+            break;
+        case OptionType::Flag:
+            config.*std::get<bool RunConfig::*>(option->member) = flag_of(key, node);
+            break;
+        case OptionType::Count:
+            config.*std::get<int RunConfig::*>(option->member) = count_of(key, node);
+            break;
+        case OptionType::RoleColumns:
+            read_fields(*option, node, config);
+            break;
+        case OptionType::RoleFactors:
+            read_scales(*option, node, config);
+            break;
+        }
+    }
+
+    static void set_text(const RunOption& option, std::string value, RunConfig& config) {
+        config.*std::get<std::string RunConfig::*>(option.member) = std::move(value);
     }
 
     std::string m_path;
@@ -215,6 +205,22 @@ private:
 };
 
 }  // namespace
+
+int resolve_threads(int requested) {
+    return requested > 0 ? requested : std::max(1, omp_get_max_threads());
+}
+
+bool is_connection_string(const std::string& path) {
+    const std::size_t colon = path.find(':');
+    if (colon == std::string::npos || colon < 2 || !std::isalpha(static_cast<unsigned char>(path[0]))) return false;
+    for (std::size_t i = 1; i < colon; ++i)
+        if (!std::isalnum(static_cast<unsigned char>(path[i])) && path[i] != '_') return false;
+    return true;
+}
+
+bool is_plain_path(const std::string& path) {
+    return path.rfind("/vsi", 0) != 0 && !is_connection_string(path);
+}
 
 RunConfig read_project_file(const std::string& path) {
     std::error_code error;

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #include "shadegap/info.hpp"
 
+#include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
 #include "shadegap/sample.hpp"
 
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 namespace shadegap {
@@ -22,13 +22,6 @@ namespace {
 
 /// `shadegap info` lists at most this many of the sampled values (the smallest).
 constexpr std::size_t max_listed_values = 32;
-
-/// GDAL virtual file systems and connection strings ("PG:dbname=x") are not plain files.
-bool is_plain_path(const std::string& path) {
-    if (path.rfind("/vsi", 0) == 0) return false;
-    static const std::regex prefix(R"(^[A-Za-z][A-Za-z0-9_]+:)");
-    return !std::regex_search(path, prefix);
-}
 
 std::string authority_of(const OGRSpatialReference& srs) {
     const char* authority = srs.GetAuthorityName(nullptr);

@@ -2,27 +2,13 @@
 // SPDX-License-Identifier: MIT
 #include "ogr_util.hpp"
 
+#include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
 
 #include <cpl_vsi.h>
 
-#include <cctype>
 
 namespace shadegap::detail {
-
-namespace {
-
-/// A connection string (PG:dbname=city) names no file: a scheme of two or more letters,
-/// digits or underscores, then a colon.
-bool is_connection_string(const std::string& path) {
-    const std::size_t colon = path.find(':');
-    if (colon == std::string::npos || colon < 2 || !std::isalpha(static_cast<unsigned char>(path[0]))) return false;
-    for (std::size_t i = 1; i < colon; ++i)
-        if (!std::isalnum(static_cast<unsigned char>(path[i])) && path[i] != '_') return false;
-    return true;
-}
-
-}  // namespace
 
 GDALDatasetUniquePtr open_vector(const std::string& path, const char* const* allowed_drivers,
                                  const char* const* open_options) {

@@ -652,12 +652,12 @@ private:
 std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
                                     const OverlayOptions& options, const ProgressFn& progress) {
     if (options.threads < 0) {
-        throw UsageError("--threads", fmt::format("'{}' is not a thread count (expected 0 for all cores, "
-                                                  "or a positive number)", options.threads));
+        throw UsageError("threads", fmt::format("'{}' is not a thread count (expected {} for all cores, "
+                                                "or a positive number)", options.threads, all_cores));
     }
     auto first_source = std::make_unique<RasterSource>(raster_path);
     const RasterInfo info = first_source->info();
-    const int threads = options.threads > 0 ? options.threads : std::max(1, omp_get_max_threads());
+    const int threads = resolve_threads(options.threads);
 
     const auto [block_rows, block_cols] = choose_block_size(info, options);
     const detail::BlockLayout layout(info.grid.rows, info.grid.cols, block_rows, block_cols);

@@ -37,7 +37,7 @@ std::string to_lower(std::string text) {
 }
 
 [[noreturn]] void reject_kind(const std::string& text, const std::string& why) {
-    UsageError error("--canopy-kind", fmt::format("'{}' {}", text, why));
+    UsageError error("canopy_kind", fmt::format("'{}' {}", text, why));
     error.with_hint("expected binary, percent, fraction, classes=C1,C2,... or min=X");
     throw error;
 }

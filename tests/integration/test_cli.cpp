@@ -4,6 +4,7 @@
 #include "run_binary.hpp"
 
 #include "shadegap/model.hpp"
+#include "shadegap/options.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -78,6 +79,48 @@ TEST_CASE("every option in a command's --help is on its page in docs/cli", "[cli
     for (const std::string& option : options_in(help.out)) CHECK_THAT(overview, Contains(option));
     for (const std::string command : {"run", "check", "info", "models"})
         CHECK_THAT(overview, Contains("shadegap-" + command + ".md"));
+}
+
+// docs/cli stays prose written by hand; this ties it to the table of options, and the
+// table to what --help shows.
+TEST_CASE("every run option of the table is on shadegap-run.md, key and flag, and --help shows only its flags",
+          "[cli]") {
+    const std::string page = slurp(source_dir + "/docs/cli/shadegap-run.md");
+    REQUIRE_FALSE(page.empty());
+    std::set<std::string> table_flags;
+    for (const RunOption& option : run_options()) {
+        const bool is_table = option.type == OptionType::RoleColumns || option.type == OptionType::RoleFactors;
+        for (const std::string& key : option.keys()) {
+            INFO("key " << key);
+            CHECK_THAT(page, Contains(is_table ? "`[" + key + "]`" : "`" + key + "`"));
+        }
+        for (const std::string& flag : option.flags()) {
+            INFO("flag " << flag);
+            CHECK_THAT(page, Contains("`" + flag));
+            table_flags.insert(flag);
+        }
+    }
+    const std::set<std::string> reporting{"--help", "--quiet", "--progress", "--verbose"};
+    for (const std::string command : {"run", "check"}) {
+        const Outcome help = run_shadegap({command, "--help"});
+        REQUIRE(help.status == 0);
+        // Flags that start an option's line (not those a help text mentions).
+        static const std::regex line_start(R"((?:^|\n)\s+(?:-[a-z],)?(--[a-z][a-z0-9-]*(?:,--[a-z][a-z0-9-]*)*))");
+        std::set<std::string> shown;
+        for (auto it = std::sregex_iterator(help.out.begin(), help.out.end(), line_start);
+             it != std::sregex_iterator(); ++it) {
+            std::stringstream names((*it)[1]);
+            for (std::string name; std::getline(names, name, ',');) shown.insert(name);
+        }
+        for (const std::string& flag : shown) {
+            INFO("shadegap " << command << " --help shows " << flag);
+            CHECK((table_flags.count(flag) == 1 || reporting.count(flag) == 1));
+        }
+        for (const std::string& flag : table_flags) {
+            INFO("shadegap " << command << " --help lacks " << flag);
+            CHECK(shown.count(flag) == 1);
+        }
+    }
 }
 
 TEST_CASE("bad usage exits 2 with one line on stderr", "[cli]") {

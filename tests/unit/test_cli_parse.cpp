@@ -239,3 +239,34 @@ TEST_CASE("shade flags: the raster, the mask and its classes, over the project f
     CHECK(error.subject() == "--shade-mask");
     CHECK_THAT(error.message(), Contains("expected land or walkable, got \"paths\""));
 }
+
+TEST_CASE("a key that an error names is named as the user gave it", "[cli]") {
+    test::TempDir dir;
+    const std::string project = dir.file("city.toml");
+    std::ofstream(project) << "canopy = \"c.tif\"\nunits = \"u.gpkg\"\nunit_id = \"ID\"\nout = \"o\"\n"
+                              "join = \"acs.csv\"\njoin_key = \"GEOID=\"\n[fields]\npoverty = \"pctpov\"\n"
+                              "[scale]\npoverty = 0.01\n";
+    const UsageError from_file = usage_error_for({project});
+    CHECK(from_file.subject() == "join_key in " + project);
+    CHECK(from_file.message() == "expected FIELD or UNITS_FIELD=CSV_FIELD, got \"GEOID=\"");
+    CHECK(from_file.hint().empty());
+    CHECK(usage_error_for({project, "--join-key", "GEOID="}).subject() == "--join-key");
+
+    // The library's later errors (the pipeline's) about roles of [fields] and [scale].
+    CLI::App app{"", "run"};
+    cli::RunOptions options;
+    options.add_to(app);
+    std::vector<std::string> args{"GEOID", "--join-key", "heat=temp", "--field", "heat=0.5", "--scale", project};
+    app.parse(args);
+    (void)options.build();
+    CHECK(options.named(UsageError("fields.heat", "m")).subject() == "--field heat=temp");
+    CHECK(options.named(UsageError("fields.poverty", "m")).subject() == "fields.poverty in " + project);
+    CHECK(options.named(UsageError("scale.heat", "m")).subject() == "--scale heat=0.5");
+    CHECK(options.named(UsageError("scale.poverty", "m")).subject() == "scale.poverty in " + project);
+    CHECK(options.named(UsageError("canopy", "m")).subject() == "canopy in " + project);
+    CHECK(options.named(UsageError("neighborhoods", "m")).subject() == "--neighbourhoods");
+    // Subjects that are no key stay; a hint stays.
+    CHECK(options.named(UsageError("--scale shade=0.01", "m")).subject() == "--scale shade=0.01");
+    CHECK(options.named(UsageError("blocks.gpkg", "m")).subject() == "blocks.gpkg");
+    CHECK(options.named(UsageError("join_key", "m").with_hint("h")).hint() == "h");
+}

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 using namespace shadegap;
@@ -136,6 +137,18 @@ TEST_CASE("a folder is not a project file", "[config]") {
 TEST_CASE("a TOML syntax error gives the file and the line", "[config]") {
     const std::string message = error_for("canopy = \"a.tif\"\nthreads = = 2\n");
     CHECK_THAT(message, Contains("city.toml: line 2: "));
+}
+
+TEST_CASE("a project file records the keys it set, by their canonical names", "[config]") {
+    const RunConfig config = parse_project_file(
+        "neighborhoods = \"n.gpkg\"\nthreads = 2\n[fields]\npopulation = \"POP\"\n[scale]\npoverty = 0.01\n",
+        "/city/project.toml");
+    CHECK(config.project_keys == std::set<std::string>{"neighbourhoods", "threads", "fields", "fields.population",
+                                                       "scale", "scale.poverty"});
+    CHECK(config.neighbourhoods == "/city/n.gpkg");
+    CHECK(parse_project_file("model = \"canopy-gap\"\n", "/city/p.toml").model == "canopy-gap");
+    CHECK(parse_project_file("model = \"m.toml\"\n", "/city/p.toml").model == "/city/m.toml");
+    CHECK(parse_project_file("units = \"PG:dbname=city\"\n", "/city/p.toml").units == "PG:dbname=city");
 }
 
 TEST_CASE("an unknown key is named with the list of known keys", "[config]") {

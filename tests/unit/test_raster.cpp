@@ -126,7 +126,7 @@ TEST_CASE("canopy kinds parse and print back", "[raster]") {
     }
 }
 
-TEST_CASE("anything else is a usage error on --canopy-kind quoting the text", "[raster]") {
+TEST_CASE("anything else is a usage error on the key canopy_kind quoting the text", "[raster]") {
     for (const std::string text : {"", "percentage", "classes", "classes=", "classes=1,,2", "classes=1,x", "min=",
                                    "min=abc", "min=1e999", "binary=1", "height"}) {
         INFO("'" << text << "'");
@@ -134,7 +134,7 @@ TEST_CASE("anything else is a usage error on --canopy-kind quoting the text", "[
             CanopyKind::parse(text);
             FAIL("parse accepted '" << text << "'");
         } catch (const UsageError& error) {
-            CHECK(error.subject() == "--canopy-kind");
+            CHECK(error.subject() == "canopy_kind");
             CHECK_THAT(error.message(), Catch::Contains("'" + text + "'"));
         }
     }

@@ -1,0 +1,91 @@
+// The options of `shadegap run`, declared once: key, flag, type, help; and the rules between them.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "shadegap/config.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace shadegap {
+
+/// What an option's value is, which decides how the project file, the command line and
+/// check_config() read it.
+enum class OptionType {
+    InputPath,    ///< a file GDAL/OGR or shadegap reads; relative to the project file's folder
+    OutputPath,   ///< the output folder; relative to the project file's folder
+    String,       ///< a layer or field name, a join key
+    CanopyKind,   ///< a canopy kind, as CanopyKind::parse reads it
+    Choice,       ///< one of RunOption::choices
+    Model,        ///< a built-in model name, or a model file (then resolved like InputPath)
+    Numbers,      ///< raster values: [4, 11] or "4,11" in the file, 4,11 on the command line
+    Flag,         ///< true or false in the file; a flag without a value on the command line
+    Count,        ///< an integer ≥ 0
+    RoleColumns,  ///< table ROLE = "COLUMN" in the file; --field ROLE=COLUMN, repeatable
+    RoleFactors,  ///< table ROLE = FACTOR (above 0) in the file; --scale ROLE=FACTOR, repeatable
+};
+
+/// The member of RunConfig an option sets; its alternative matches the option's type.
+using RunConfigMember =
+    std::variant<std::string RunConfig::*, std::vector<double> RunConfig::*, bool RunConfig::*, int RunConfig::*,
+                 std::map<std::string, std::string> RunConfig::*, std::map<std::string, double> RunConfig::*>;
+
+/// One option of `shadegap run` (and `check`).
+struct RunOption {
+    std::string key;                   ///< project-file key: "canopy_kind", "fields"
+    std::string flag;                  ///< main command-line name: "--canopy-kind", "--field"
+    std::vector<std::string> aliases;  ///< other spellings of the key, each also a flag with dashes
+    OptionType type;
+    RunConfigMember member;
+    std::string placeholder;           ///< the value in --help and messages: "PATH", "ROLE=FIELD"; empty for a Flag
+    std::string group;                 ///< the --help section: "Inputs", "Ranking units", "Model", "Output"
+    std::string help;                  ///< the --help text: full sentences with units and default
+    bool required = false;             ///< must be set, by a flag or in the project file
+    std::vector<std::string> needs;    ///< keys that must be set when this one is
+    std::vector<std::string> choices;  ///< the values a Choice takes
+
+    /// The key and its aliases: "neighbourhoods", "neighborhoods".
+    std::vector<std::string> keys() const;
+    /// The flag and its aliases: "--neighbourhoods", "--neighborhoods".
+    std::vector<std::string> flags() const;
+    /// Whether a relative value resolves against the project file's folder (for a Model,
+    /// only when it names a file; never for a path that is not plain).
+    bool resolves_path() const;
+};
+
+/// Every option of `shadegap run`, in the order of `--help`.
+const std::vector<RunOption>& run_options();
+
+/// The option with this key or alias, or nullptr.
+const RunOption* find_run_option(std::string_view key);
+
+/// Whether `model` names a model file (it holds a '/' or ends in .toml) rather than a
+/// built-in model.
+bool names_model_file(const std::string& model);
+
+/// What is wrong with a CanopyKind or Choice value ("expected land or walkable, got
+/// \"paths\""), or empty when it is fine; empty for the other types.
+std::string problem_with_value(const RunOption& option, const std::string& value);
+
+/// How to give an option, for messages: "--join-key FIELD (or join_key in the project file)".
+std::string how_to_give(const RunOption& option);
+
+/// Names a configuration key inside a message; check_config() uses the key itself when
+/// given none. The CLI names it as the user gave it: "--join" or "join in city.toml".
+using KeyNamer = std::function<std::string(const std::string& key)>;
+
+/// Checks that the options of `config` fit together, without any I/O: the required keys
+/// (canopy, units, unit_id, out), the values (canopy_kind, shade_mask, join_key's form
+/// FIELD or UNITS_FIELD=CSV_FIELD, model not empty, counts ≥ 0, [scale] factors above 0,
+/// [fields] columns not empty), neighbourhoods vs group_by, the keys each key needs
+/// (join and join_key, neighbourhoods and neighbourhood_id, neighbourhood_* and
+/// neighbourhoods), shade_mask walkable with walkable_classes, shade_mask other than
+/// land only with shade. Throws UsageError whose subject is the configuration key at
+/// fault ("join_key", "fields.population"), the first in that order.
+void check_config(const RunConfig& config, const KeyNamer& name_key = {});
+
+}  // namespace shadegap

@@ -1,0 +1,290 @@
+// The table of `run` options and check_config(), the rules between them.
+// SPDX-License-Identifier: MIT
+#include "shadegap/options.hpp"
+
+#include "shadegap/error.hpp"
+#include "shadegap/raster.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace shadegap {
+namespace {
+
+const char* const inputs = "Inputs";
+const char* const ranking = "Ranking units";
+const char* const model = "Model";
+const char* const output = "Output";
+
+std::vector<RunOption> make_run_options() {
+    using T = OptionType;
+    using C = RunConfig;
+    return {
+        {"canopy", "--canopy", {}, T::InputPath, &C::canopy, "PATH", inputs,
+         "Canopy raster: any GDAL raster or VRT, such as a GeoTIFF of land cover or canopy. "
+         "Required, as the flag or in the project file.",
+         true, {}, {}},
+        {"canopy_kind", "--canopy-kind", {}, T::CanopyKind, &C::canopy_kind, "KIND", inputs,
+         "How a raster value becomes canopy: binary (1 = canopy, 0 = not), percent (0–100), "
+         "fraction (0–1), classes=C1,C2,... (the land-cover classes that are canopy) or min=X "
+         "(canopy where the value is at least X, e.g. a canopy height in metres). Default: binary.",
+         false, {}, {}},
+        {"water_classes", "--water-classes", {}, T::Numbers, &C::water_classes, "V1,V2,...", inputs,
+         "Comma-separated raster values that are water (e.g. 4 or 4,11): their cells count as "
+         "neither land nor canopy, so canopy is measured against land area. Default: none.",
+         false, {}, {}},
+        {"shade", "--shade", {}, T::InputPath, &C::shade, "PATH", inputs,
+         "Shade-fraction raster (0–1, e.g. from shadegap shade) on the canopy raster's grid: same "
+         "CRS, origin, cell size and size (it is not resampled). Adds shade_pct, the mean shade "
+         "over the cells of --shade-mask, to the outputs. Default: none.",
+         false, {}, {}},
+        {"shade_mask", "--shade-mask", {}, T::Choice, &C::shade_mask, "MASK", inputs,
+         "The canopy raster's cells that shade_pct averages over: land (valid land cells that are "
+         "not water and not --building-classes) or walkable (the cells of --walkable-classes). "
+         "Default: land.",
+         false, {}, {"land", "walkable"}},
+        {"building_classes", "--building-classes", {}, T::Numbers, &C::building_classes, "V1,V2,...", inputs,
+         "Comma-separated raster values that are buildings (e.g. 5): left out of the land shade "
+         "mask. Default: none.",
+         false, {}, {}},
+        {"walkable_classes", "--walkable-classes", {}, T::Numbers, &C::walkable_classes, "V1,V2,...", inputs,
+         "Comma-separated raster values people walk on: roads, sidewalks, open ground (e.g. "
+         "2,3,6). They form the walkable shade mask. Required with --shade-mask walkable.",
+         false, {}, {}},
+        {"units", "--units", {}, T::InputPath, &C::units, "PATH", inputs,
+         "Census units with demographics: any OGR vector (GeoPackage, Shapefile, GeoJSON, ...). "
+         "Required.",
+         true, {}, {}},
+        {"units_layer", "--units-layer", {}, T::String, &C::units_layer, "NAME", inputs,
+         "Layer of --units to read when the source holds several. Default: its only layer.",
+         false, {}, {}},
+        {"unit_id", "--unit-id", {}, T::String, &C::unit_id, "FIELD", inputs,
+         "Field of --units that identifies each census unit uniquely (e.g. GEOID). Required.",
+         true, {}, {}},
+        {"join", "--join", {}, T::InputPath, &C::join, "CSV", inputs,
+         "CSV file with extra attributes for the census units, joined by --join-key. Default: none.",
+         false, {"join_key"}, {}},
+        {"join_key", "--join-key", {}, T::String, &C::join_key, "FIELD", inputs,
+         "Field that holds the key in both the --join CSV and the census units (e.g. GEOID), or "
+         "UNITS_FIELD=CSV_FIELD when they name it differently. Keys are compared as text: "
+         "060750101002 and 60750101002 differ. Required with --join.",
+         false, {"join"}, {}},
+        {"allow_unmatched", "--allow-unmatched", {}, T::Flag, &C::allow_unmatched, "", inputs,
+         "Run although some census units have no row in the --join CSV: their joined values are "
+         "null (a null population counts as 0), with a warning. Default: an incomplete join is "
+         "an error that shows a key from each side.",
+         false, {}, {}},
+
+        {"neighbourhoods", "--neighbourhoods", {"neighborhoods"}, T::InputPath, &C::neighbourhoods, "PATH", ranking,
+         "Ranking units: neighbourhood polygons (any OGR vector); census counts are split among "
+         "them by area. Default: the census units themselves are ranked.",
+         false, {"neighbourhood_id"}, {}},
+        {"neighbourhoods_layer", "--neighbourhoods-layer", {"neighborhoods_layer"}, T::String,
+         &C::neighbourhoods_layer, "NAME", ranking,
+         "Layer of --neighbourhoods to read when the source holds several. Default: its only layer.",
+         false, {"neighbourhoods"}, {}},
+        {"neighbourhood_id", "--neighbourhood-id", {"neighborhood_id"}, T::String, &C::neighbourhood_id, "FIELD",
+         ranking,
+         "Field of --neighbourhoods that identifies each neighbourhood uniquely; it becomes the "
+         "output's id. Required with --neighbourhoods.",
+         false, {"neighbourhoods"}, {}},
+        {"neighbourhood_name", "--neighbourhood-name", {"neighborhood_name"}, T::String, &C::neighbourhood_name,
+         "FIELD", ranking,
+         "Field of --neighbourhoods with each neighbourhood's name, for the output's name. "
+         "Default: the neighbourhood's id.",
+         false, {"neighbourhoods"}, {}},
+        {"group_by", "--group-by", {}, T::String, &C::group_by, "FIELD", ranking,
+         "Rank groups of census units that share this field's value (e.g. a ward or tract column) "
+         "instead of single units; units with a null value join no group. Cannot be combined "
+         "with --neighbourhoods.",
+         false, {}, {}},
+
+        {"model", "--model", {}, T::Model, &C::model, "NAME|PATH", model,
+         "The model: a built-in name (tree-equity, canopy-gap or shade-equity; see shadegap models) or the path "
+         "of a model TOML file. Default: tree-equity.",
+         false, {}, {}},
+        {"fields", "--field", {}, T::RoleColumns, &C::fields, "ROLE=FIELD", model,
+         "Maps a model variable to a column of the data, e.g. population=POP; repeatable. A role "
+         "given here replaces the project file's [fields] entry for that role only. Default: the "
+         "column names the model states.",
+         false, {}, {}},
+        {"scale", "--scale", {}, T::RoleFactors, &C::scales, "ROLE=FACTOR", model,
+         "Multiplies a model variable's column by FACTOR before it is checked and used, e.g. "
+         "poverty=0.01 for a column in percent; repeatable. Replaces the model file's scale of "
+         "that variable. Default: the model's scale (1 for the built-in models).",
+         false, {}, {}},
+        {"allow_missing_variables", "--allow-missing-variables", {}, T::Flag, &C::allow_missing_variables, "", model,
+         "Run although some of the model's variables have no column: they are dropped and the "
+         "other weights renormalised, with a warning, and run.json lists them. Default: a "
+         "missing variable is an error that lists the columns that look close.",
+         false, {}, {}},
+
+        {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
+         "Output folder for priority.geojson, priority.csv, units.csv and run.json; created when "
+         "missing. Required.",
+         true, {}, {}},
+        {"overwrite", "--overwrite", {}, T::Flag, &C::overwrite, "", output,
+         "Replace outputs that already exist in --out. Default: stop with an error instead.",
+         false, {}, {}},
+        {"threads", "--threads", {}, T::Count, &C::threads, "N", output,
+         fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores. Results "
+                     "are identical for any count. Default: {0}.",
+                     all_cores),
+         false, {}, {}},
+        {"block_size", "--block-size", {}, T::Count, &C::block_size, "N", output,
+         "Advanced: edge, in cells, of the square block the overlay reads at a time; 0 uses the "
+         "raster's own blocks. Memory per thread grows with its square. Default: 0.",
+         false, {}, {}},
+    };
+}
+
+std::string dashed(std::string key) {
+    std::replace(key.begin(), key.end(), '_', '-');
+    return key;
+}
+
+std::string in_quotes(const std::string& text) {
+    return "\"" + text + "\"";
+}
+
+/// Whether the option holds a value in `config`: a text or list not empty, a flag on, a
+/// count above 0.
+bool is_set(const RunOption& option, const RunConfig& config) {
+    return std::visit(
+        [&config](auto member) {
+            using Value = std::decay_t<decltype(config.*member)>;
+            if constexpr (std::is_same_v<Value, bool>) {
+                return config.*member;
+            } else if constexpr (std::is_same_v<Value, int>) {
+                return config.*member > 0;
+            } else {
+                return !(config.*member).empty();
+            }
+        },
+        option.member);
+}
+
+const RunOption& option_of(std::string_view key) {
+    const RunOption* option = find_run_option(key);
+    if (!option) throw std::logic_error("no run option '" + std::string(key) + "'");
+    return *option;
+}
+
+}  // namespace
+
+std::vector<std::string> RunOption::keys() const {
+    std::vector<std::string> all{key};
+    all.insert(all.end(), aliases.begin(), aliases.end());
+    return all;
+}
+
+std::vector<std::string> RunOption::flags() const {
+    std::vector<std::string> all{flag};
+    for (const std::string& alias : aliases) all.push_back("--" + dashed(alias));
+    return all;
+}
+
+bool RunOption::resolves_path() const {
+    return type == OptionType::InputPath || type == OptionType::OutputPath || type == OptionType::Model;
+}
+
+const std::vector<RunOption>& run_options() {
+    static const std::vector<RunOption> options = make_run_options();
+    return options;
+}
+
+const RunOption* find_run_option(std::string_view key) {
+    for (const RunOption& option : run_options())
+        for (const std::string& name : option.keys())
+            if (name == key) return &option;
+    return nullptr;
+}
+
+bool names_model_file(const std::string& model) {
+    return model.find('/') != std::string::npos || std::filesystem::path(model).extension() == ".toml";
+}
+
+std::string problem_with_value(const RunOption& option, const std::string& value) {
+    if (option.type == OptionType::CanopyKind) {
+        try {
+            (void)CanopyKind::parse(value);
+        } catch (const Error& error) {
+            return error.hint().empty() ? error.message() : error.message() + "; " + error.hint();
+        }
+    } else if (option.type == OptionType::Choice) {
+        if (std::find(option.choices.begin(), option.choices.end(), value) != option.choices.end()) return {};
+        std::string expected;
+        for (std::size_t i = 0; i < option.choices.size(); ++i)
+            expected += (i == 0 ? "" : i + 1 == option.choices.size() ? " or " : ", ") + option.choices[i];
+        return "expected " + expected + ", got " + in_quotes(value);
+    }
+    return {};
+}
+
+std::string how_to_give(const RunOption& option) {
+    return fmt::format("{} {} (or {} in the project file)", option.flag, option.placeholder, option.key);
+}
+
+void check_config(const RunConfig& config, const KeyNamer& name_key) {
+    const auto name = [&name_key](const std::string& key) { return name_key ? name_key(key) : key; };
+    const auto& options = run_options();
+
+    for (const RunOption& option : options) {
+        if (!option.required || is_set(option, config)) continue;
+        throw UsageError(option.key, fmt::format("required; give {} {} (or {} = \"{}\" in the project file)",
+                                                 option.flag, option.placeholder, option.key, option.placeholder));
+    }
+
+    if (!config.neighbourhoods.empty() && !config.group_by.empty())
+        throw UsageError("group_by", "cannot be combined with " + name("neighbourhoods") +
+                                         "; rank either neighbourhoods or groups of census units");
+
+    for (const RunOption& option : options) {
+        if (option.type != OptionType::CanopyKind && option.type != OptionType::Choice) continue;
+        const std::string problem = problem_with_value(option, config.*std::get<std::string RunConfig::*>(option.member));
+        if (!problem.empty()) throw UsageError(option.key, problem);
+    }
+    if (config.model.empty())
+        throw UsageError("model", "expected a built-in model name or the path of a model file, got \"\"");
+    if (!config.join_key.empty()) {
+        const JoinKeys keys = join_keys(config);
+        if (keys.units.empty() || keys.csv.empty() || keys.csv.find('=') != std::string::npos)
+            throw UsageError("join_key", "expected FIELD or UNITS_FIELD=CSV_FIELD, got " + in_quotes(config.join_key));
+    }
+    for (const RunOption& option : options) {
+        if (option.type != OptionType::Count) continue;
+        const int count = config.*std::get<int RunConfig::*>(option.member);
+        if (count < 0) throw UsageError(option.key, fmt::format("expected an integer ≥ 0, got {}", count));
+    }
+    for (const auto& [role, column] : config.fields) {
+        if (role.empty()) throw UsageError("fields", "a role is empty (expected ROLE = \"COLUMN\")");
+        if (column.empty()) throw UsageError("fields." + role, "expected a column name, got \"\"");
+    }
+    for (const auto& [role, factor] : config.scales) {
+        if (role.empty()) throw UsageError("scale", "a role is empty (expected ROLE = FACTOR)");
+        if (!std::isfinite(factor) || factor <= 0)
+            throw UsageError("scale." + role,
+                             fmt::format("expected a number above 0 (0.01 for a column in percent), got {}", factor));
+    }
+
+    for (const RunOption& option : options) {
+        if (!is_set(option, config)) continue;
+        for (const std::string& needed : option.needs) {
+            const RunOption& partner = option_of(needed);
+            if (!is_set(partner, config)) throw UsageError(option.key, "needs " + how_to_give(partner));
+        }
+    }
+
+    if (config.shade_mask != "land" && config.shade.empty())
+        throw UsageError("shade_mask", "needs " + how_to_give(option_of("shade")));
+    if (config.shade_mask == "walkable" && config.walkable_classes.empty())
+        throw UsageError("shade_mask", fmt::format("walkable needs {} {} (the land-cover values of roads, sidewalks "
+                                                   "and open ground)",
+                                                   option_of("walkable_classes").flag,
+                                                   option_of("walkable_classes").placeholder));
+}
+
+}  // namespace shadegap
