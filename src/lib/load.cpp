@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: MIT
 #include "run_stages.hpp"
 
+#include "shadegap/options.hpp"
 #include "shadegap/sample.hpp"
 
 #include <fmt/format.h>
@@ -19,11 +20,6 @@
 namespace shadegap::stages {
 
 namespace {
-
-void require(const std::string& value, const std::string& option) {
-    if (value.empty())
-        throw UsageError(option, "is required (give the flag or set it in the project file)");
-}
 
 std::string lowercase(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
@@ -94,13 +90,13 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
 
     std::set<std::string> known;
     for (const auto& [role, column] : roles) known.insert(role);
-    const auto unknown_role = [&](const std::string& option, const std::string& role) {
+    const auto unknown_role = [&](const std::string& key, const std::string& role) {
         std::string names;
         for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
-        return UsageError(option, "model '" + model.name + "' has no variable '" + role + "' (variables: " + names + ")");
+        return UsageError(key, "model '" + model.name + "' has no variable '" + role + "' (variables: " + names + ")");
     };
     for (const auto& [role, column] : config.fields)
-        if (!known.count(role)) throw unknown_role("--field " + role + "=" + column, role);
+        if (!known.count(role)) throw unknown_role("fields." + role, role);
 
     std::vector<std::string> all_fields = unit_fields;
     if (join) all_fields.insert(all_fields.end(), join->fields.begin(), join->fields.end());
@@ -177,7 +173,7 @@ void apply_scales(const RunConfig& config, Model& model) {
         if (variable == model.variables.end()) {
             std::string names;
             for (const auto& v : model.variables) names += (names.empty() ? "" : ", ") + v.name;
-            throw UsageError("--scale " + role + "=" + format_number(factor),
+            throw UsageError("scale." + role,
                              "model '" + model.name + "' has no variable '" + role + "' (variables: " +
                                  (names.empty() ? std::string("none") : names) + ")");
         }
@@ -380,22 +376,15 @@ std::string list_numbers(const std::vector<double>& values) {
 
 /// The shade options make sense together, and the shade raster lies on the canopy's grid.
 void load_shade(const RunConfig& config, Inputs& inputs) {
-    if (config.shade_mask != "land" && config.shade_mask != "walkable")
-        throw UsageError("--shade-mask", "expected land or walkable, got \"" + config.shade_mask + "\"");
+    // check_config() has checked the mask against --shade and --walkable-classes.
     if (config.shade.empty()) {
         if (inputs.model.coverage == "shade")
-            throw UsageError("--shade", "model '" + inputs.model.name +
+            throw UsageError("shade", "model '" + inputs.model.name +
                                             "' ranks by shade (model.coverage = \"shade\") and needs a shade-fraction "
                                             "raster")
                 .with_hint("make one with shadegap shade, then give --shade PATH");
-        // The classes describe the land cover (as water_classes do) and may sit in a project
-        // file that runs with or without shade; a mask chosen without shade is a mistake.
-        if (config.shade_mask != "land") throw UsageError("--shade-mask", "needs --shade PATH");
         return;
     }
-    if (config.shade_mask == "walkable" && config.walkable_classes.empty())
-        throw UsageError("--shade-mask", "walkable needs --walkable-classes V1,V2,... (the land-cover values of "
-                                         "roads, sidewalks and open ground)");
     inputs.shade = describe_raster(config.shade);
     require_same_grid(inputs.raster, *inputs.shade, "the canopy raster " + inputs.raster.path);
 }
@@ -430,14 +419,7 @@ std::string describe_shade_mask(const RunConfig& config) {
 }
 
 Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
-    require(config.canopy, "--canopy");
-    require(config.units, "--units");
-    require(config.unit_id, "--unit-id");
-    require(config.out, "--out");
-    if (!config.join.empty() && config.join_key.empty()) throw UsageError("--join", "needs --join-key");
-    if (!config.neighbourhoods.empty() && !config.group_by.empty())
-        throw UsageError("--group-by", "cannot be combined with --neighbourhoods");
-    if (!config.neighbourhoods.empty()) require(config.neighbourhood_id, "--neighbourhood-id");
+    check_config(config);  // the options together: required keys, partners, values
 
     Inputs inputs;
     inputs.mode = !config.neighbourhoods.empty() ? RankingMode::Neighbourhoods

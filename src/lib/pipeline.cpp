@@ -271,7 +271,7 @@ private:
 /// the same cores; the results are the same), or all cores for 0.
 int thread_count(const RunConfig& config, Diagnostics& diagnostics) {
     const int cores = std::max(1, omp_get_num_procs());
-    if (config.threads <= 0) return omp_get_max_threads();
+    if (config.threads <= 0) return resolve_threads(config.threads);
     if (config.threads <= cores) return config.threads;
     diagnostics.warn("threads-capped", "--threads",
                      fmt::format("{} threads asked for, but this machine has {} cores: using {}", config.threads,

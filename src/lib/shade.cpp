@@ -5,6 +5,7 @@
 #include "gdal_util.hpp"
 #include "shadegap/output.hpp"
 #include "shadow_sweep.hpp"
+#include "shadegap/config.hpp"
 
 #include <cpl_string.h>
 #include <fmt/format.h>
@@ -28,7 +29,6 @@ using detail::LineFamily;
 using detail::sanitize_height;
 using detail::shadow_window;
 using detail::sweep_tile;
-using detail::thread_count;
 using detail::union_of;
 
 std::string shade_manifest_path(const std::string& out) {
@@ -411,7 +411,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     const double cell_height_m = info.grid.cell_height * unit;
     const std::int64_t cols = info.grid.cols;
     const std::int64_t rows = info.grid.rows;
-    const int threads = thread_count(config.threads);
+    const int threads = resolve_threads(config.threads);
 
     const auto read_layer = [&](HeightLayer& layer, const Window& window, std::vector<float>& heights,
                                 std::vector<std::uint8_t>* valid) {

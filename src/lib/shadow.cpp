@@ -4,6 +4,7 @@
 
 #include "shadegap/error.hpp"
 #include "shadow_sweep.hpp"
+#include "shadegap/config.hpp"
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -220,7 +221,6 @@ void sweep_tile(const LineFamily& family, const HeightWindow& heights, const Win
     }
 }
 
-int thread_count(int requested) { return requested > 0 ? requested : std::max(1, omp_get_max_threads()); }
 
 }  // namespace detail
 
@@ -230,7 +230,6 @@ using detail::sanitize_height;
 using detail::shadow_window;
 using detail::Step;
 using detail::sweep_tile;
-using detail::thread_count;
 
 namespace {
 
@@ -295,7 +294,7 @@ std::vector<std::uint8_t> cast_shadows(const HeightModel& heights, const SunDire
     std::vector<std::uint8_t> result(static_cast<std::size_t>(heights.cols * heights.rows), 0);
     if (result.empty()) return result;
     const LineFamily family(heights.cols, heights.rows, heights.cell_width_m, heights.cell_height_m, sun);
-    const int threads = thread_count(options.threads);
+    const int threads = resolve_threads(options.threads);
     const std::int64_t reach = family.reach_steps(max_height(heights, threads));
     std::vector<std::uint8_t> tile_out;
     for (std::int64_t row0 = 0; row0 < heights.rows; row0 += options.tile_size) {

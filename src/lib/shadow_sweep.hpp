@@ -79,7 +79,4 @@ Window union_of(const Window& a, const Window& b);
 void sweep_tile(const LineFamily& family, const HeightWindow& heights, const Window& tile, std::int64_t reach,
                 int threads, std::uint8_t* out);
 
-/// OpenMP threads to use: `requested`, or every core when it is 0 or less.
-int thread_count(int requested);
-
 }  // namespace shadegap::detail

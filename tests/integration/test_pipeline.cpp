@@ -350,6 +350,7 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
         test::write_layer(dir.file("far.gpkg"), "GPKG", "far", 32618, far);
         config.units = dir.file("far.gpkg");
         config.join.clear();
+        config.join_key.clear();
         CHECK_THROWS_AS(run_pipeline(config), CrsError);
     }
     SECTION("a layer without a CRS") {
@@ -357,6 +358,7 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
         test::write_layer(dir.file("nocrs.geojson"), "GeoJSON", "nocrs", 0, plain);
         config.units = dir.file("nocrs.geojson");
         config.join.clear();
+        config.join_key.clear();
         // GeoJSON without "crs" is WGS 84 by definition; a Shapefile without .prj has none.
         test::write_layer(dir.file("nocrs.shp"), "ESRI Shapefile", "nocrs", 0, plain);
         config.units = dir.file("nocrs.shp");
@@ -369,6 +371,7 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
         test::write_layer(dir.file("dup.gpkg"), "GPKG", "dup", 32618, twice);
         config.units = dir.file("dup.gpkg");
         config.join.clear();
+        config.join_key.clear();
         try {
             run_pipeline(config);
             FAIL("no error");
