@@ -123,15 +123,16 @@ std::vector<RunOption> make_run_options() {
          false, {}, {}},
 
         {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
-         "Output folder for priority.geojson, priority.csv, units.csv and run.json; created when "
-         "missing. Required.",
+         "Output folder for priority.geojson, priority.csv, units.csv (each CSV with its .csvt of "
+         "column types) and run.json; created when missing. Required.",
          true, {}, {}},
         {"overwrite", "--overwrite", {}, T::Flag, &C::overwrite, "", output,
          "Replace outputs that already exist in --out. Default: stop with an error instead.",
          false, {}, {}},
         {"threads", "--threads", {}, T::Count, &C::threads, "N", output,
-         fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores. Results "
-                     "are identical for any count. Default: {0}.",
+         fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores; more than "
+                     "the machine's cores are capped, with a warning. Results are identical for any count. "
+                     "Default: {0}.",
                      all_cores),
          false, {}, {}},
         {"block_size", "--block-size", {}, T::Count, &C::block_size, "N", output,

@@ -57,9 +57,14 @@ std::string describe_kind(CanopyKind::Type type) {
                                                sample.max);
     CanopyKind suggested;
     suggested.type = looks_like;
-    throw InputError(path, fmt::format("the values look like {}, not {} values: {}", describe_kind(looks_like),
-                                       kind.to_string(), seen))
-        .with_hint("use --canopy-kind " + suggested.to_string());
+    InputError error(path, fmt::format("the values look like {}, not {} values: {}", describe_kind(looks_like),
+                                       kind.to_string(), seen));
+    if (looks_like == CanopyKind::Type::Classes)
+        error.with_hint(fmt::format("name the canopy classes among the values {}: --canopy-kind classes=C1,C2,...",
+                                    quote_values(sample)));
+    else
+        error.with_hint("use --canopy-kind " + suggested.to_string());
+    throw error;
 }
 
 /// Whether some sampled value is canopy under a classes= or min= kind.
@@ -157,6 +162,13 @@ void check_canopy_kind(const ValueSample& sample, const CanopyKind& kind, const 
     using Type = CanopyKind::Type;
     if (sample.valid_count == 0) return;
     const std::optional<Type> guess = guess_canopy_kind(sample).type;
+    // A few whole values, none above 20, not only 0 and 1: land-cover class codes, whatever
+    // share kind was declared (land cover of classes 1–6 read as percent gives 1–6 % canopy
+    // in every cell, a city without a cell above 20 %). Larger values may be a coarse percent
+    // raster; a value above 100 is left to the overlay, which names it as undeclared nodata.
+    if (guess == Type::Classes && sample.max <= 20 &&
+        (kind.type == Type::Percent || kind.type == Type::Binary || kind.type == Type::Fraction))
+        reject_kind(sample, kind, Type::Classes, path);
     switch (kind.type) {
     case Type::Percent:
         // Only values up to 1 as percent: at most 1 % canopy in every cell.

@@ -144,6 +144,19 @@ TEST_CASE("a fraction raster declared binary", "[bad][canopy-kind]") {
                                 "fraction)");
 }
 
+// A land-cover raster of classes 1–6 declared percent (or left binary) used to run with 1–6 %
+// canopy in every cell, exit 0 (binary: the overlay's hint to declare 2 as nodata).
+TEST_CASE("a land-cover raster declared a share kind", "[bad][canopy-kind]") {
+    Case c({1, 2, 3, 4, 5, 6, 1, 2, 3, 4});
+    const auto line = [&](const std::string& kind) {
+        return "shadegap: error: " + c.raster + ": the values look like land-cover classes, not " + kind +
+               " values: all 100 valid cells lie between 1 and 6 (hint: name the canopy classes among the values 1, "
+               "2, 3, 4, 5, 6: --canopy-kind classes=C1,C2,...)";
+    };
+    require_run_and_check_error(c, {"--canopy-kind", "percent"}, line("percent"));
+    require_run_and_check_error(c, {}, line("binary"));
+}
+
 // classes= naming no value of a raster read whole: no cell could ever be canopy.
 TEST_CASE("canopy classes that the raster does not hold", "[bad][canopy-kind]") {
     Case c({1, 2, 3, 1, 2, 3, 1, 2, 3, 4});

@@ -100,6 +100,22 @@ TEST_CASE("values that fit, or that only the overlay can judge, pass the check",
     CHECK(check_message({1, 2, 3}, "classes=3") == "");
 }
 
+// Land cover of classes 1–6 declared as a share kind: read as percent it gave 1–6 % canopy
+// in every cell, exit 0. Classes up to 20 are taken for class codes; {0, 20, 40} above may
+// be a coarse percent raster and passes.
+TEST_CASE("land-cover classes declared as a share kind", "[sample]") {
+    const std::string hint = " | name the canopy classes among the values 1, 2, 3, 4, 5, 6: --canopy-kind "
+                             "classes=C1,C2,...";
+    CHECK(check_message({1, 2, 3, 4, 5, 6}, "percent") ==
+          "the values look like land-cover classes, not percent values: all 6 valid cells lie between 1 and 6" + hint);
+    CHECK(check_message({1, 2, 3, 4, 5, 6}, "binary") ==
+          "the values look like land-cover classes, not binary values: all 6 valid cells lie between 1 and 6" + hint);
+    CHECK(check_message({1, 2, 3, 4, 5, 6}, "fraction") ==
+          "the values look like land-cover classes, not fraction values: all 6 valid cells lie between 1 and 6" +
+              hint);
+    CHECK(check_message({1, 2, 3, 4, 5, 6}, "classes=1") == "");
+}
+
 TEST_CASE("classes= and min= with no canopy in the sample", "[sample]") {
     CHECK(check_message({1, 2, 3, 4}, "classes=5") ==
           "no cell is canopy under classes=5: its valid cells hold values 1, 2, 3, 4 | list the canopy classes among "
