@@ -70,6 +70,12 @@ struct RunConfig {
     /// without it a missing variable is an error.
     bool allow_missing_variables = false;
 
+    /// Equity groups: name → count column of the group's people per census unit
+    /// (equity.csv, disparity.csv); empty: no equity outputs.
+    std::map<std::string, std::string> equity_groups;
+    std::string reference;  ///< the group others are compared with; empty: everyone
+    std::string rank_by;    ///< socioeconomic rank column for concentration indices, or empty
+
     std::string out;          ///< output folder
     bool overwrite = false;
     int threads = all_cores;  ///< see resolve_threads()

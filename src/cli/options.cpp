@@ -99,10 +99,8 @@ bool shows_progress(const ReportOptions& report) {
 void RunOptions::bind(CLI::App& app, const RunOption& spec) {
     const std::string names = joined(spec.flags());
     CLI::Option* option = nullptr;
-    if (spec.type == OptionType::RoleColumns) {
-        option = app.add_option(names, m_field_args, spec.help);
-    } else if (spec.type == OptionType::RoleFactors) {
-        option = app.add_option(names, m_scale_args, spec.help);
+    if (spec.type == OptionType::RoleColumns || spec.type == OptionType::RoleFactors) {
+        option = app.add_option(names, m_table_args[spec.key], spec.help);
     } else {
         std::visit(
             [&](auto member) {
@@ -163,8 +161,7 @@ std::string RunOptions::origin(const std::string& key) const {
     if (dot != std::string::npos) {
         // A role of [fields] or [scale]: the last --field/--scale that set it, as given.
         const std::string role = key.substr(dot + 1);
-        const std::vector<std::string>& args =
-            option->type == OptionType::RoleColumns ? m_field_args : m_scale_args;
+        const std::vector<std::string>& args = m_table_args.at(option->key);
         for (auto arg = args.rbegin(); arg != args.rend(); ++arg)
             if (arg->rfind(role + "=", 0) == 0) return option->flag + " " + *arg;
         if (m_project_keys.count(key)) return key + " in " + m_project;
@@ -172,8 +169,7 @@ std::string RunOptions::origin(const std::string& key) const {
         return option->flag + " " + role + placeholder;
     }
     const Binding* binding = binding_of(option->key);
-    const bool given = binding ? binding->option->count() > 0
-                               : !(option->type == OptionType::RoleColumns ? m_field_args : m_scale_args).empty();
+    const bool given = binding ? binding->option->count() > 0 : !m_table_args.at(option->key).empty();
     if (!given && m_project_keys.count(option->key)) return option->key + " in " + m_project;
     return option->flag;
 }
@@ -198,32 +194,42 @@ RunConfig RunOptions::build() {
     for (const Binding& binding : m_bindings)
         if (binding.option->count() > 0) binding.copy_flag(config);
 
-    for (const std::string& arg : m_field_args) {
-        const auto equals = arg.find('=');
-        if (equals == std::string::npos || equals == 0 || equals + 1 == arg.size()) {
-            UsageError error("--field", "expected ROLE=FIELD (e.g. population=POP), got " + in_quotes(arg));
-            error.with_hint("see shadegap models NAME for a model's roles");
-            throw error;
+    for (const RunOption& option : run_options()) {
+        if (option.type == OptionType::RoleColumns) {
+            auto& table = config.*std::get<std::map<std::string, std::string> RunConfig::*>(option.member);
+            for (const std::string& arg : m_table_args.at(option.key)) {
+                const auto equals = arg.find('=');
+                if (equals == std::string::npos || equals == 0 || equals + 1 == arg.size()) {
+                    const bool field = option.key == "fields";
+                    UsageError error(option.flag, "expected " + option.placeholder + " (e.g. " +
+                                                      (field ? "population=POP" : "black=B03002_004E") + "), got " +
+                                                      in_quotes(arg));
+                    if (field) error.with_hint("see shadegap models NAME for a model's roles");
+                    throw error;
+                }
+                table[arg.substr(0, equals)] = arg.substr(equals + 1);
+            }
+        } else if (option.type == OptionType::RoleFactors) {
+            auto& table = config.*std::get<std::map<std::string, double> RunConfig::*>(option.member);
+            for (const std::string& arg : m_table_args.at(option.key)) {
+                const auto equals = arg.find('=');
+                double factor = 0;
+                bool ok = equals != std::string::npos && equals > 0;
+                if (ok) {
+                    const char* begin = arg.data() + equals + 1;
+                    const char* end = arg.data() + arg.size();
+                    const auto [last, error] = std::from_chars(begin, end, factor);
+                    ok = error == std::errc() && last == end && std::isfinite(factor) && factor > 0;
+                }
+                if (!ok) {
+                    UsageError error(option.flag, "expected ROLE=FACTOR with a factor above 0 (e.g. poverty=0.01), got " +
+                                                      in_quotes(arg));
+                    error.with_hint("see shadegap models NAME for a model's roles");
+                    throw error;
+                }
+                table[arg.substr(0, equals)] = factor;
+            }
         }
-        config.fields[arg.substr(0, equals)] = arg.substr(equals + 1);
-    }
-    for (const std::string& arg : m_scale_args) {
-        const auto equals = arg.find('=');
-        double factor = 0;
-        bool ok = equals != std::string::npos && equals > 0;
-        if (ok) {
-            const char* begin = arg.data() + equals + 1;
-            const char* end = arg.data() + arg.size();
-            const auto [last, error] = std::from_chars(begin, end, factor);
-            ok = error == std::errc() && last == end && std::isfinite(factor) && factor > 0;
-        }
-        if (!ok) {
-            UsageError error("--scale", "expected ROLE=FACTOR with a factor above 0 (e.g. poverty=0.01), got " +
-                                            in_quotes(arg));
-            error.with_hint("see shadegap models NAME for a model's roles");
-            throw error;
-        }
-        config.scales[arg.substr(0, equals)] = factor;
     }
 
     check_config(config, [this](const std::string& key) { return origin(key); });

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -86,8 +87,8 @@ private:
     std::string m_project;
     RunConfig m_flags;
     std::set<std::string> m_project_keys;  ///< the keys the project file set
-    std::vector<std::string> m_field_args;
-    std::vector<std::string> m_scale_args;
+    /// The ROLE=VALUE arguments of each table option (--field, --scale, --equity-group), by key.
+    std::map<std::string, std::vector<std::string>> m_table_args;
     std::vector<Binding> m_bindings;
 };
 

@@ -76,6 +76,63 @@ std::string quoted_list(const std::vector<std::string>& names, const std::string
     return text;
 }
 
+/// The source of `column` for `role`: the exact name in the units, else in the join CSV, else
+/// the one column of either equal to it ignoring case. Throws when several differ only in case.
+std::optional<FieldSource> find_column(const RunConfig& config, const std::vector<std::string>& unit_fields,
+                                       const std::optional<JoinTable>& join, const std::string& role,
+                                       const std::string& column) {
+    const auto has = [](const std::vector<std::string>& list, const std::string& name) {
+        return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    if (has(unit_fields, column)) return FieldSource{role, column, config.units, false};
+    if (join && has(join->fields, column)) return FieldSource{role, column, join->path, true};
+    std::vector<FieldSource> matches;
+    for (const auto& f : unit_fields)
+        if (lowercase(f) == lowercase(column)) matches.push_back({role, f, config.units, false});
+    if (join)
+        for (const auto& f : join->fields)
+            if (lowercase(f) == lowercase(column)) matches.push_back({role, f, join->path, true});
+    if (matches.size() == 1) return matches.front();
+    if (matches.size() > 1) {
+        std::vector<std::string> names;
+        for (const auto& m : matches) names.push_back(m.column);
+        const auto dot = role.find('.');
+        const std::string how = dot == std::string::npos ? "--field " + role + "=COLUMN"
+                                                         : "--equity-group " + role.substr(dot + 1) + "=COLUMN";
+        throw InputError(matches.front().file, "column '" + column + "' for '" + role + "' matches " +
+                                                   quoted_list(names, " and ") + " ignoring case")
+            .with_hint("choose one with " + how);
+    }
+    return std::nullopt;
+}
+
+/// The columns of the equity groups ("equity_group.NAME") and of --rank-by ("rank_by"),
+/// found as the model's are; a column not found is an error.
+std::vector<FieldSource> resolve_equity_fields(const RunConfig& config, const std::vector<std::string>& unit_fields,
+                                               const std::optional<JoinTable>& join) {
+    std::vector<FieldSource> out;
+    std::vector<std::pair<std::string, std::string>> wanted;
+    for (const auto& group : config.equity_groups) wanted.emplace_back("equity_group." + group.first, group.second);
+    if (!config.rank_by.empty()) wanted.emplace_back("rank_by", config.rank_by);
+    for (const auto& [role, column] : wanted) {
+        if (auto source = find_column(config, unit_fields, join, role, column)) {
+            out.push_back(std::move(*source));
+            continue;
+        }
+        std::vector<std::string> all_fields = unit_fields;
+        if (join) all_fields.insert(all_fields.end(), join->fields.begin(), join->fields.end());
+        const auto close = close_columns(column, all_fields);
+        InputError error(join ? config.units + " and " + join->path : config.units,
+                         "field '" + column + "' for '" + role + "' not found" +
+                             (close.empty() ? std::string() : " (close: " + quoted_list(close) + ")"));
+        error.with_hint(role == "rank_by" ? std::string("give the column with --rank-by FIELD")
+                                          : "give the column with --equity-group " + role.substr(role.find('.') + 1) +
+                                                "=FIELD");
+        throw error;
+    }
+    return out;
+}
+
 /// Resolves every role the model reads to a column of the units layer or the join CSV. An
 /// exact name wins; else the one column equal to it ignoring case. A variable of the model
 /// without a column is an error unless config.allow_missing_variables (then it is listed
@@ -106,28 +163,8 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
         return text;
     };
 
-    /// The source of `column`: exact in the units, exact in the CSV, else unique ignoring case.
-    const auto find = [&](const std::string& role, const std::string& column) -> std::optional<FieldSource> {
-        const auto has = [](const std::vector<std::string>& list, const std::string& name) {
-            return std::find(list.begin(), list.end(), name) != list.end();
-        };
-        if (has(unit_fields, column)) return FieldSource{role, column, config.units, false};
-        if (join && has(join->fields, column)) return FieldSource{role, column, join->path, true};
-        std::vector<FieldSource> matches;
-        for (const auto& f : unit_fields)
-            if (lowercase(f) == lowercase(column)) matches.push_back({role, f, config.units, false});
-        if (join)
-            for (const auto& f : join->fields)
-                if (lowercase(f) == lowercase(column)) matches.push_back({role, f, join->path, true});
-        if (matches.size() == 1) return matches.front();
-        if (matches.size() > 1) {
-            std::vector<std::string> names;
-            for (const auto& m : matches) names.push_back(m.column);
-            throw InputError(matches.front().file, "column '" + column + "' for '" + role + "' matches " +
-                                                       quoted_list(names, " and ") + " ignoring case")
-                .with_hint("choose one with --field " + role + "=COLUMN");
-        }
-        return std::nullopt;
+    const auto find = [&](const std::string& role, const std::string& column) {
+        return find_column(config, unit_fields, join, role, column);
     };
 
     std::vector<FieldSource> out;
@@ -311,6 +348,30 @@ void check_population(const Inputs& inputs, Diagnostics& diagnostics) {
                          std::to_string(nulls) + " census unit(s) have no population value; counted as 0");
 }
 
+/// The equity groups' columns are counts of people: a negative count is an error, a missing
+/// one counts as 0, with one warning per group.
+void check_group_counts(Inputs& inputs, Diagnostics& diagnostics) {
+    for (const auto& field : inputs.equity_fields) {
+        if (field.role == "rank_by") continue;
+        auto& values = inputs.values.at(field.role);
+        std::size_t nulls = 0;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (!values[i]) {
+                ++nulls;
+                continue;
+            }
+            if (*values[i] < 0)
+                throw InputError(field.file, "field '" + field.column + "' of unit '" + inputs.units.ids[i] + "': " +
+                                                 format_number(*values[i]) + " is negative; '" + field.role +
+                                                 "' counts people");
+        }
+        if (nulls > 0)
+            diagnostics.warn("equity-group-null", field.file,
+                             fmt::format("{} census unit(s) have no value in '{}' for '{}'; counted as 0 people",
+                                         nulls, field.column, field.role));
+    }
+}
+
 /// Variables that the Tree Equity Score method defines as fractions 0–1 (docs/models.md).
 /// After the variable's scale (0.01 for a column in percent) their values must lie in
 /// 0–1: a share of 1.7 is a wrong column or a wrong scale, not data to rank by.
@@ -436,6 +497,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
 
     const auto unit_fields = layer_field_names(config.units, config.units_layer);
     inputs.fields = resolve_fields(config, inputs.model, unit_fields, inputs.join, inputs.dropped_variables);
+    inputs.equity_fields = resolve_equity_fields(config, unit_fields, inputs.join);
 
     LayerRequest request{config.units, config.units_layer, config.unit_id, "", {}, {}};
     if (inputs.join &&
@@ -443,10 +505,14 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
         throw InputError(config.units, "join key '" + inputs.join_keys.units + "' is not a field of the units")
             .with_hint("name each side with --join-key UNITS_FIELD=CSV_FIELD");
     if (inputs.join) request.text_fields.push_back(inputs.join_keys.units);
-    for (const auto& field : inputs.fields) {
-        if (field.from_join) continue;
-        if (field.role == "scope") request.text_fields.push_back(field.column);
-        else request.numeric_fields.push_back(field.column);
+    const auto request_field = [](std::vector<std::string>& list, const std::string& column) {
+        if (std::find(list.begin(), list.end(), column) == list.end()) list.push_back(column);
+    };
+    for (const auto* fields : {&inputs.fields, &inputs.equity_fields}) {
+        for (const auto& field : *fields) {
+            if (field.from_join) continue;
+            request_field(field.role == "scope" ? request.text_fields : request.numeric_fields, field.column);
+        }
     }
     if (!config.group_by.empty()) request.text_fields.push_back(config.group_by);
     inputs.units = read_zone_layer(request, diagnostics);
@@ -456,6 +522,8 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
         else inputs.values[field.role] = read_values(inputs, field, diagnostics);
     }
     if (inputs.scope.empty()) inputs.scope.assign(inputs.units.size(), "");
+    for (const auto& field : inputs.equity_fields) inputs.values[field.role] = read_values(inputs, field, diagnostics);
+    check_group_counts(inputs, diagnostics);
 
     if (!config.neighbourhoods.empty()) {
         LayerRequest n{config.neighbourhoods, config.neighbourhoods_layer, config.neighbourhood_id,

@@ -17,6 +17,7 @@ namespace {
 const char* const inputs = "Inputs";
 const char* const ranking = "Ranking units";
 const char* const model = "Model";
+const char* const equity = "Equity";
 const char* const output = "Output";
 
 std::vector<RunOption> make_run_options() {
@@ -121,6 +122,21 @@ std::vector<RunOption> make_run_options() {
          "other weights renormalised, with a warning, and run.json lists them. Default: a "
          "missing variable is an error that lists the columns that look close.",
          false, {}, {}},
+
+        {"equity_group", "--equity-group", {}, T::RoleColumns, &C::equity_groups, "NAME=FIELD", equity,
+         "A group of residents for equity.csv and disparity.csv: NAME and the column counting its "
+         "people per census unit (units layer or --join CSV), e.g. black=B03002_004E; repeatable. "
+         "Every person gets the canopy (and shade) of the census unit they live in. Default: none "
+         "(no equity outputs).",
+         false, {}, {}},
+        {"reference", "--reference", {}, T::String, &C::reference, "NAME", equity,
+         "The group the others are compared with in equity.csv (differences and ratios): everyone "
+         "or a name of --equity-group. Default: everyone.",
+         false, {"equity_group"}, {}},
+        {"rank_by", "--rank-by", {}, T::String, &C::rank_by, "FIELD", equity,
+         "Column ranking census units from worse to better off (e.g. median household income) for "
+         "the concentration indices of disparity.csv. Default: none (no concentration indices).",
+         false, {"equity_group"}, {}},
 
         {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
          "Output folder for priority.geojson, priority.csv, units.csv (each CSV with its .csvt of "
@@ -263,6 +279,17 @@ void check_config(const RunConfig& config, const KeyNamer& name_key) {
     for (const auto& [role, column] : config.fields) {
         if (role.empty()) throw UsageError("fields", "a role is empty (expected ROLE = \"COLUMN\")");
         if (column.empty()) throw UsageError("fields." + role, "expected a column name, got \"\"");
+    }
+    for (const auto& group : config.equity_groups) {
+        if (group.first.empty()) throw UsageError("equity_group", "a group name is empty (expected NAME = \"FIELD\")");
+        if (group.first == "everyone")
+            throw UsageError("equity_group.everyone", "'everyone' is the name of all residents; choose another name");
+        if (group.second.empty()) throw UsageError("equity_group." + group.first, "expected a column name, got \"\"");
+    }
+    if (!config.reference.empty() && config.reference != "everyone" && !config.equity_groups.count(config.reference)) {
+        std::string names = "everyone";
+        for (const auto& group : config.equity_groups) names += ", " + group.first;
+        throw UsageError("reference", "no group '" + config.reference + "' (groups: " + names + ")");
     }
     for (const auto& [role, factor] : config.scales) {
         if (role.empty()) throw UsageError("scale", "a role is empty (expected ROLE = FACTOR)");

@@ -324,6 +324,9 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
 
     const Ranking ranking = rank_units(allocated.table, scored);
     clock.lap("rank");
+
+    const EquityTables equity_tables = equity(config, inputs, measured, diagnostics);
+    if (equity_tables.enabled) clock.lap("equity");
     result.ranking_unit_count = allocated.table.units.size();
     result.model = inputs.model.name;
     result.model_variables = inputs.model.variables.size();
@@ -336,7 +339,8 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     // The last chance for the caller to stop the run (an interrupt) before outputs move into place.
     callbacks.before_commit = [&] { ScaledProgress(progress, 0.95, 1.0, "write")(0.9); };
     result.outputs =
-        write(config, inputs, aligned, measured, allocated, scored, ranking, result, threads, diagnostics, callbacks);
+        write(config, inputs, aligned, measured, allocated, scored, ranking, equity_tables, result, threads, diagnostics,
+              callbacks);
     ScaledProgress(progress, 0.95, 1.0, "write")(1);
     return result;
 }

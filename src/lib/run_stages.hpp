@@ -7,6 +7,7 @@
 #include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
 #include "shadegap/model.hpp"
+#include "shadegap/output.hpp"
 #include "shadegap/overlay.hpp"
 #include "shadegap/progress.hpp"
 #include "shadegap/rank.hpp"
@@ -58,6 +59,8 @@ struct Inputs {
     JoinKeys join_keys;
     std::vector<const JoinRow*> join_rows;  ///< per census unit; nullptr: no row in the CSV
     std::vector<FieldSource> fields;  ///< population first, then model roles, then scope
+    /// The equity groups' count columns ("equity_group.NAME") and --rank-by ("rank_by").
+    std::vector<FieldSource> equity_fields;
     std::vector<std::string> dropped_variables;
     /// Numbers of each role but the scope, per census unit (nullopt: empty, or an ACS
     /// annotation code).
@@ -94,6 +97,17 @@ struct Allocated {
     RankingTable table;
     Coverage coverage;                   ///< with neighbourhoods
     std::vector<std::string> ungrouped;  ///< with --group-by: units whose value is null
+};
+
+/// The equity stage's output (equity.csv, disparity.csv), when --equity-group is given.
+struct EquityTables {
+    bool enabled = false;
+    OutputTable equity;     ///< one row per group, everyone first
+    OutputTable disparity;  ///< measure, exposure, value, low, high
+    std::string reference;  ///< the group compared with
+    /// exposure ("canopy", "shade") → group → people of the census units without a value
+    /// for it, left out of its mean.
+    std::map<std::string, std::map<std::string, double>> people_left_out;
 };
 
 /// A number as the messages show it: up to 15 significant digits.
@@ -135,6 +149,10 @@ Allocated allocate(const Inputs& inputs, const AlignedInputs& aligned, const Mea
 void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measured& measured,
                    Diagnostics& diagnostics);
 
+/// equity (src/lib/run_equity.cpp): who lives with how much canopy (and shade): each
+/// person gets the exposure of the census unit they live in, whatever the ranking units.
+EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, Diagnostics& diagnostics);
+
 /// write (src/lib/write.cpp): throws OutputError when the output folder cannot take the
 /// outputs (a file in the way, earlier outputs without --overwrite).
 void check_output_folder(const RunConfig& config);
@@ -150,7 +168,7 @@ struct WriteCallbacks {
 /// through an output transaction; returns the files written.
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
-                               const Ranking& ranking, const RunResult& result, int threads,
-                               Diagnostics& diagnostics, const WriteCallbacks& callbacks);
+                               const Ranking& ranking, const EquityTables& equity, const RunResult& result,
+                               int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks);
 
 }  // namespace shadegap::stages

@@ -20,8 +20,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> output_names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv",
-                                               "units.csvt", "run.json"};
+/// The files a run writes: the four of every run with their .csvt, and the equity tables
+/// when --equity-group is given.
+std::vector<std::string> output_names(const RunConfig& config) {
+    std::vector<std::string> names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv", "units.csvt"};
+    if (!config.equity_groups.empty())
+        names.insert(names.end(), {"equity.csv", "equity.csvt", "disparity.csv", "disparity.csvt"});
+    names.push_back("run.json");
+    return names;
+}
 
 FieldValue value_or_null(const std::optional<double>& value) {
     if (!value || !std::isfinite(*value)) return std::monostate{};
@@ -178,7 +185,8 @@ nlohmann::json file_json(const std::string& path, const std::string& crs) {
 
 std::string run_json(const RunConfig& config, const Inputs& inputs, const RankingTable& table,
                      const ScoredTable& scored, const RunResult& result, int threads,
-                     const std::vector<std::string>& ungrouped, const Coverage& coverage) {
+                     const std::vector<std::string>& ungrouped, const Coverage& coverage,
+                     const EquityTables& equity) {
     nlohmann::json j;
     j["shadegap_version"] = SHADEGAP_VERSION;
     j["project_file"] = config.project_file;
@@ -242,8 +250,16 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
     for (const auto& w : result.diagnostics.warnings())
         warnings.push_back({{"code", w.code}, {"subject", w.subject}, {"message", w.message}});
     j["warnings"] = warnings;
+    if (equity.enabled) {
+        nlohmann::json groups = nlohmann::json::object();
+        for (const auto& [name, column] : config.equity_groups) groups[name] = column;
+        j["equity"] = {{"groups", groups},
+                       {"reference", equity.reference},
+                       {"rank_by", config.rank_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.rank_by)},
+                       {"people_left_out", equity.people_left_out}};
+    }
     std::vector<std::string> outputs;
-    for (const auto& name : output_names) outputs.push_back((fs::path(config.out) / name).string());
+    for (const auto& name : output_names(config)) outputs.push_back((fs::path(config.out) / name).string());
     j["outputs"] = outputs;
     return j.dump(2) + "\n";
 }
@@ -264,7 +280,7 @@ void check_output_folder(const RunConfig& config) {
         break;
     }
     if (config.overwrite) return;
-    for (const auto& name : output_names) {
+    for (const auto& name : output_names(config)) {
         if (fs::exists(out / name, ec))
             throw OutputError(config.out, "already holds " + name + "; shadegap does not overwrite outputs")
                 .with_hint("use --overwrite, or choose another --out");
@@ -274,8 +290,8 @@ void check_output_folder(const RunConfig& config) {
 
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
-                               const Ranking& ranking, const RunResult& result, int threads,
-                               Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
+                               const Ranking& ranking, const EquityTables& equity, const RunResult& result,
+                               int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
     const RankingTable& table = allocated.table;
     OutputTransaction transaction(config.out, &diagnostics);
     OutputTable priority = priority_table(inputs.model, table, scored, ranking, inputs.shade.has_value());
@@ -289,9 +305,16 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
     const OutputTable units = units_table(inputs, aligned.units, measured.units);
     write_csv(units, transaction.path_for("units.csv"));
     write_csvt(units, transaction.path_for("units.csvt"));
+    if (equity.enabled) {
+        write_csv(equity.equity, transaction.path_for("equity.csv"));
+        write_csvt(equity.equity, transaction.path_for("equity.csvt"));
+        write_csv(equity.disparity, transaction.path_for("disparity.csv"));
+        write_csvt(equity.disparity, transaction.path_for("disparity.csvt"));
+    }
     callbacks.tables_written();
     write_file(transaction.path_for("run.json"),
-               run_json(config, inputs, table, scored, result, threads, allocated.ungrouped, allocated.coverage));
+               run_json(config, inputs, table, scored, result, threads, allocated.ungrouped, allocated.coverage,
+                        equity));
     callbacks.before_commit();
     return transaction.commit();
 }

@@ -1,0 +1,149 @@
+// The equity stage: exposure by group of residents (equity.csv) and the disparity indices
+// (disparity.csv). Each person is given the canopy (and shade) of the census unit they live
+// in, so the stage works on census units whatever the ranking units are (docs/equity.md).
+// SPDX-License-Identifier: MIT
+#include "run_stages.hpp"
+
+#include "shadegap/equity.hpp"
+
+#include <cmath>
+#include <utility>
+
+namespace shadegap::stages {
+
+namespace {
+
+using Values = std::vector<std::optional<double>>;
+
+/// An exposure of every census unit: its name in the outputs and its values (fractions 0–1).
+struct Exposure {
+    std::string name;  ///< "canopy", "shade"
+    Values values;
+};
+
+FieldValue number_or_null(const std::optional<double>& value) {
+    if (!value || !std::isfinite(*value)) return std::monostate{};
+    return *value;
+}
+
+std::optional<double> difference(const std::optional<double>& a, const std::optional<double>& b) {
+    if (!a || !b) return std::nullopt;
+    return *a - *b;
+}
+
+std::optional<double> ratio(const std::optional<double>& a, const std::optional<double>& b) {
+    if (!a || !b || *b == 0) return std::nullopt;
+    return *a / *b;
+}
+
+std::optional<double> percent(const std::optional<double>& fraction) {
+    if (!fraction) return std::nullopt;
+    return 100 * *fraction;
+}
+
+}  // namespace
+
+EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, Diagnostics& diagnostics) {
+    EquityTables out;
+    if (config.equity_groups.empty()) return out;
+    out.enabled = true;
+    out.reference = config.reference.empty() ? "everyone" : config.reference;
+
+    // The census units as ranking units: their canopy and shade under the data rule, and the
+    // model's goal and gap for each (its warnings were given for the ranking units).
+    const RankingTable census = allocate_to_units(measured.units);
+    Diagnostics repeated;
+    const ScoredTable scored = apply_model(inputs.model, census, repeated);
+    const std::size_t n = census.units.size();
+
+    std::vector<Exposure> exposures = {{"canopy", Values(n)}};
+    if (inputs.shade) exposures.push_back({"shade", Values(n)});
+    Values below_goal(n);  // 1 where the unit's coverage is below its goal, 0 where not
+    for (std::size_t i = 0; i < n; ++i) {
+        exposures[0].values[i] = census.units[i].canopy_fraction();
+        if (inputs.shade) exposures[1].values[i] = census.units[i].shade_fraction();
+        if (scored.units[i].gap) below_goal[i] = *scored.units[i].gap > 0 ? 1.0 : 0.0;
+    }
+
+    // Everyone, then each group in name order: the people of each census unit.
+    std::vector<std::pair<std::string, std::vector<double>>> groups = {{"everyone", measured.units.population}};
+    for (const auto& group : config.equity_groups) {
+        const Values& counts = inputs.values.at("equity_group." + group.first);
+        std::vector<double> people(n);
+        for (std::size_t i = 0; i < n; ++i) people[i] = counts[i].value_or(0.0);
+        groups.emplace_back(group.first, std::move(people));
+    }
+
+    // Means per group and exposure, people left out of each mean.
+    std::map<std::string, std::map<std::string, std::optional<double>>> means;  // group → exposure → mean
+    std::map<std::string, std::optional<double>> below_goal_share;
+    for (const auto& [name, people] : groups) {
+        for (const Exposure& exposure : exposures) {
+            double left_out = 0;
+            means[name][exposure.name] = equity::weighted_mean(exposure.values, people, &left_out);
+            out.people_left_out[exposure.name][name] = left_out;
+        }
+        below_goal_share[name] = equity::weighted_mean(below_goal, people);
+    }
+
+    using Type = OutputColumn::Type;
+    out.equity.columns = {{"group", Type::Text},           {"population", Type::Real},     {"canopy_pct", Type::Real},
+                          {"shade_pct", Type::Real},       {"heat_c", Type::Real},         {"walk_shade_pct", Type::Real},
+                          {"below_goal_share", Type::Real}, {"canopy_diff_pct", Type::Real}, {"canopy_ratio", Type::Real},
+                          {"shade_diff_pct", Type::Real},  {"shade_ratio", Type::Real}};
+    const auto& reference = means.at(out.reference);
+    const auto mean_of = [](const std::map<std::string, std::optional<double>>& row, const std::string& exposure) {
+        const auto it = row.find(exposure);
+        return it == row.end() ? std::optional<double>() : it->second;
+    };
+    for (const auto& [name, people] : groups) {
+        double population = 0;
+        for (const double p : people) population += p;
+        const auto& row = means.at(name);
+        const auto canopy = percent(mean_of(row, "canopy"));
+        const auto shade = percent(mean_of(row, "shade"));
+        const auto canopy_reference = percent(mean_of(reference, "canopy"));
+        const auto shade_reference = percent(mean_of(reference, "shade"));
+        out.equity.rows.push_back({name, population, number_or_null(canopy), number_or_null(shade),
+                                   std::monostate{}, std::monostate{}, number_or_null(below_goal_share.at(name)),
+                                   number_or_null(difference(canopy, canopy_reference)),
+                                   number_or_null(ratio(canopy, canopy_reference)),
+                                   number_or_null(difference(shade, shade_reference)),
+                                   number_or_null(ratio(shade, shade_reference))});
+    }
+
+    // Disparity: the inequality of each exposure among everyone, then each pair of groups.
+    out.disparity.columns = {{"measure", Type::Text}, {"exposure", Type::Text}, {"value", Type::Real},
+                             {"low", Type::Real},     {"high", Type::Real}};
+    const auto add = [&](const std::string& measure, const std::string& exposure, const std::optional<double>& value) {
+        out.disparity.rows.push_back({measure, exposure, number_or_null(value), std::monostate{}, std::monostate{}});
+    };
+    const std::vector<double>& everyone = groups.front().second;
+    for (const Exposure& exposure : exposures) {
+        if (!config.rank_by.empty()) {
+            const auto c = equity::concentration(exposure.values, everyone, inputs.values.at("rank_by"), 0.0, 1.0);
+            add("concentration_index", exposure.name, c ? std::optional<double>(c->index) : std::nullopt);
+            add("erreygers", exposure.name, c ? std::optional<double>(c->erreygers) : std::nullopt);
+            add("wagstaff", exposure.name, c ? std::optional<double>(c->wagstaff) : std::nullopt);
+        }
+        add("gini", exposure.name, equity::gini(exposure.values, everyone));
+        add("theil_t", exposure.name, equity::theil_t(exposure.values, everyone));
+        add("atkinson_0.5", exposure.name, equity::atkinson(exposure.values, everyone, 0.5));
+    }
+    for (std::size_t a = 1; a < groups.size(); ++a)
+        for (std::size_t b = a + 1; b < groups.size(); ++b)
+            add("dissimilarity", groups[a].first + "|" + groups[b].first,
+                equity::dissimilarity(groups[a].second, groups[b].second));
+
+    for (const auto& [exposure, by_group] : out.people_left_out) {
+        const double everyone_out = by_group.at("everyone");
+        if (everyone_out > 0)
+            diagnostics.warn("equity-left-out", exposure,
+                             fmt::format("{:.0f} residents live in census units without a {} value (outside the "
+                                         "raster or on nodata): left out of the groups' {} means (run.json)",
+                                         everyone_out, exposure, exposure));
+    }
+    return out;
+}
+
+}  // namespace shadegap::stages

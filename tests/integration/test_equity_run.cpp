@@ -1,0 +1,164 @@
+// `run --equity-group`: equity.csv and disparity.csv through the binary, against values
+// worked out by hand (the five-unit example of the equity issue).
+// SPDX-License-Identifier: MIT
+#include "fixtures.hpp"
+#include "run_binary.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace test = shadegap::test;
+
+constexpr double x0 = 500000;
+constexpr double y0 = 4100000;
+
+/// Five census units, one 20 m × 1 m row each, over a binary raster of 1 m cells whose row k
+/// has canopy in its first 2, 3, 5, 8, 7 cells: canopy 0.10, 0.15, 0.25, 0.40, 0.35.
+/// Populations 1000, 2000, 1500, 500, 1000; people of colour 800, 1400, 600, 100, 150; the
+/// others (white here) the rest; median income 20, 35, 50, 80, 120 k$.
+struct FiveUnits {
+    test::TempDir dir;
+    std::string raster = dir.file("canopy.tif");
+    std::string units = dir.file("units.gpkg");
+    std::string out = dir.file("out");
+
+    FiveUnits() {
+        const int canopy_cells[] = {2, 3, 5, 8, 7};
+        std::vector<double> values;
+        for (int row = 0; row < 5; ++row)  // row 0 is the top: unit U1 lies at the top
+            for (int col = 0; col < 20; ++col) values.push_back(col < canopy_cells[row] ? 1 : 0);
+        test::write_raster(raster, 20, 5, x0, y0 + 5, 1.0, values, 32618);
+        const double population[] = {1000, 2000, 1500, 500, 1000};
+        const double poc[] = {800, 1400, 600, 100, 150};
+        const double income[] = {20, 35, 50, 80, 120};
+        std::vector<test::TestFeature> features;
+        for (int k = 0; k < 5; ++k) {
+            const double top = y0 + 5 - k;
+            const std::string wkt = "POLYGON((" + std::to_string(x0) + " " + std::to_string(top - 1) + "," +
+                                    std::to_string(x0 + 20) + " " + std::to_string(top - 1) + "," +
+                                    std::to_string(x0 + 20) + " " + std::to_string(top) + "," + std::to_string(x0) +
+                                    " " + std::to_string(top) + "," + std::to_string(x0) + " " +
+                                    std::to_string(top - 1) + "))";
+            features.push_back({wkt,
+                                {{"GEOID", "U" + std::to_string(k + 1)}},
+                                {{"population", population[k]},
+                                 {"poc", poc[k]},
+                                 {"white", population[k] - poc[k]},
+                                 {"income", income[k]}}});
+        }
+        test::write_layer(units, "GPKG", "units", 32618, features);
+    }
+
+    std::vector<std::string> args(const std::vector<std::string>& extra) const {
+        std::vector<std::string> a = {"run", "--canopy", raster, "--units", units, "--unit-id", "GEOID",
+                                      "--model", "canopy-gap", "--out", out, "--threads", "1"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+};
+
+std::map<std::string, std::string> row_where(const test::CsvTable& table, const std::string& key,
+                                             const std::string& value) {
+    for (const auto& row : table.rows)
+        if (row.at(key) == value) return row;
+    FAIL("no row with " << key << " = " << value);
+    return {};
+}
+
+double number(const std::map<std::string, std::string>& row, const std::string& key) {
+    REQUIRE(row.count(key) == 1);
+    REQUIRE_FALSE(row.at(key).empty());
+    return std::stod(row.at(key));
+}
+
+}  // namespace
+
+// By hand: everyone's canopy μ = Σ n x / Σ n = 1325 / 6000 = 0.2208333; people of colour
+// (800·0.10 + 1400·0.15 + 600·0.25 + 100·0.40 + 150·0.35) / 3050 = 532.5 / 3050 = 0.1745902;
+// the others 792.5 / 2950 = 0.2686441. The goal of canopy-gap at these densities (over
+// 8,000 people/km²) is 0.40 × 0.5 = 0.20: U1 and U2 are below it, so below_goal_share is
+// 3000/6000 for everyone, 2200/3050 for people of colour, 800/2950 for the others.
+// Concentration by income (fractional ranks 1/12, 1/3, 29/48, 19/24, 11/12): CI 0.2405660,
+// Erreygers 4μ·CI = 0.2125, Wagstaff CI/(1 − μ) = 0.3087479; dissimilarity 0.450125.
+TEST_CASE("equity.csv and disparity.csv of five units worked out by hand", "[equity][cli]") {
+    FiveUnits c;
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "poc=poc", "--equity-group",
+                                                                   "white=white", "--rank-by", "income"}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+
+    const auto equity = test::read_csv(c.out + "/equity.csv");
+    REQUIRE(equity.header == std::vector<std::string>{"group", "population", "canopy_pct", "shade_pct", "heat_c",
+                                                      "walk_shade_pct", "below_goal_share", "canopy_diff_pct",
+                                                      "canopy_ratio", "shade_diff_pct", "shade_ratio"});
+    REQUIRE(equity.rows.size() == 3);
+    CHECK(equity.rows[0].at("group") == "everyone");
+    const auto everyone = row_where(equity, "group", "everyone");
+    const auto poc = row_where(equity, "group", "poc");
+    const auto white = row_where(equity, "group", "white");
+    CHECK(number(everyone, "population") == 6000);
+    CHECK(number(poc, "population") == 3050);
+    CHECK(number(everyone, "canopy_pct") == Approx(100 * 1325.0 / 6000).epsilon(1e-12));
+    CHECK(number(poc, "canopy_pct") == Approx(100 * 532.5 / 3050).epsilon(1e-12));
+    CHECK(number(white, "canopy_pct") == Approx(100 * 792.5 / 2950).epsilon(1e-12));
+    CHECK(number(poc, "canopy_pct") == Approx(17.45902).margin(1e-5));
+    CHECK(number(white, "canopy_pct") == Approx(26.86441).margin(1e-5));
+    CHECK(number(poc, "canopy_diff_pct") == Approx(100 * (532.5 / 3050 - 1325.0 / 6000)).epsilon(1e-12));
+    CHECK(number(poc, "canopy_ratio") == Approx((532.5 / 3050) / (1325.0 / 6000)).epsilon(1e-12));
+    CHECK(number(everyone, "canopy_diff_pct") == Approx(0).margin(1e-12));
+    CHECK(number(everyone, "below_goal_share") == Approx(0.5).epsilon(1e-12));
+    CHECK(number(poc, "below_goal_share") == Approx(2200.0 / 3050).epsilon(1e-12));
+    CHECK(number(white, "below_goal_share") == Approx(800.0 / 2950).epsilon(1e-12));
+    for (const char* empty : {"shade_pct", "heat_c", "walk_shade_pct", "shade_diff_pct", "shade_ratio"})
+        CHECK(everyone.at(empty).empty());
+
+    const auto disparity = test::read_csv(c.out + "/disparity.csv");
+    REQUIRE(disparity.header == std::vector<std::string>{"measure", "exposure", "value", "low", "high"});
+    const auto value = [&](const std::string& measure, const std::string& exposure) {
+        for (const auto& row : disparity.rows)
+            if (row.at("measure") == measure && row.at("exposure") == exposure) return number(row, "value");
+        FAIL("no " << measure << " of " << exposure);
+        return 0.0;
+    };
+    CHECK(value("concentration_index", "canopy") == Approx(0.2405660).margin(1e-7));
+    CHECK(value("erreygers", "canopy") == Approx(0.2125).margin(1e-7));
+    CHECK(value("wagstaff", "canopy") == Approx(0.3087479).margin(1e-7));
+    CHECK(value("dissimilarity", "poc|white") == Approx(0.450125).margin(1e-7));
+    for (const auto& row : disparity.rows) {
+        CHECK(row.at("low").empty());
+        CHECK(row.at("high").empty());
+    }
+
+    // With white as the reference, white's differences are 0 and poc's are against white.
+    const auto again = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "poc=poc", "--equity-group",
+                                                                 "white=white", "--reference", "white", "--overwrite"}));
+    REQUIRE(again.status == 0);
+    const auto by_white = test::read_csv(c.out + "/equity.csv");
+    CHECK(number(row_where(by_white, "group", "white"), "canopy_diff_pct") == Approx(0).margin(1e-12));
+    CHECK(number(row_where(by_white, "group", "poc"), "canopy_diff_pct") ==
+          Approx(100 * (532.5 / 3050 - 792.5 / 2950)).epsilon(1e-12));
+    // Without --rank-by there is no concentration index.
+    CHECK(test::read_text(c.out + "/disparity.csv").find("concentration_index") == std::string::npos);
+}
+
+// A group column that is not there (poc looks close: "poccount" contains it), a reference
+// that is no group, and 'everyone' as a name.
+TEST_CASE("equity options that do not fit the data", "[equity][cli]") {
+    FiveUnits c;
+    auto outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "black=POC_COUNT"}));
+    CHECK(outcome.status == 1);
+    CHECK(outcome.err == "shadegap: error: " + c.units + ": field 'POC_COUNT' for 'equity_group.black' not found "
+                         "(close: 'poc') (hint: give the column with --equity-group black=FIELD)\n");
+    outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "poc=poc", "--reference", "asian"}));
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err == "shadegap: error: --reference: no group 'asian' (groups: everyone, poc)\n");
+    outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "everyone=poc"}));
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err == "shadegap: error: --equity-group everyone=poc: 'everyone' is the name of all residents; "
+                         "choose another name\n");
+}
