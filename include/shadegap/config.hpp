@@ -76,6 +76,11 @@ struct RunConfig {
     std::string reference;  ///< the group others are compared with; empty: everyone
     std::string rank_by;    ///< socioeconomic rank column for concentration indices, or empty
 
+    /// Column → its ACS 90 % margin-of-error column (--moe FIELD=MOE_FIELD).
+    std::map<std::string, std::string> moe;
+    int draws = 0;  ///< Monte Carlo draws of the estimates for rank uncertainty; 0: none
+    int seed = 1;   ///< the draws' seed: the same seed gives the same bytes
+
     std::string out;          ///< output folder
     bool overwrite = false;
     int threads = all_cores;  ///< see resolve_threads()

@@ -133,6 +133,33 @@ std::vector<FieldSource> resolve_equity_fields(const RunConfig& config, const st
     return out;
 }
 
+/// The margin-of-error columns of --moe FIELD=MOE_FIELD, as role "moe.ROLE" of the model role
+/// whose column FIELD is. FIELD must be a column the model reads (or the population).
+std::vector<FieldSource> resolve_moe_fields(const RunConfig& config, const std::vector<FieldSource>& fields,
+                                            const std::vector<std::string>& unit_fields,
+                                            const std::optional<JoinTable>& join) {
+    std::vector<FieldSource> out;
+    for (const auto& entry : config.moe) {
+        const std::string& column = entry.first;
+        const auto field = std::find_if(fields.begin(), fields.end(), [&column](const FieldSource& f) {
+            return f.role != "scope" && lowercase(f.column) == lowercase(column);
+        });
+        if (field == fields.end()) {
+            std::string columns;
+            for (const auto& f : fields)
+                if (f.role != "scope") columns += (columns.empty() ? "" : ", ") + f.column;
+            throw UsageError("moe." + column, "'" + column + "' is not a column the model reads (" + columns + ")");
+        }
+        auto source = find_column(config, unit_fields, join, "moe." + field->role, entry.second);
+        if (!source)
+            throw InputError(join ? config.units + " and " + join->path : config.units,
+                             "field '" + entry.second + "' for the margin of error of '" + column + "' not found")
+                .with_hint("give it with --moe " + column + "=MOE_FIELD");
+        out.push_back(std::move(*source));
+    }
+    return out;
+}
+
 /// Resolves every role the model reads to a column of the units layer or the join CSV. An
 /// exact name wins; else the one column equal to it ignoring case. A variable of the model
 /// without a column is an error unless config.allow_missing_variables (then it is listed
@@ -372,6 +399,18 @@ void check_group_counts(Inputs& inputs, Diagnostics& diagnostics) {
     }
 }
 
+/// A margin of error is a positive spread: a negative one is a wrong column (a missing one
+/// leaves the estimate fixed in every draw).
+void check_margins(const Inputs& inputs) {
+    for (const auto& field : inputs.moe_fields) {
+        const auto& values = inputs.values.at(field.role);
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (values[i] && *values[i] < 0)
+                throw InputError(field.file, "field '" + field.column + "' of unit '" + inputs.units.ids[i] + "': " +
+                                                 format_number(*values[i]) + " is negative; a margin of error is 0 or more");
+    }
+}
+
 /// Variables that the Tree Equity Score method defines as fractions 0–1 (docs/models.md).
 /// After the variable's scale (0.01 for a column in percent) their values must lie in
 /// 0–1: a share of 1.7 is a wrong column or a wrong scale, not data to rank by.
@@ -498,6 +537,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     const auto unit_fields = layer_field_names(config.units, config.units_layer);
     inputs.fields = resolve_fields(config, inputs.model, unit_fields, inputs.join, inputs.dropped_variables);
     inputs.equity_fields = resolve_equity_fields(config, unit_fields, inputs.join);
+    inputs.moe_fields = resolve_moe_fields(config, inputs.fields, unit_fields, inputs.join);
 
     LayerRequest request{config.units, config.units_layer, config.unit_id, "", {}, {}};
     if (inputs.join &&
@@ -508,7 +548,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     const auto request_field = [](std::vector<std::string>& list, const std::string& column) {
         if (std::find(list.begin(), list.end(), column) == list.end()) list.push_back(column);
     };
-    for (const auto* fields : {&inputs.fields, &inputs.equity_fields}) {
+    for (const auto* fields : {&inputs.fields, &inputs.equity_fields, &inputs.moe_fields}) {
         for (const auto& field : *fields) {
             if (field.from_join) continue;
             request_field(field.role == "scope" ? request.text_fields : request.numeric_fields, field.column);
@@ -523,6 +563,8 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     }
     if (inputs.scope.empty()) inputs.scope.assign(inputs.units.size(), "");
     for (const auto& field : inputs.equity_fields) inputs.values[field.role] = read_values(inputs, field, diagnostics);
+    for (const auto& field : inputs.moe_fields) inputs.values[field.role] = read_values(inputs, field, diagnostics);
+    check_margins(inputs);
     check_group_counts(inputs, diagnostics);
 
     if (!config.neighbourhoods.empty()) {

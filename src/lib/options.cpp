@@ -18,6 +18,7 @@ const char* const inputs = "Inputs";
 const char* const ranking = "Ranking units";
 const char* const model = "Model";
 const char* const equity = "Equity";
+const char* const uncertainty = "Uncertainty";
 const char* const output = "Output";
 
 std::vector<RunOption> make_run_options() {
@@ -137,6 +138,20 @@ std::vector<RunOption> make_run_options() {
          "Column ranking census units from worse to better off (e.g. median household income) for "
          "the concentration indices of disparity.csv. Default: none (no concentration indices).",
          false, {"equity_group"}, {}},
+
+        {"moe", "--moe", {}, T::RoleColumns, &C::moe, "FIELD=MOE_FIELD", uncertainty,
+         "The ACS 90 % margin of error of a column the model reads: FIELD=MOE_FIELD, e.g. "
+         "pctpov=pctpov_moe; repeatable. With --draws, each estimate is drawn from "
+         "Normal(value, MOE / 1.645), clamped to its range. Default: none.",
+         false, {"draws"}, {}},
+        {"draws", "--draws", {}, T::Count, &C::draws, "N", uncertainty,
+         "Monte Carlo draws of the estimates with a --moe: the model and the ranking rerun per "
+         "draw, and priority.csv/.geojson gain rank_low, rank_high (5th and 95th percentiles of "
+         "the rank) and p_top (share of draws in the top 10 %). Default: 0 (none).",
+         false, {"moe"}, {}},
+        {"seed", "--seed", {}, T::Count, &C::seed, "S", uncertainty,
+         "Seed of the draws: the same seed gives the same bytes at any thread count. Default: 1.",
+         false, {}, {}},
 
         {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
          "Output folder for priority.geojson, priority.csv, units.csv (each CSV with its .csvt of "

@@ -325,6 +325,10 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     const Ranking ranking = rank_units(allocated.table, scored);
     clock.lap("rank");
 
+    const RankUncertainty rank_uncertainty =
+        uncertainty(config, inputs, aligned, measured, allocated.table.units.size(), threads);
+    if (rank_uncertainty.enabled) clock.lap("uncertainty");
+
     const EquityTables equity_tables = equity(config, inputs, measured, diagnostics);
     if (equity_tables.enabled) clock.lap("equity");
     result.ranking_unit_count = allocated.table.units.size();
@@ -339,7 +343,8 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     // The last chance for the caller to stop the run (an interrupt) before outputs move into place.
     callbacks.before_commit = [&] { ScaledProgress(progress, 0.95, 1.0, "write")(0.9); };
     result.outputs =
-        write(config, inputs, aligned, measured, allocated, scored, ranking, equity_tables, result, threads, diagnostics,
+        write(config, inputs, aligned, measured, allocated, scored, ranking, rank_uncertainty, equity_tables, result,
+              threads, diagnostics,
               callbacks);
     ScaledProgress(progress, 0.95, 1.0, "write")(1);
     return result;

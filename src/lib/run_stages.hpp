@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -61,6 +62,8 @@ struct Inputs {
     std::vector<FieldSource> fields;  ///< population first, then model roles, then scope
     /// The equity groups' count columns ("equity_group.NAME") and --rank-by ("rank_by").
     std::vector<FieldSource> equity_fields;
+    /// The margins of error of --moe, as roles "moe.ROLE" of the model role they belong to.
+    std::vector<FieldSource> moe_fields;
     std::vector<std::string> dropped_variables;
     /// Numbers of each role but the scope, per census unit (nullopt: empty, or an ACS
     /// annotation code).
@@ -110,6 +113,15 @@ struct EquityTables {
     std::map<std::string, std::map<std::string, double>> people_left_out;
 };
 
+/// The uncertainty stage's output (with --moe and --draws), per ranking unit.
+struct RankUncertainty {
+    bool enabled = false;
+    int draws = 0;
+    std::vector<std::optional<std::int64_t>> rank_low;   ///< 5th percentile of the rank over the draws
+    std::vector<std::optional<std::int64_t>> rank_high;  ///< 95th percentile
+    std::vector<double> p_top;                           ///< share of draws in the top 10 %
+};
+
 /// A number as the messages show it: up to 15 significant digits.
 inline std::string format_number(double value) {
     char text[32];
@@ -153,6 +165,11 @@ void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measur
 /// person gets the exposure of the census unit they live in, whatever the ranking units.
 EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, Diagnostics& diagnostics);
 
+/// uncertainty (src/lib/run_uncertainty.cpp): the estimates with a margin of error drawn
+/// config.draws times, the allocation, model and ranking rerun per draw.
+RankUncertainty uncertainty(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
+                            const Measured& measured, std::size_t ranking_units, int threads);
+
 /// write (src/lib/write.cpp): throws OutputError when the output folder cannot take the
 /// outputs (a file in the way, earlier outputs without --overwrite).
 void check_output_folder(const RunConfig& config);
@@ -168,7 +185,8 @@ struct WriteCallbacks {
 /// through an output transaction; returns the files written.
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
-                               const Ranking& ranking, const EquityTables& equity, const RunResult& result,
+                               const Ranking& ranking, const RankUncertainty& uncertainty,
+                               const EquityTables& equity, const RunResult& result,
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks);
 
 }  // namespace shadegap::stages

@@ -35,6 +35,11 @@ FieldValue value_or_null(const std::optional<double>& value) {
     return *value;
 }
 
+FieldValue integer_or_null(const std::optional<std::int64_t>& value) {
+    if (!value) return std::monostate{};
+    return *value;
+}
+
 FieldValue percent_or_null(const std::optional<double>& value) {
     if (!value || !std::isfinite(*value)) return std::monostate{};
     return 100.0 * *value;
@@ -60,7 +65,7 @@ std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs,
 }
 
 OutputTable priority_table(const Model& model, const RankingTable& table, const ScoredTable& scored,
-                           const Ranking& ranking, bool with_shade) {
+                           const Ranking& ranking, const RankUncertainty& uncertainty, bool with_shade) {
     using Type = OutputColumn::Type;
     OutputTable out;
     out.columns = {{"id", Type::Text},           {"name", Type::Text},         {"rank", Type::Integer},
@@ -69,6 +74,9 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
                    {"area_km2", Type::Real},     {"density_km2", Type::Real},  {"trees_needed", Type::Real},
                    {"land_km2", Type::Real},     {"nodata_pct", Type::Real},   {"outside_pct", Type::Real}};
     if (with_shade) out.columns.insert(out.columns.begin() + 6, {"shade_pct", Type::Real});
+    if (uncertainty.enabled)
+        out.columns.insert(out.columns.begin() + 3,
+                           {{"rank_low", Type::Integer}, {"rank_high", Type::Integer}, {"p_top", Type::Real}});
     if (model.target_score) {
         out.columns.push_back({"target_" + model.coverage + "_pct", Type::Real});
         out.columns.push_back({"target_plant_m2", Type::Real});
@@ -98,6 +106,19 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
             measured_m2 > 0 ? FieldValue(100.0 * unit.outside_m2 / measured_m2) : FieldValue(std::monostate{}),
         };
         if (with_shade) row.insert(row.begin() + 6, percent_or_null(unit.shade_fraction()));
+        if (uncertainty.enabled) {
+            // rank_low, rank_high and p_top after the rank.
+            std::vector<FieldValue> with_draws;
+            with_draws.reserve(row.size() + 3);
+            for (std::size_t k = 0; k < row.size(); ++k) {
+                with_draws.push_back(std::move(row[k]));
+                if (k != 2) continue;
+                with_draws.push_back(integer_or_null(uncertainty.rank_low[i]));
+                with_draws.push_back(integer_or_null(uncertainty.rank_high[i]));
+                with_draws.push_back(FieldValue(uncertainty.p_top[i]));
+            }
+            row = std::move(with_draws);
+        }
         if (model.target_score) {
             row.push_back(percent_or_null(s.target_coverage));
             row.push_back(value_or_null(s.target_plant_m2));
@@ -290,11 +311,12 @@ void check_output_folder(const RunConfig& config) {
 
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
-                               const Ranking& ranking, const EquityTables& equity, const RunResult& result,
+                               const Ranking& ranking, const RankUncertainty& uncertainty,
+                               const EquityTables& equity, const RunResult& result,
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
     const RankingTable& table = allocated.table;
     OutputTransaction transaction(config.out, &diagnostics);
-    OutputTable priority = priority_table(inputs.model, table, scored, ranking, inputs.shade.has_value());
+    OutputTable priority = priority_table(inputs.model, table, scored, ranking, uncertainty, inputs.shade.has_value());
     const auto geometries = ranking_geometries(inputs, aligned, table);
     for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
     priority.crs_wkt = inputs.raster.crs_wkt;

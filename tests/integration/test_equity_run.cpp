@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,8 +15,8 @@ namespace {
 
 namespace test = shadegap::test;
 
-constexpr double x0 = 500000;
-constexpr double y0 = 4100000;
+constexpr double origin_x = 500000;
+constexpr double origin_y = 4100000;
 
 /// Five census units, one 20 m × 1 m row each, over a binary raster of 1 m cells whose row k
 /// has canopy in its first 2, 3, 5, 8, 7 cells: canopy 0.10, 0.15, 0.25, 0.40, 0.35.
@@ -32,17 +33,17 @@ struct FiveUnits {
         std::vector<double> values;
         for (int row = 0; row < 5; ++row)  // row 0 is the top: unit U1 lies at the top
             for (int col = 0; col < 20; ++col) values.push_back(col < canopy_cells[row] ? 1 : 0);
-        test::write_raster(raster, 20, 5, x0, y0 + 5, 1.0, values, 32618);
+        test::write_raster(raster, 20, 5, origin_x, origin_y + 5, 1.0, values, 32618);
         const double population[] = {1000, 2000, 1500, 500, 1000};
         const double poc[] = {800, 1400, 600, 100, 150};
         const double income[] = {20, 35, 50, 80, 120};
         std::vector<test::TestFeature> features;
         for (int k = 0; k < 5; ++k) {
-            const double top = y0 + 5 - k;
-            const std::string wkt = "POLYGON((" + std::to_string(x0) + " " + std::to_string(top - 1) + "," +
-                                    std::to_string(x0 + 20) + " " + std::to_string(top - 1) + "," +
-                                    std::to_string(x0 + 20) + " " + std::to_string(top) + "," + std::to_string(x0) +
-                                    " " + std::to_string(top) + "," + std::to_string(x0) + " " +
+            const double top = origin_y + 5 - k;
+            const std::string wkt = "POLYGON((" + std::to_string(origin_x) + " " + std::to_string(top - 1) + "," +
+                                    std::to_string(origin_x + 20) + " " + std::to_string(top - 1) + "," +
+                                    std::to_string(origin_x + 20) + " " + std::to_string(top) + "," + std::to_string(origin_x) +
+                                    " " + std::to_string(top) + "," + std::to_string(origin_x) + " " +
                                     std::to_string(top - 1) + "))";
             features.push_back({wkt,
                                 {{"GEOID", "U" + std::to_string(k + 1)}},
@@ -161,4 +162,56 @@ TEST_CASE("equity options that do not fit the data", "[equity][cli]") {
     CHECK(outcome.status == 2);
     CHECK(outcome.err == "shadegap: error: --equity-group everyone=poc: 'everyone' is the name of all residents; "
                          "choose another name\n");
+}
+
+// How sure is a rank, in closed form. A model whose score is 100 × (1 − x) (constant goal,
+// no canopy, one variable x taken as it is, floor 0, no rounding) ranks the unit of larger
+// x first. A has x = 0.50, B x = 0.45, each with a margin of error 1.645 × 0.05 (standard
+// error 0.05): P(A first) = P(x_A > x_B) = Φ(0.05 / √(0.05² + 0.05²)) = Φ(0.7071068) =
+// 0.7602499. The share of 4,000 draws with A first (p_top: the top 10 % of two units is the
+// first) must agree within 4 Monte Carlo standard errors (√(0.76 × 0.24 / 4000) = 0.0068).
+// The same seed gives the same bytes at 1 and 2 threads.
+TEST_CASE("rank uncertainty from margins of error agrees with the normal distribution", "[equity][draws]") {
+    test::TempDir dir;
+    const std::string raster = dir.file("canopy.tif");
+    test::write_raster(raster, 8, 1, origin_x, origin_y + 1, 1.0, std::vector<double>(8, 0), 32618);
+    const std::string wkt_a = "POLYGON((500000 4100000,500004 4100000,500004 4100001,500000 4100001,500000 4100000))";
+    const std::string wkt_b = "POLYGON((500004 4100000,500008 4100000,500008 4100001,500004 4100001,500004 4100000))";
+    const std::string units = dir.file("units.gpkg");
+    test::write_layer(units, "GPKG", "units", 32618,
+                      {{wkt_a, {{"GEOID", "A"}}, {{"population", 100}, {"x", 0.50}, {"x_moe", 1.645 * 0.05}}},
+                       {wkt_b, {{"GEOID", "B"}}, {{"population", 100}, {"x", 0.45}, {"x_moe", 1.645 * 0.05}}}});
+    const std::string model = dir.file("linear.toml");
+    std::ofstream(model) << "[model]\nname = \"linear\"\ncoverage = \"canopy\"\n"
+                            "[goal]\nmethod = \"constant\"\nbaseline = 0.4\n"
+                            "[population]\ncolumn = \"population\"\n"
+                            "[priority]\nfloor = 0.0\n"
+                            "[[priority.variables]]\nname = \"x\"\ncolumn = \"x\"\nweight = 1.0\n"
+                            "normalise = \"none\"\nscale = 1.0\n"
+                            "[score]\nmax = 100\nrounding = \"none\"\n";
+    const auto run = [&](const std::string& out, const std::string& threads, const std::string& seed) {
+        const auto outcome = test::run_binary(
+            SHADEGAP_BINARY, {"run", "--canopy", raster, "--units", units, "--unit-id", "GEOID", "--model", model,
+                              "--moe", "x=x_moe", "--draws", "4000", "--seed", seed, "--out", dir.file(out),
+                              "--threads", threads});
+        INFO(outcome.err);
+        REQUIRE(outcome.status == 0);
+        return test::read_csv(dir.file(out) + "/priority.csv");
+    };
+    const auto table = run("out1", "1", "7");
+    REQUIRE(table.rows.size() == 2);
+    const auto a = row_where(table, "id", "A");
+    const auto b = row_where(table, "id", "B");
+    CHECK(number(a, "rank") == 1);
+    CHECK(number(a, "p_top") == Approx(0.7602499).margin(4 * 0.0068));
+    CHECK(number(a, "p_top") + number(b, "p_top") == Approx(1.0).margin(1e-12));
+    CHECK(number(a, "rank_low") == 1);
+    CHECK(number(a, "rank_high") == 2);
+    CHECK(number(b, "rank_low") == 1);
+    CHECK(number(b, "rank_high") == 2);
+    run("out2", "2", "7");
+    CHECK(test::read_text(dir.file("out1/priority.csv")) == test::read_text(dir.file("out2/priority.csv")));
+    CHECK(test::read_text(dir.file("out1/priority.geojson")) == test::read_text(dir.file("out2/priority.geojson")));
+    run("out3", "2", "8");
+    CHECK(test::read_text(dir.file("out3/priority.csv")) != test::read_text(dir.file("out1/priority.csv")));
 }
