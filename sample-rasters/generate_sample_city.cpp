@@ -681,7 +681,31 @@ struct BlockGroup {
     int population = 0;
     double pctpov = 0, pctpoc = 0, unemplrate = 0, dep_ratio = 0, linguistic = 0;
     double health = 0, temp_diff = 0;
+    // ACS-style counts of people by race and ethnicity (as table B03002): white, black and
+    // asian are "alone, not Hispanic or Latino", hispanic is of any race, other_race the
+    // rest (other races, two or more races); together they are the population.
+    int white = 0, black = 0, hispanic = 0, asian = 0, other_race = 0;
+    int median_income = 0;  // median household income in dollars (as B19013_001E)
 };
+
+// Splits a block group's population into the counts of BlockGroup. `white` follows pctpoc;
+// the people of colour are split by shares from their own stream (seed 5000 + b), so the
+// attributes drawn before are unchanged. The median income falls with the poverty share.
+void add_group_counts(BlockGroup& g, double poor, std::uint64_t stream) {
+    SplitMix64 rng(seed_of(stream));
+    g.white = int(std::round(double(g.population) * (1.0 - g.pctpoc)));
+    const int poc = g.population - g.white;
+    const double black_share = std::clamp(0.40 + 0.30 * poor + 0.10 * rng.centred(), 0.10, 0.80);
+    const double hispanic_share = std::clamp(0.22 - 0.05 * poor + 0.06 * rng.centred(), 0.05, 0.35);
+    const double asian_share = std::clamp(0.16 - 0.10 * poor + 0.04 * rng.centred(), 0.01, 0.25);
+    g.black = int(std::round(double(poc) * black_share));
+    g.hispanic = std::min(int(std::round(double(poc) * hispanic_share)), poc - g.black);
+    g.asian = std::min(int(std::round(double(poc) * asian_share)), poc - g.black - g.hispanic);
+    g.other_race = poc - g.black - g.hispanic - g.asian;
+    const double rich = 1.0 - g.pctpov;
+    const double income = (18000.0 + 110000.0 * rich * rich) * (0.9 + 0.2 * rng.uniform());
+    g.median_income = int(std::round(income / 100.0)) * 100;
+}
 
 std::vector<CellCounts> count_cells(const LandCover& lc, const std::vector<int>& owner, std::size_t count) {
     std::vector<CellCounts> counts(count);
@@ -746,6 +770,7 @@ std::vector<BlockGroup> build_block_groups(const std::vector<CellCounts>& counts
         if (b == enclave) g.dep_ratio = 1.15;
         g.linguistic = round_to(std::clamp(0.01 + 0.14 * poor + 0.03 * rng.centred(), 0.0, 0.5), 1000.0);
         g.health = round_to(clamp01(0.15 + 0.55 * poor + 0.08 * rng.centred()), 1000.0);
+        add_group_counts(g, poor, 5000 + b);
         surface[b] = 4.0 * (k.impervious / land[b]) - 5.0 * (k.canopy / land[b]) + 0.3 * rng.centred();
     }
     double weighted = 0.0, total_land = 0.0;
@@ -995,7 +1020,9 @@ Summary generate(const fs::path& dir) {
     const std::vector<Field> block_fields = {
         {"GEOID", OFTString, 12},     {"name", OFTString, 0},      {"population", OFTInteger, 0},
         {"pctpov", OFTReal, 0},       {"pctpoc", OFTReal, 0},      {"unemplrate", OFTReal, 0},
-        {"dep_ratio", OFTReal, 0},    {"linguistic", OFTReal, 0}};
+        {"dep_ratio", OFTReal, 0},    {"linguistic", OFTReal, 0},  {"white", OFTInteger, 0},
+        {"black", OFTInteger, 0},     {"hispanic", OFTInteger, 0}, {"asian", OFTInteger, 0},
+        {"other_race", OFTInteger, 0}, {"median_income", OFTInteger, 0}};
     // Features go out in GEOID order.
     std::vector<std::size_t> order(blocks.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -1014,6 +1041,12 @@ Summary generate(const fs::path& dir) {
                     f.SetField("unemplrate", g.unemplrate);
                     f.SetField("dep_ratio", g.dep_ratio);
                     f.SetField("linguistic", g.linguistic);
+                    f.SetField("white", g.white);
+                    f.SetField("black", g.black);
+                    f.SetField("hispanic", g.hispanic);
+                    f.SetField("asian", g.asian);
+                    f.SetField("other_race", g.other_race);
+                    f.SetField("median_income", g.median_income);
                 });
 
     std::string csv = "GEOID,health,temp_diff\n";

@@ -292,8 +292,9 @@ TEST_CASE("one sample block group has a hole, another fills it, and some lie ove
 
 TEST_CASE("every sample block group has a unique GEOID and every field filled", "[sample-city]") {
     const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
-    const std::vector<std::string> fields = {"GEOID",     "name",      "population", "pctpov",
-                                             "pctpoc",    "unemplrate", "dep_ratio",  "linguistic"};
+    const std::vector<std::string> fields = {"GEOID",      "name",      "population", "pctpov",   "pctpoc",
+                                             "unemplrate", "dep_ratio", "linguistic", "white",    "black",
+                                             "hispanic",   "asian",     "other_race", "median_income"};
     std::set<std::string> geoids;
     for (const Feature& b : blocks) {
         const OGRFeature& f = *b.feature;
@@ -318,6 +319,20 @@ TEST_CASE("every sample block group has a unique GEOID and every field filled", 
         }
         CHECK(f.GetFieldAsDouble("dep_ratio") >= 0.3);
         CHECK(f.GetFieldAsDouble("dep_ratio") <= 1.2);
+        // The group counts are people: they add up to the population, and white (not
+        // Hispanic) is the population less the people of colour, to the nearest person.
+        const int population = f.GetFieldAsInteger("population");
+        int counted = 0;
+        for (const char* group : {"white", "black", "hispanic", "asian", "other_race"}) {
+            INFO(group);
+            CHECK(f.GetFieldDefnRef(f.GetFieldIndex(group))->GetType() == OFTInteger);
+            CHECK(f.GetFieldAsInteger(group) >= 0);
+            counted += f.GetFieldAsInteger(group);
+        }
+        CHECK(counted == population);
+        CHECK(std::abs(f.GetFieldAsInteger("white") - population * (1.0 - f.GetFieldAsDouble("pctpoc"))) <= 0.5);
+        CHECK(f.GetFieldAsInteger("median_income") >= 15000);
+        CHECK(f.GetFieldAsInteger("median_income") <= 150000);
     }
 
     SECTION("acs.csv has one row per block group, joined by GEOID kept as text") {
@@ -380,7 +395,7 @@ TEST_CASE("the east of the sample city is poorer and less leafy than the west", 
     const LandCover& lc = land_cover();
     const double x_mid = lc.transform[0] + lc.width * lc.transform[1] / 2.0;
     const std::vector<Feature> blocks = read_layer("blocks.gpkg", "blocks", 4269);
-    std::array<double, 2> people{}, poor{};
+    std::array<double, 2> people{}, poor{}, income{}, black{}, white{};
     for (const Feature& b : blocks) {
         OGRPoint centroid;
         REQUIRE(b.utm->Centroid(&centroid) == OGRERR_NONE);
@@ -388,6 +403,9 @@ TEST_CASE("the east of the sample city is poorer and less leafy than the west", 
         const double population = b.feature->GetFieldAsInteger("population");
         people[side] += population;
         poor[side] += population * b.feature->GetFieldAsDouble("pctpov");
+        income[side] += population * b.feature->GetFieldAsInteger("median_income");
+        black[side] += b.feature->GetFieldAsInteger("black");
+        white[side] += b.feature->GetFieldAsInteger("white");
     }
     REQUIRE(people[0] > 0);
     REQUIRE(people[1] > 0);
@@ -395,6 +413,11 @@ TEST_CASE("the east of the sample city is poorer and less leafy than the west", 
     const double pctpov_east = poor[1] / people[1];
     INFO("population-weighted share below 200 % of poverty: west " << pctpov_west << ", east " << pctpov_east);
     CHECK(pctpov_east > pctpov_west + 0.1);
+    // The group columns follow: lower incomes, more Black and fewer white residents in the east.
+    INFO("population-weighted median income: west " << income[0] / people[0] << ", east " << income[1] / people[1]);
+    CHECK(income[0] / people[0] > 1.3 * income[1] / people[1]);
+    CHECK(black[1] / people[1] > black[0] / people[0] + 0.1);
+    CHECK(white[0] / people[0] > white[1] / people[1] + 0.1);
 
     // Canopy share of land: canopy cells over cells that are neither nodata nor water.
     std::array<double, 2> canopy{}, land{};
