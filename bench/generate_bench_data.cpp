@@ -503,7 +503,9 @@ void write_polygons(std::int64_t size, int count, const std::string& path) {
     if (!layer) fail(path, "cannot create the layer");
     OGRFieldDefn id("id", OFTString);
     OGRFieldDefn population("population", OFTInteger);
-    if (layer->CreateField(&id) != OGRERR_NONE || layer->CreateField(&population) != OGRERR_NONE)
+    OGRFieldDefn population_moe("population_moe", OFTInteger);  // an ACS-like 90 % margin of error
+    if (layer->CreateField(&id) != OGRERR_NONE || layer->CreateField(&population) != OGRERR_NONE ||
+        layer->CreateField(&population_moe) != OGRERR_NONE)
         fail(path, "cannot create the fields");
     if (ds->StartTransaction() != OGRERR_NONE) fail(path, "cannot start a transaction");
     std::vector<double> xs, ys;
@@ -529,7 +531,9 @@ void write_polygons(std::int64_t size, int count, const std::string& path) {
             std::snprintf(name, sizeof name, "B%06d", i * cols + j);
             feature.SetField("id", name);
             const double h = unit_hash(stream(30), i, j);
-            feature.SetField("population", h < 0.05 ? 0 : static_cast<int>(20 + 2500 * h * h));
+            const int people = h < 0.05 ? 0 : static_cast<int>(20 + 2500 * h * h);
+            feature.SetField("population", people);
+            feature.SetField("population_moe", 30 + people / 5);
             feature.SetGeometry(&polygon);
             if (layer->CreateFeature(&feature) != OGRERR_NONE) fail(path, "cannot write a feature");
         }
