@@ -27,6 +27,8 @@ struct UnitTable {
     /// model variable → value per unit (nullopt: no data)
     std::map<std::string, std::vector<std::optional<double>>> variables;
     std::vector<std::string> scope;  ///< normalisation scope per unit, empty: one scope
+    /// Mean land-surface temperature per unit, °C (nullopt: no heat cell); empty without --heat.
+    std::vector<std::optional<double>> heat_c;
     std::size_t size() const { return ids.size(); }
 };
 
@@ -58,6 +60,20 @@ RankingTable allocate_by_area(const UnitTable& units, const Pieces& pieces,
                               const std::vector<ZoneSums>& piece_sums,
                               const std::vector<std::string>& ids, const std::vector<std::string>& names,
                               const std::vector<double>& area_m2);
+
+/// The share of its census unit's people each piece holds, by residential land: piece
+/// residential_m2 / unit residential_m2 (ZoneSums of the pieces and of the units), so a piece
+/// without residential land gets nobody. A unit without any residential land is split by
+/// area (piece area / unit area) instead and its id goes into `by_area`. Shares are at most 1.
+std::vector<double> residential_shares(const UnitTable& units, const Pieces& pieces,
+                                       const std::vector<ZoneSums>& piece_sums, std::vector<std::string>& by_area);
+
+/// allocate_by_area with each unit's people split by residential_shares; one warning (on
+/// `units_path`) names the units split by area for want of residential land.
+RankingTable allocate_by_residential(const UnitTable& units, const Pieces& pieces,
+                                     const std::vector<ZoneSums>& piece_sums, const std::vector<std::string>& ids,
+                                     const std::vector<std::string>& names, const std::vector<double>& area_m2,
+                                     const std::string& units_path, Diagnostics& diagnostics);
 
 /// Ranking units are groups of census units sharing `values` (one per unit). Units whose
 /// value is null form no group: a warning names them.

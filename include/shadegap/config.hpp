@@ -43,6 +43,11 @@ struct RunConfig {
     std::vector<double> building_classes;  ///< raster values that are buildings (out of the land mask)
     std::vector<double> walkable_classes;  ///< raster values people walk on (the walkable mask)
 
+    std::string heat;  ///< land-surface temperature raster (°C), any grid and CRS, or empty
+    /// Canopy-raster values where people live: census counts split among neighbourhood
+    /// pieces by residential area; empty: by area.
+    std::vector<double> residential_classes;
+
     std::string units;        ///< census units (OGR vector)
     std::string units_layer;  ///< empty: the only layer
     std::string unit_id;      ///< unique id field

@@ -9,6 +9,7 @@
 #include "shadegap/raster.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ namespace shadegap {
 /// With a shade raster (OverlayOptions::shade), s_i its shade fraction and m_i = 1 for the
 /// cells of the shade mask: shade_mask_m2 = Σ f_i a_i m_i over valid land cells whose
 /// shade value is not nodata, shade_m2 = Σ f_i a_i m_i s_i over the same cells.
+/// With OverlayOptions::residential_classes, r_i = 1 for the valid land cells of those
+/// classes: residential_m2 = Σ f_i a_i r_i (0 without the option).
 struct ZoneSums {
     double valid_m2 = 0;
     double canopy_m2 = 0;
@@ -29,6 +32,7 @@ struct ZoneSums {
     double covered_m2 = 0;
     double shade_mask_m2 = 0;
     double shade_m2 = 0;
+    double residential_m2 = 0;
     void merge(const ZoneSums& other) {
         valid_m2 += other.valid_m2;
         canopy_m2 += other.canopy_m2;
@@ -37,6 +41,7 @@ struct ZoneSums {
         covered_m2 += other.covered_m2;
         shade_mask_m2 += other.shade_mask_m2;
         shade_m2 += other.shade_m2;
+        residential_m2 += other.residential_m2;
     }
 };
 
@@ -64,6 +69,8 @@ struct OverlayOptions {
     CanopyKind kind;
     std::vector<double> water_classes;  ///< cell values that are water (excluded from land)
     ShadeOptions shade;                 ///< a shade raster on the same grid, or none
+    /// Land-cover values of the cells where people live (summed into residential_m2); empty: none.
+    std::vector<double> residential_classes;
     int threads = all_cores;            ///< see resolve_threads(); below 0 is a UsageError
     int block_rows = 0;                 ///< 0: the raster's natural block (tests shrink it)
     int block_cols = 0;
@@ -89,5 +96,27 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path,
                                     const std::vector<MultiPolygon>& zones,
                                     const OverlayOptions& options,
                                     const ProgressFn& progress = {});
+
+/// Area-weighted sums of a raster of plain values (a land-surface temperature in °C) over
+/// one zone, m²: with f_i the covered fraction, a_i the area and v_i the value of cell i,
+/// valid_m2 = Σ f_i a_i and value_m2 = Σ f_i a_i v_i over the cells with a value (not
+/// nodata, not NaN; any finite value, negative too).
+struct ZoneMean {
+    double valid_m2 = 0;
+    double value_m2 = 0;
+    /// Σ f a v / Σ f a, nullopt when no covered cell has a value.
+    std::optional<double> mean() const {
+        if (!(valid_m2 > 0)) return std::nullopt;
+        return value_m2 / valid_m2;
+    }
+};
+
+/// Exact area-weighted sums of `zones` (already in the raster's CRS) over the raster of
+/// values at `raster_path`, on the raster's own grid: the same coverage, streaming and
+/// block-order merging as overlay_zones (identical bits for any thread count). Only
+/// options.threads, block_rows and block_cols apply. A value that is not finite (±inf)
+/// throws InputError naming the file, the value and the cell.
+std::vector<ZoneMean> mean_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
+                                 const OverlayOptions& options, const ProgressFn& progress = {});
 
 }  // namespace shadegap

@@ -34,6 +34,9 @@ struct RankingUnit {
     std::map<std::string, std::optional<double>> variables;
     /// Value of the model's normalisation-scope column; empty: the whole run is one scope.
     std::string scope;
+    /// Mean land-surface temperature, °C: the area-weighted mean of the heat_c of its census
+    /// units (or pieces of them, each with its unit's value) that have one; nullopt without.
+    std::optional<double> heat_c;
 
     /// Land area: the unit's area less water.
     double land_m2() const { return area_m2 - sums.water_m2; }

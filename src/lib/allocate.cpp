@@ -38,6 +38,10 @@ public:
             area += area_m2;
         }
         m_scope_area_m2[units.scope[unit]] += area_m2;
+        if (!units.heat_c.empty() && units.heat_c[unit]) {
+            m_heat_weighted += *units.heat_c[unit] * area_m2;
+            m_heat_area_m2 += area_m2;
+        }
     }
 
     RankingUnit finish(std::string id, std::string name, std::optional<double> polygon_area_m2) const {
@@ -47,6 +51,7 @@ public:
         out.area_m2 = polygon_area_m2 ? *polygon_area_m2 : m_area_m2;
         out.sums = m_sums;
         out.population = m_population;
+        if (m_heat_area_m2 > 0) out.heat_c = m_heat_weighted / m_heat_area_m2;
         for (const auto& [variable, acc] : m_variables) {
             const auto& [weighted, weight, area_weighted, area] = acc;
             std::optional<double> value;
@@ -71,12 +76,37 @@ private:
     double m_population = 0;
     std::map<std::string, std::tuple<double, double, double, double>> m_variables;
     std::map<std::string, double> m_scope_area_m2;
+    double m_heat_weighted = 0;
+    double m_heat_area_m2 = 0;
 };
 
 std::vector<std::string> variable_names(const UnitTable& units) {
     std::vector<std::string> names;
     for (const auto& [name, values] : units.variables) names.push_back(name);
     return names;
+}
+
+/// The ranking units of allocate_by_area, each piece carrying shares[k] of its unit's people.
+RankingTable allocate_by_share(const UnitTable& units, const Pieces& pieces, const std::vector<ZoneSums>& piece_sums,
+                               const std::vector<double>& shares, const std::vector<std::string>& ids,
+                               const std::vector<std::string>& names, const std::vector<double>& area_m2) {
+    std::vector<RankingAccumulator> acc(ids.size());
+    for (std::size_t k = 0; k < pieces.size(); ++k)
+        acc[pieces.owner[k]].add(units, pieces.unit[k], shares[k], pieces.area_m2[k], piece_sums[k]);
+    RankingTable table;
+    table.variables = variable_names(units);
+    for (std::size_t j = 0; j < ids.size(); ++j) table.units.push_back(acc[j].finish(ids[j], names[j], area_m2[j]));
+    return table;
+}
+
+/// Each piece's share of its census unit's people by area.
+std::vector<double> area_shares(const UnitTable& units, const Pieces& pieces) {
+    std::vector<double> shares(pieces.size(), 0.0);
+    for (std::size_t k = 0; k < pieces.size(); ++k) {
+        const std::size_t unit = pieces.unit[k];
+        if (units.area_m2[unit] > 0) shares[k] = std::min(1.0, pieces.area_m2[k] / units.area_m2[unit]);
+    }
+    return shares;
 }
 
 }  // namespace
@@ -145,17 +175,43 @@ RankingTable allocate_by_area(const UnitTable& units, const Pieces& pieces,
                               const std::vector<ZoneSums>& piece_sums,
                               const std::vector<std::string>& ids, const std::vector<std::string>& names,
                               const std::vector<double>& area_m2) {
-    std::vector<RankingAccumulator> acc(ids.size());
+    return allocate_by_share(units, pieces, piece_sums, area_shares(units, pieces), ids, names, area_m2);
+}
+
+std::vector<double> residential_shares(const UnitTable& units, const Pieces& pieces,
+                                       const std::vector<ZoneSums>& piece_sums, std::vector<std::string>& by_area) {
+    std::vector<double> shares = area_shares(units, pieces);
+    std::vector<bool> listed(units.size(), false);
     for (std::size_t k = 0; k < pieces.size(); ++k) {
         const std::size_t unit = pieces.unit[k];
-        const double share = units.area_m2[unit] > 0 ? std::min(1.0, pieces.area_m2[k] / units.area_m2[unit]) : 0.0;
-        acc[pieces.owner[k]].add(units, unit, share, pieces.area_m2[k], piece_sums[k]);
+        const double unit_m2 = units.sums[unit].residential_m2;
+        if (unit_m2 > 0) {
+            shares[k] = std::min(1.0, piece_sums[k].residential_m2 / unit_m2);
+        } else if (!listed[unit]) {
+            listed[unit] = true;
+            by_area.push_back(units.ids[unit]);
+        }
     }
-    RankingTable table;
-    table.variables = variable_names(units);
-    for (std::size_t j = 0; j < ids.size(); ++j) table.units.push_back(acc[j].finish(ids[j], names[j], area_m2[j]));
-    return table;
+    return shares;
 }
+
+RankingTable allocate_by_residential(const UnitTable& units, const Pieces& pieces,
+                                     const std::vector<ZoneSums>& piece_sums, const std::vector<std::string>& ids,
+                                     const std::vector<std::string>& names, const std::vector<double>& area_m2,
+                                     const std::string& units_path, Diagnostics& diagnostics) {
+    std::vector<std::string> by_area;
+    const std::vector<double> shares = residential_shares(units, pieces, piece_sums, by_area);
+    if (!by_area.empty()) {
+        std::string list;
+        for (std::size_t k = 0; k < by_area.size() && k < 3; ++k) list += (k ? ", '" : "'") + by_area[k] + "'";
+        if (by_area.size() > 3) list += " and " + std::to_string(by_area.size() - 3) + " more";
+        diagnostics.warn("no-residential", units_path,
+                         std::to_string(by_area.size()) + " census unit(s) have no residential land: their people "
+                                                          "are split among neighbourhoods by area (" + list + ")");
+    }
+    return allocate_by_share(units, pieces, piece_sums, shares, ids, names, area_m2);
+}
+
 
 RankingTable allocate_by_group(const UnitTable& units, const std::vector<std::optional<std::string>>& values,
                                const std::string& field, Diagnostics& diagnostics,

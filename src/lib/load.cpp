@@ -163,10 +163,13 @@ std::vector<FieldSource> resolve_moe_fields(const RunConfig& config, const std::
 /// Resolves every role the model reads to a column of the units layer or the join CSV. An
 /// exact name wins; else the one column equal to it ignoring case. A variable of the model
 /// without a column is an error unless config.allow_missing_variables (then it is listed
-/// in `dropped` and apply_model warns and renormalises the weights).
+/// in `dropped` and apply_model warns and renormalises the weights). With --heat, a heat
+/// variable without a column (and no --field heat=) comes from the heat raster instead
+/// (`heat_from_raster`).
 std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& model,
                                         const std::vector<std::string>& unit_fields,
-                                        const std::optional<JoinTable>& join, std::vector<std::string>& dropped) {
+                                        const std::optional<JoinTable>& join, std::vector<std::string>& dropped,
+                                        bool& heat_from_raster) {
     std::vector<std::pair<std::string, std::string>> roles = {{"population", model.population_column}};
     for (const auto& role : model.fields()) roles.push_back(role);
     const std::string scope_default = model.scope_column;
@@ -202,6 +205,8 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
         const std::string column = explicit_field ? given->second : default_column;
         if (auto source = find(role, column)) {
             out.push_back(std::move(*source));
+        } else if (role == "heat" && !explicit_field && !config.heat.empty()) {
+            heat_from_raster = true;
         } else if (explicit_field || role == "population" || role == "scope" || role == "goal") {
             throw InputError(config.units, "field '" + column + "' for '" + role + "' not found (fields: " +
                                                list_fields() + ")")
@@ -535,7 +540,10 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     if (!config.join.empty()) inputs.join = read_join_table(config.join, inputs.join_keys.csv);
 
     const auto unit_fields = layer_field_names(config.units, config.units_layer);
-    inputs.fields = resolve_fields(config, inputs.model, unit_fields, inputs.join, inputs.dropped_variables);
+    if (!config.heat.empty()) inputs.heat = describe_raster(config.heat);
+    inputs.residential = !config.residential_classes.empty();
+    inputs.fields = resolve_fields(config, inputs.model, unit_fields, inputs.join, inputs.dropped_variables,
+                                   inputs.heat_variable_from_raster);
     inputs.equity_fields = resolve_equity_fields(config, unit_fields, inputs.join);
     inputs.moe_fields = resolve_moe_fields(config, inputs.fields, unit_fields, inputs.join);
 

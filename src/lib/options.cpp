@@ -56,6 +56,19 @@ std::vector<RunOption> make_run_options() {
          "Comma-separated raster values people walk on: roads, sidewalks, open ground (e.g. "
          "2,3,6). They form the walkable shade mask. Required with --shade-mask walkable.",
          false, {}, {}},
+        {"heat", "--heat", {}, T::InputPath, &C::heat, "PATH", inputs,
+         "Land-surface temperature raster in degrees C (e.g. Landsat LST), on any grid and in any "
+         "CRS: each census unit's area-weighted mean over its own cells (nodata left out) becomes "
+         "heat_c in the outputs, and the model's heat variable when the data have no heat column. "
+         "Default: none.",
+         false, {}, {}},
+        {"residential_classes", "--residential-classes", {}, T::Numbers, &C::residential_classes, "C1,C2,...",
+         inputs,
+         "Comma-separated canopy-raster values of the land where people live (e.g. 21,22). A census "
+         "unit's counts are split among its neighbourhood pieces by the residential area each holds "
+         "instead of by area; a unit without residential land is split by area, with a warning. "
+         "Needs --neighbourhoods. Default: by area.",
+         false, {"neighbourhoods"}, {}},
         {"units", "--units", {}, T::InputPath, &C::units, "PATH", inputs,
          "Census units with demographics: any OGR vector (GeoPackage, Shapefile, GeoJSON, ...). "
          "Required.",

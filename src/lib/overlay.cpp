@@ -141,18 +141,27 @@ struct ByteMeaning {
     std::array<double, 256> share{};      ///< canopy share, or a negative marker
     std::array<std::uint8_t, 256> bin{};  ///< the bin of each value
     std::vector<double> bin_share;        ///< the share (or marker) of each bin
+    std::vector<bool> bin_residential;    ///< whether the bin's values are residential classes
     std::size_t common_bin = 0;           ///< the bin holding the most values
     std::vector<std::uint8_t> special;    ///< the values of the other bins, if at most max_special
 };
 
-ByteMeaning describe_bytes(const CellClassifier& classifier) {
+ByteMeaning describe_bytes(const CellClassifier& classifier, const std::vector<double>& residential_classes) {
     ByteMeaning meaning;
     for (std::size_t v = 0; v < 256; ++v) {
         const double share = classifier.share_of(static_cast<double>(v));
+        const bool residential = std::find(residential_classes.begin(), residential_classes.end(),
+                                           static_cast<double>(v)) != residential_classes.end();
         meaning.share[v] = share;
-        const auto same = std::find(meaning.bin_share.begin(), meaning.bin_share.end(), share);
-        meaning.bin[v] = static_cast<std::uint8_t>(same - meaning.bin_share.begin());
-        if (same == meaning.bin_share.end()) meaning.bin_share.push_back(share);
+        std::size_t b = 0;
+        while (b < meaning.bin_share.size() &&
+               !(meaning.bin_share[b] == share && meaning.bin_residential[b] == residential))
+            ++b;
+        meaning.bin[v] = static_cast<std::uint8_t>(b);
+        if (b == meaning.bin_share.size()) {
+            meaning.bin_share.push_back(share);
+            meaning.bin_residential.push_back(residential);
+        }
     }
     std::vector<int> values_in_bin(meaning.bin_share.size(), 0);
     for (const std::uint8_t b : meaning.bin) ++values_in_bin[b];
@@ -449,6 +458,7 @@ struct alignas(64) ThreadScratch {
     std::unique_ptr<RasterSource> shade_source;
     std::vector<double> shade;         ///< shade fraction per cell, NaN where missing
     std::vector<std::uint8_t> in_mask;  ///< 1 where the cell belongs to the shade mask
+    std::vector<std::uint8_t> residential;  ///< 1 where the cell is of a residential class
 };
 
 /// Reads the shade raster's blocks, checked to be fractions 0–1; missing values become NaN.
@@ -481,13 +491,14 @@ private:
 
 class BlockProcessor {
 public:
+    /// values: the cells hold plain values (mean_zones), summed into valid_m2 and canopy_m2.
     BlockProcessor(const RasterInfo& info, const std::vector<MultiPolygon>& zones, const OverlayOptions& options,
-                   const RasterInfo* shade)
+                   const RasterInfo* shade, bool values)
         : m_info(info), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
-          m_bytes(describe_bytes(m_classifier)),
+          m_bytes(describe_bytes(m_classifier, options.residential_classes)),
           // Shade varies cell by cell, so the per-bin counting of Byte rasters does not apply.
-          m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !shade),
-          m_shade_mask(options.shade.mask) {
+          m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !shade && !values),
+          m_shade_mask(options.shade.mask), m_residential(options.residential_classes), m_values(values) {
         if (shade) m_shade.emplace(*shade);
         // Each zone on the raster in cell coordinates, once, rather than once per block it meets.
         m_cell_zones.resize(zones.size());
@@ -518,11 +529,23 @@ public:
         if (!scratch.source) scratch.source = std::make_unique<RasterSource>(m_info);
         if (m_count_bytes) {
             scratch.source->read(block, scratch.bytes);
+        } else if (m_values) {
+            scratch.source->read(block, scratch.values);
+            check_values(block, scratch.values);
         } else {
             scratch.source->read(block, scratch.values);
             scratch.shares.resize(scratch.values.size());
             std::transform(scratch.values.begin(), scratch.values.end(), scratch.shares.begin(),
                            [this](double value) { return m_classifier.share_of(value); });
+            if (!m_residential.empty()) {
+                scratch.residential.resize(scratch.values.size());
+                std::transform(scratch.values.begin(), scratch.values.end(), scratch.residential.begin(),
+                               [this](double value) {
+                                   return static_cast<std::uint8_t>(
+                                       std::find(m_residential.begin(), m_residential.end(), value) !=
+                                       m_residential.end());
+                               });
+            }
         }
         if (m_shade) {
             m_shade->read(block, scratch);
@@ -536,7 +559,7 @@ public:
                 result.sums.emplace_back(zone, count_zone(block, zone, window, scratch));
             } else {
                 scratch.rasteriser.compute(m_cell_zones[zone], window, scratch.runs);
-                result.sums.emplace_back(zone, sum_zone(block, scratch));
+                result.sums.emplace_back(zone, m_values ? sum_values(block, scratch) : sum_zone(block, scratch));
             }
         }
     }
@@ -559,6 +582,7 @@ private:
             if (share >= 0) {
                 sums.valid_m2 += covered_m2;
                 sums.canopy_m2 += covered_m2 * share;
+                if (m_bytes.bin_residential[b]) sums.residential_m2 += covered_m2;
             } else if (share == share_nodata) {
                 sums.nodata_m2 += covered_m2;
             } else if (share == share_water) {
@@ -598,7 +622,7 @@ private:
         ZoneSums sums;
         for (std::int64_t r = 0; r < w.rows; ++r) {
             const std::int64_t row_offset = (w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0);
-            double land = 0, canopy = 0, water = 0, nodata = 0, shade_mask = 0, shade = 0;
+            double land = 0, canopy = 0, water = 0, nodata = 0, shade_mask = 0, shade = 0, residential = 0;
             for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
                  i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
                 const detail::CoverageRun& run = runs.runs[i];
@@ -609,6 +633,7 @@ private:
                     if (share >= 0) {
                         land += f;
                         canopy += f * share;
+                        if (!m_residential.empty() && scratch.residential[cell]) residential += f;
                         if (m_shade && scratch.in_mask[cell] && !std::isnan(scratch.shade[cell])) {
                             shade_mask += f;
                             shade += f * scratch.shade[cell];
@@ -631,6 +656,48 @@ private:
             sums.covered_m2 += (land + water + nodata) * cell_m2;
             sums.shade_mask_m2 += shade_mask * cell_m2;
             sums.shade_m2 += shade * cell_m2;
+            sums.residential_m2 += residential * cell_m2;
+        }
+        return sums;
+    }
+
+    /// mean_zones: nodata and NaN leave a cell out; any other value must be finite.
+    void check_values(const Window& block, std::vector<double>& values) const {
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            double& value = values[i];
+            if (std::isnan(value) || (m_info.nodata && value == *m_info.nodata)) {
+                value = std::numeric_limits<double>::quiet_NaN();
+            } else if (!std::isfinite(value)) {
+                const auto cell = static_cast<std::int64_t>(i);
+                throw InputError(m_info.path, fmt::format("value {} at row {}, column {} is not a finite number "
+                                                          "(expected a value, or the raster's nodata value)",
+                                                          value, block.row0 + cell / block.cols,
+                                                          block.col0 + cell % block.cols));
+            }
+        }
+    }
+
+    /// mean_zones: Σ f a over the cells with a value into valid_m2, Σ f a v into canopy_m2.
+    ZoneSums sum_values(const Window& block, const ThreadScratch& scratch) const {
+        const detail::CoverageRuns& runs = scratch.runs;
+        const Window& w = runs.window;
+        ZoneSums sums;
+        for (std::int64_t r = 0; r < w.rows; ++r) {
+            const std::int64_t row_offset = (w.row0 + r - block.row0) * block.cols + (w.col0 - block.col0);
+            double valid = 0, value = 0;
+            for (std::size_t i = runs.row_start[static_cast<std::size_t>(r)];
+                 i < runs.row_start[static_cast<std::size_t>(r + 1)]; ++i) {
+                const detail::CoverageRun& run = runs.runs[i];
+                for (std::int64_t c = run.col; c < run.col + run.count; ++c) {
+                    const double v = scratch.values[static_cast<std::size_t>(row_offset + c)];
+                    if (std::isnan(v)) continue;
+                    valid += run.fraction;
+                    value += run.fraction * v;
+                }
+            }
+            const double cell_m2 = m_areas.cell_area_m2(w.row0 + r);
+            sums.valid_m2 += valid * cell_m2;
+            sums.canopy_m2 += value * cell_m2;
         }
         return sums;
     }
@@ -644,13 +711,14 @@ private:
     ByteMeaning m_bytes;
     bool m_count_bytes;
     ShadeMask m_shade_mask;
+    std::vector<double> m_residential;
+    bool m_values;
     std::optional<ShadeReader> m_shade;
 };
 
-}  // namespace
-
-std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
-                                    const OverlayOptions& options, const ProgressFn& progress) {
+/// overlay_zones, or with `values` the sums of mean_zones (Σ f a v in canopy_m2).
+std::vector<ZoneSums> sum_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
+                                const OverlayOptions& options, bool values, const ProgressFn& progress) {
     if (options.threads < 0) {
         throw UsageError("threads", fmt::format("'{}' is not a thread count (expected {} for all cores, "
                                                 "or a positive number)", options.threads, all_cores));
@@ -666,7 +734,7 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::v
         shade_info = describe_raster(options.shade.path);
         require_same_grid(info, *shade_info, "the canopy raster " + raster_path);
     }
-    const BlockProcessor processor(info, zones, options, shade_info ? &*shade_info : nullptr);
+    const BlockProcessor processor(info, zones, options, shade_info ? &*shade_info : nullptr, values);
     // The shade raster's tiles go through the cache too: a block row of them as well.
     const GIntBig shade_cache =
         shade_info ? cache_needed(*shade_info, std::max<std::int64_t>(block_rows, shade_info->block_rows), threads) : 0;
@@ -740,6 +808,25 @@ std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::v
     }
     if (progress && block_count == 0) progress(1.0, "overlay");
     return totals;
+}
+
+}  // namespace
+
+std::vector<ZoneSums> overlay_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
+                                    const OverlayOptions& options, const ProgressFn& progress) {
+    return sum_zones(raster_path, zones, options, false, progress);
+}
+
+std::vector<ZoneMean> mean_zones(const std::string& raster_path, const std::vector<MultiPolygon>& zones,
+                                 const OverlayOptions& options, const ProgressFn& progress) {
+    OverlayOptions values_only;
+    values_only.threads = options.threads;
+    values_only.block_rows = options.block_rows;
+    values_only.block_cols = options.block_cols;
+    const std::vector<ZoneSums> sums = sum_zones(raster_path, zones, values_only, true, progress);
+    std::vector<ZoneMean> means(sums.size());
+    for (std::size_t z = 0; z < sums.size(); ++z) means[z] = {sums[z].valid_m2, sums[z].canopy_m2};
+    return means;
 }
 
 }  // namespace shadegap

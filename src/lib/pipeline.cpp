@@ -106,6 +106,7 @@ Measured overlay(const Inputs& inputs, const AlignedInputs& aligned, const RunCo
     OverlayOptions options;
     options.kind = inputs.kind;
     options.water_classes = config.water_classes;
+    options.residential_classes = config.residential_classes;
     if (inputs.shade) options.shade = {config.shade, shade_mask_of(config)};
     options.threads = threads;
     options.block_rows = config.block_size;
@@ -166,6 +167,7 @@ Measured overlay(const Inputs& inputs, const AlignedInputs& aligned, const RunCo
             units.variables[field.role] = values;
         }
     }
+    measure_heat(inputs, config, threads, units, diagnostics);
     return result;
 }
 
@@ -179,8 +181,13 @@ Allocated allocate(const Inputs& inputs, const AlignedInputs& aligned, const Mea
     };
     switch (inputs.mode) {
         case RankingMode::Neighbourhoods:
-            table = allocate_by_area(measured.units, aligned.pieces, measured.piece_sums, inputs.neighbourhoods->ids,
-                                     inputs.neighbourhoods->names, aligned.neighbourhoods->area_m2);
+            table = inputs.residential
+                        ? allocate_by_residential(measured.units, aligned.pieces, measured.piece_sums,
+                                                  inputs.neighbourhoods->ids, inputs.neighbourhoods->names,
+                                                  aligned.neighbourhoods->area_m2, inputs.units.path, diagnostics)
+                        : allocate_by_area(measured.units, aligned.pieces, measured.piece_sums,
+                                           inputs.neighbourhoods->ids, inputs.neighbourhoods->names,
+                                           aligned.neighbourhoods->area_m2);
             for (std::size_t k = 0; k < table.units.size(); ++k)
                 table.units[k].outside_m2 = off_raster(*aligned.neighbourhoods, k);
             out.coverage = neighbourhood_coverage(measured.units, aligned.pieces, inputs.neighbourhoods->path, diagnostics);

@@ -77,7 +77,13 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
     // Means per group and exposure, people left out of each mean.
     std::map<std::string, std::map<std::string, std::optional<double>>> means;  // group → exposure → mean
     std::map<std::string, std::optional<double>> below_goal_share;
+    std::map<std::string, std::optional<double>> heat_c;  // group → population-weighted mean, °C
     for (const auto& [name, people] : groups) {
+        if (!measured.units.heat_c.empty()) {
+            double left_out = 0;
+            heat_c[name] = equity::weighted_mean(measured.units.heat_c, people, &left_out);
+            out.people_left_out["heat"][name] = left_out;
+        }
         for (const Exposure& exposure : exposures) {
             double left_out = 0;
             means[name][exposure.name] = equity::weighted_mean(exposure.values, people, &left_out);
@@ -104,8 +110,10 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
         const auto shade = percent(mean_of(row, "shade"));
         const auto canopy_reference = percent(mean_of(reference, "canopy"));
         const auto shade_reference = percent(mean_of(reference, "shade"));
+        const auto heat = heat_c.find(name);
         out.equity.rows.push_back({name, population, number_or_null(canopy), number_or_null(shade),
-                                   std::monostate{}, std::monostate{}, number_or_null(below_goal_share.at(name)),
+                                   heat == heat_c.end() ? FieldValue(std::monostate{}) : number_or_null(heat->second),
+                                   std::monostate{}, number_or_null(below_goal_share.at(name)),
                                    number_or_null(difference(canopy, canopy_reference)),
                                    number_or_null(ratio(canopy, canopy_reference)),
                                    number_or_null(difference(shade, shade_reference)),

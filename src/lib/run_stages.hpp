@@ -52,6 +52,10 @@ struct Inputs {
     std::string group_by;  ///< RankingMode::Groups: the field
     RasterInfo raster;
     std::optional<RasterInfo> shade;  ///< the shade raster, on the canopy raster's grid
+    std::optional<RasterInfo> heat;   ///< the land-surface temperature raster, on its own grid
+    /// The model's heat variable comes from the heat raster (the data have no heat column).
+    bool heat_variable_from_raster = false;
+    bool residential = false;  ///< --residential-classes: pieces get people by residential area
     CanopyKind kind;
     Model model;
     ZoneLayer units;
@@ -77,8 +81,8 @@ struct AlignedInputs {
     Pieces pieces;
 };
 
-/// The overlay stage's output: the census units measured, and the pieces of census units
-/// in neighbourhoods.
+/// The overlay stage's output: the census units measured (with their heat_c when --heat),
+/// and the pieces of census units in neighbourhoods.
 struct Measured {
     UnitTable units;
     std::vector<ZoneSums> piece_sums;
@@ -160,6 +164,12 @@ Allocated allocate(const Inputs& inputs, const AlignedInputs& aligned, const Mea
 /// The model stage's warnings: ranking units without a canopy (or shade) value.
 void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measured& measured,
                    Diagnostics& diagnostics);
+
+/// heat (src/lib/run_heat.cpp): each census unit's mean temperature over the heat raster's
+/// own grid (units aligned to its CRS), into units.heat_c; with inputs.heat_variable_from_raster
+/// also the model's heat variable (unit mean − mean of the run's units). Nothing without --heat.
+void measure_heat(const Inputs& inputs, const RunConfig& config, int threads, UnitTable& units,
+                  Diagnostics& diagnostics);
 
 /// equity (src/lib/run_equity.cpp): who lives with how much canopy (and shade): each
 /// person gets the exposure of the census unit they live in, whatever the ranking units.

@@ -65,7 +65,8 @@ std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs,
 }
 
 OutputTable priority_table(const Model& model, const RankingTable& table, const ScoredTable& scored,
-                           const Ranking& ranking, const RankUncertainty& uncertainty, bool with_shade) {
+                           const Ranking& ranking, const RankUncertainty& uncertainty, bool with_shade,
+                           bool with_heat) {
     using Type = OutputColumn::Type;
     OutputTable out;
     out.columns = {{"id", Type::Text},           {"name", Type::Text},         {"rank", Type::Integer},
@@ -77,6 +78,7 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
     if (uncertainty.enabled)
         out.columns.insert(out.columns.begin() + 3,
                            {{"rank_low", Type::Integer}, {"rank_high", Type::Integer}, {"p_top", Type::Real}});
+    if (with_heat) out.columns.push_back({"heat_c", Type::Real});
     if (model.target_score) {
         out.columns.push_back({"target_" + model.coverage + "_pct", Type::Real});
         out.columns.push_back({"target_plant_m2", Type::Real});
@@ -106,6 +108,7 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
             measured_m2 > 0 ? FieldValue(100.0 * unit.outside_m2 / measured_m2) : FieldValue(std::monostate{}),
         };
         if (with_shade) row.insert(row.begin() + 6, percent_or_null(unit.shade_fraction()));
+        if (with_heat) row.push_back(value_or_null(unit.heat_c));
         if (uncertainty.enabled) {
             // rank_low, rank_high and p_top after the rank.
             std::vector<FieldValue> with_draws;
@@ -144,6 +147,8 @@ OutputTable units_table(const Inputs& inputs, const AlignedZones& aligned, const
         out.columns.push_back({"shade_m2", Type::Real});
         out.columns.push_back({"shade_pct", Type::Real});
     }
+    if (inputs.residential) out.columns.push_back({"residential_m2", Type::Real});
+    if (inputs.heat) out.columns.push_back({"heat_c", Type::Real});
     std::vector<const FieldSource*> columns;
     for (const auto& field : inputs.fields) {
         if (field.role == "scope") continue;
@@ -163,6 +168,8 @@ OutputTable units_table(const Inputs& inputs, const AlignedZones& aligned, const
             row.push_back(s.shade_mask_m2 > 0 && has_enough_data(s, units.area_m2[i]) ? FieldValue(100.0 * s.shade_m2 / s.shade_mask_m2)
                                               : FieldValue(std::monostate{}));
         }
+        if (inputs.residential) row.emplace_back(s.residential_m2);
+        if (inputs.heat) row.push_back(value_or_null(units.heat_c[i]));
         for (const auto* field : columns) {
             if (field->role == "population") row.push_back(units.population[i]);
             else row.push_back(value_or_null(units.variables.at(field->role)[i]));
@@ -223,6 +230,14 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
         in["shade"]["building_classes"] = config.building_classes;
         in["shade"]["walkable_classes"] = config.walkable_classes;
     }
+    if (inputs.heat) {
+        in["heat"] = file_json(config.heat, inputs.heat->crs_name);
+        // Where the model's heat variable comes from: this raster (unit mean − run mean), a column, or nowhere.
+        const bool column = std::any_of(inputs.fields.begin(), inputs.fields.end(),
+                                        [](const FieldSource& f) { return f.role == "heat"; });
+        in["heat"]["model_variable"] = inputs.heat_variable_from_raster ? "raster" : column ? "column" : "none";
+    }
+    if (inputs.residential) in["canopy"]["residential_classes"] = config.residential_classes;
     in["units"] = file_json(config.units, inputs.units.crs_name);
     in["units"]["layer"] = inputs.units.layer_name;
     in["units"]["id_field"] = config.unit_id;
@@ -316,7 +331,8 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
     const RankingTable& table = allocated.table;
     OutputTransaction transaction(config.out, &diagnostics);
-    OutputTable priority = priority_table(inputs.model, table, scored, ranking, uncertainty, inputs.shade.has_value());
+    OutputTable priority = priority_table(inputs.model, table, scored, ranking, uncertainty, inputs.shade.has_value(),
+                                           inputs.heat.has_value());
     const auto geometries = ranking_geometries(inputs, aligned, table);
     for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
     priority.crs_wkt = inputs.raster.crs_wkt;

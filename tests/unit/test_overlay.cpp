@@ -522,3 +522,65 @@ TEST_CASE("a missing raster is an input error naming it", "[overlay]") {
     OverlayOptions options;
     CHECK_THROWS_AS(overlay_zones("/tmp/shadegap_missing_canopy.tif", {}, options), InputError);
 }
+
+TEST_CASE("mean_zones: area-weighted means of a value raster, nodata and NaN left out", "[overlay][heat]") {
+    // 3 × 2 cells of 30 m; values (°C), -9999 nodata:
+    //   row 0:  -9999   -2.5   NaN
+    //   row 1:   10     20     40
+    // Zone a = x 15..75, y 0..30 (row 1): 15 m of 10, 30 m of 20, 15 m of 40 → (15·10 + 30·20 + 15·40)/60 = 22.5.
+    // Zone b = x 0..90, y 30..60 (row 0): only the −2.5 cell has a value → −2.5 (negative values count).
+    // Zone c = x 60..90, y 45..60: NaN only → no mean. Zone d lies off the raster.
+    const Grid grid{0, 60, 30, 30, 3, 2};
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const TestRaster raster("/vsimem/mean_zones.tif", grid, "EPSG:32618", GDT_Float32, -9999,
+                            {-9999, -2.5, nan, 10, 20, 40});
+    const std::vector<MultiPolygon> zones = {{{rectangle(15, 0, 75, 30), {}}},
+                                             {{rectangle(0, 30, 90, 60), {}}},
+                                             {{rectangle(60, 45, 90, 60), {}}},
+                                             {{rectangle(500, 500, 510, 510), {}}}};
+    OverlayOptions options;
+    options.threads = GENERATE(1, 2, 4);
+    options.block_rows = options.block_cols = 1;
+    const std::vector<ZoneMean> means = mean_zones(raster.path(), zones, options);
+    REQUIRE(means.size() == 4);
+    CHECK(means[0].valid_m2 == Approx(60 * 30).epsilon(1e-12));
+    CHECK(means[0].mean().value() == Approx(22.5).epsilon(1e-12));
+    CHECK(means[1].valid_m2 == Approx(30 * 30).epsilon(1e-12));
+    CHECK(means[1].mean().value() == Approx(-2.5).epsilon(1e-12));
+    CHECK_FALSE(means[2].mean());
+    CHECK_FALSE(means[3].mean());
+}
+
+TEST_CASE("mean_zones: an infinite value names the file, the value and the cell", "[overlay][heat]") {
+    const Grid grid{0, 20, 10, 10, 2, 2};
+    const TestRaster raster("/vsimem/mean_inf.tif", grid, "EPSG:32618", GDT_Float32, std::nullopt,
+                            {1, 2, 3, std::numeric_limits<double>::infinity()});
+    const std::vector<MultiPolygon> zones = {{{rectangle(0, 0, 20, 20), {}}}};
+    try {
+        (void)mean_zones(raster.path(), zones, OverlayOptions{});
+        FAIL("no error");
+    } catch (const InputError& error) {
+        CHECK(error.subject() == raster.path());
+        CHECK_THAT(error.message(), Catch::Contains("row 1, column 1"));
+    }
+}
+
+TEST_CASE("residential_m2: valid land cells of the residential classes, Byte and other rasters alike",
+          "[overlay][residential]") {
+    // 2 × 2 cells of 10 m: classes 3 (residential), 1 (canopy), 5 (residential), 255 nodata.
+    // Zone x 5..20, y 0..20: half of the 3 cell, all of the 1 cell, half of 5, all of nodata
+    // → residential 50 + 50 = 100 m², valid land 50 + 100 + 50 = 200 m².
+    const GDALDataType type = GENERATE(GDT_Byte, GDT_Float32);
+    const Grid grid{0, 20, 10, 10, 2, 2};
+    const TestRaster raster("/vsimem/residential.tif", grid, "EPSG:32618", type, 255, {3, 1, 5, 255});
+    const std::vector<MultiPolygon> zones = {{{rectangle(5, 0, 20, 20), {}}}};
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("classes=1");
+    options.residential_classes = {3, 5};
+    const auto sums = overlay_zones(raster.path(), zones, options);
+    CHECK(sums[0].residential_m2 == Approx(100).epsilon(1e-12));
+    CHECK(sums[0].valid_m2 == Approx(200).epsilon(1e-12));
+    CHECK(sums[0].canopy_m2 == Approx(100).epsilon(1e-12));
+    options.residential_classes.clear();
+    CHECK(overlay_zones(raster.path(), zones, options)[0].residential_m2 == 0);
+}
