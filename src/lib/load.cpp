@@ -133,8 +133,9 @@ std::vector<FieldSource> resolve_equity_fields(const RunConfig& config, const st
     return out;
 }
 
-/// The margin-of-error columns of --moe FIELD=MOE_FIELD, as role "moe.ROLE" of the model role
-/// whose column FIELD is. FIELD must be a column the model reads (or the population).
+/// The margin-of-error columns of --moe FIELD=MOE_FIELD, as role "moe.ROLE" of the role whose
+/// column FIELD is: a column the model reads (the population too), an equity group's count
+/// column or the --rank-by column.
 std::vector<FieldSource> resolve_moe_fields(const RunConfig& config, const std::vector<FieldSource>& fields,
                                             const std::vector<std::string>& unit_fields,
                                             const std::optional<JoinTable>& join) {
@@ -148,7 +149,7 @@ std::vector<FieldSource> resolve_moe_fields(const RunConfig& config, const std::
             std::string columns;
             for (const auto& f : fields)
                 if (f.role != "scope") columns += (columns.empty() ? "" : ", ") + f.column;
-            throw UsageError("moe." + column, "'" + column + "' is not a column the model reads (" + columns + ")");
+            throw UsageError("moe." + column, "'" + column + "' is not a column the run reads (" + columns + ")");
         }
         auto source = find_column(config, unit_fields, join, "moe." + field->role, entry.second);
         if (!source)
@@ -545,7 +546,9 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     inputs.fields = resolve_fields(config, inputs.model, unit_fields, inputs.join, inputs.dropped_variables,
                                    inputs.heat_variable_from_raster);
     inputs.equity_fields = resolve_equity_fields(config, unit_fields, inputs.join);
-    inputs.moe_fields = resolve_moe_fields(config, inputs.fields, unit_fields, inputs.join);
+    std::vector<FieldSource> drawable = inputs.fields;
+    drawable.insert(drawable.end(), inputs.equity_fields.begin(), inputs.equity_fields.end());
+    inputs.moe_fields = resolve_moe_fields(config, drawable, unit_fields, inputs.join);
 
     LayerRequest request{config.units, config.units_layer, config.unit_id, "", {}, {}};
     if (inputs.join &&

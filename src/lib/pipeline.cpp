@@ -336,7 +336,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
         uncertainty(config, inputs, aligned, measured, allocated.table.units.size(), threads);
     if (rank_uncertainty.enabled) clock.lap("uncertainty");
 
-    const EquityTables equity_tables = equity(config, inputs, measured, diagnostics);
+    const EquityTables equity_tables = equity(config, inputs, measured, threads, diagnostics);
     if (equity_tables.enabled) clock.lap("equity");
     result.ranking_unit_count = allocated.table.units.size();
     result.model = inputs.model.name;

@@ -6,7 +6,11 @@
 
 #include "shadegap/equity.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <utility>
 
 namespace shadegap::stages {
@@ -41,9 +45,96 @@ std::optional<double> percent(const std::optional<double>& fraction) {
     return 100 * *fraction;
 }
 
+using Groups = std::vector<std::pair<std::string, std::vector<double>>>;
+
+/// Every disparity value, in the rows' order: for each exposure the concentration indices
+/// (with a rank), Gini, Theil T and Atkinson 0.5 among everyone (groups[0]), then the
+/// dissimilarity of each pair of groups. `keys` (if not null) receives (measure, exposure).
+std::vector<std::optional<double>> disparity(const std::vector<Exposure>& exposures, const Groups& groups,
+                                             const Values& rank_by,
+                                             std::vector<std::pair<std::string, std::string>>* keys) {
+    std::vector<std::optional<double>> values;
+    const auto add = [&](const char* measure, const std::string& exposure, const std::optional<double>& value) {
+        values.push_back(value && std::isfinite(*value) ? value : std::nullopt);
+        if (keys) keys->emplace_back(measure, exposure);
+    };
+    const std::vector<double>& everyone = groups.front().second;
+    for (const Exposure& exposure : exposures) {
+        if (!rank_by.empty()) {
+            const auto c = equity::concentration(exposure.values, everyone, rank_by, 0.0, 1.0);
+            add("concentration_index", exposure.name, c ? std::optional<double>(c->index) : std::nullopt);
+            add("erreygers", exposure.name, c ? std::optional<double>(c->erreygers) : std::nullopt);
+            add("wagstaff", exposure.name, c ? std::optional<double>(c->wagstaff) : std::nullopt);
+        }
+        add("gini", exposure.name, equity::gini(exposure.values, everyone));
+        add("theil_t", exposure.name, equity::theil_t(exposure.values, everyone));
+        add("atkinson_0.5", exposure.name, equity::atkinson(exposure.values, everyone, 0.5));
+    }
+    for (std::size_t a = 1; a < groups.size(); ++a)
+        for (std::size_t b = a + 1; b < groups.size(); ++b)
+            add("dissimilarity", groups[a].first + "|" + groups[b].first,
+                equity::dissimilarity(groups[a].second, groups[b].second));
+    return values;
+}
+
+/// The 5th and 95th percentiles (nearest rank) of each disparity value over config.draws
+/// draws of the counts (population, groups) and the rank that have a margin of error (--moe);
+/// empty without draws. A value that nothing drawn moves gets an interval of width 0.
+std::vector<std::pair<std::optional<double>, std::optional<double>>> disparity_intervals(
+    const RunConfig& config, const Inputs& inputs, const std::vector<Exposure>& exposures, const Groups& groups,
+    const Values& rank_by, int threads) {
+    if (config.draws <= 0 || inputs.moe_fields.empty()) return {};
+    const auto margins_of = [&](const std::string& role) -> const Values* {
+        const auto it = inputs.values.find("moe." + role);
+        return it == inputs.values.end() ? nullptr : &it->second;
+    };
+    std::vector<const Values*> group_margins;
+    for (const auto& group : groups)
+        group_margins.push_back(margins_of(group.first == "everyone" ? "population" : "equity_group." + group.first));
+    const Values* rank_margins = margins_of("rank_by");
+
+    std::vector<std::vector<std::optional<double>>> drawn(static_cast<std::size_t>(config.draws));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int d = 0; d < config.draws; ++d) {
+        // A stream of its own, apart from the ranks' draws of the same number.
+        std::mt19937_64 random(draw_seed(config.seed, d) ^ 0x5DEECE66DULL);
+        std::normal_distribution<double> normal(0.0, 1.0);
+        Groups sample = groups;
+        for (std::size_t g = 0; g < sample.size(); ++g) {
+            auto& people = sample[g].second;
+            for (std::size_t i = 0; i < people.size(); ++i) {
+                const double z = normal(random);
+                const Values* margins = group_margins[g];
+                if (margins && (*margins)[i]) people[i] = std::max(0.0, people[i] + *(*margins)[i] / 1.645 * z);
+            }
+        }
+        Values ranks = rank_by;
+        for (std::size_t i = 0; i < ranks.size(); ++i) {
+            const double z = normal(random);
+            if (rank_margins && ranks[i] && (*rank_margins)[i]) *ranks[i] += *(*rank_margins)[i] / 1.645 * z;
+        }
+        drawn[static_cast<std::size_t>(d)] = disparity(exposures, sample, ranks, nullptr);
+    }
+    std::vector<std::pair<std::optional<double>, std::optional<double>>> intervals(drawn.front().size());
+    for (std::size_t r = 0; r < intervals.size(); ++r) {
+        std::vector<double> seen;
+        for (const auto& values : drawn)
+            if (values[r]) seen.push_back(*values[r]);
+        if (seen.empty()) continue;
+        std::sort(seen.begin(), seen.end());
+        const auto at = [&seen](double p) {
+            const auto index = static_cast<std::size_t>(std::ceil(p * static_cast<double>(seen.size())));
+            return seen[std::max<std::size_t>(index, 1) - 1];
+        };
+        intervals[r] = {at(0.05), at(0.95)};
+    }
+    return intervals;
+}
+
 }  // namespace
 
-EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, Diagnostics& diagnostics) {
+EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, int threads,
+                    Diagnostics& diagnostics) {
     EquityTables out;
     if (config.equity_groups.empty()) return out;
     out.enabled = true;
@@ -66,7 +157,7 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
     }
 
     // Everyone, then each group in name order: the people of each census unit.
-    std::vector<std::pair<std::string, std::vector<double>>> groups = {{"everyone", measured.units.population}};
+    Groups groups = {{"everyone", measured.units.population}};
     for (const auto& group : config.equity_groups) {
         const Values& counts = inputs.values.at("equity_group." + group.first);
         std::vector<double> people(n);
@@ -120,28 +211,19 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
                                    number_or_null(ratio(shade, shade_reference))});
     }
 
-    // Disparity: the inequality of each exposure among everyone, then each pair of groups.
+    // Disparity: the inequality of each exposure among everyone, then each pair of groups;
+    // with draws, the 90 % interval of each value over the drawn counts and ranks.
     out.disparity.columns = {{"measure", Type::Text}, {"exposure", Type::Text}, {"value", Type::Real},
                              {"low", Type::Real},     {"high", Type::Real}};
-    const auto add = [&](const std::string& measure, const std::string& exposure, const std::optional<double>& value) {
-        out.disparity.rows.push_back({measure, exposure, number_or_null(value), std::monostate{}, std::monostate{}});
-    };
-    const std::vector<double>& everyone = groups.front().second;
-    for (const Exposure& exposure : exposures) {
-        if (!config.rank_by.empty()) {
-            const auto c = equity::concentration(exposure.values, everyone, inputs.values.at("rank_by"), 0.0, 1.0);
-            add("concentration_index", exposure.name, c ? std::optional<double>(c->index) : std::nullopt);
-            add("erreygers", exposure.name, c ? std::optional<double>(c->erreygers) : std::nullopt);
-            add("wagstaff", exposure.name, c ? std::optional<double>(c->wagstaff) : std::nullopt);
-        }
-        add("gini", exposure.name, equity::gini(exposure.values, everyone));
-        add("theil_t", exposure.name, equity::theil_t(exposure.values, everyone));
-        add("atkinson_0.5", exposure.name, equity::atkinson(exposure.values, everyone, 0.5));
+    const Values rank_by = config.rank_by.empty() ? Values() : inputs.values.at("rank_by");
+    std::vector<std::pair<std::string, std::string>> keys;
+    const std::vector<std::optional<double>> values = disparity(exposures, groups, rank_by, &keys);
+    const auto intervals = disparity_intervals(config, inputs, exposures, groups, rank_by, threads);
+    for (std::size_t r = 0; r < keys.size(); ++r) {
+        out.disparity.rows.push_back({keys[r].first, keys[r].second, number_or_null(values[r]),
+                                      intervals.empty() ? FieldValue(std::monostate{}) : number_or_null(intervals[r].first),
+                                      intervals.empty() ? FieldValue(std::monostate{}) : number_or_null(intervals[r].second)});
     }
-    for (std::size_t a = 1; a < groups.size(); ++a)
-        for (std::size_t b = a + 1; b < groups.size(); ++b)
-            add("dissimilarity", groups[a].first + "|" + groups[b].first,
-                equity::dissimilarity(groups[a].second, groups[b].second));
 
     for (const auto& [exposure, by_group] : out.people_left_out) {
         const double everyone_out = by_group.at("everyone");

@@ -126,6 +126,15 @@ struct RankUncertainty {
     std::vector<double> p_top;                           ///< share of draws in the top 10 %
 };
 
+/// The seed of draw d of a run seeded with `seed` (splitmix64 of both): each draw has a
+/// random stream of its own, whatever thread runs it.
+inline std::uint64_t draw_seed(int seed, int d) {
+    std::uint64_t z = (static_cast<std::uint64_t>(seed) << 32) ^ static_cast<std::uint64_t>(d) ^ 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 /// A number as the messages show it: up to 15 significant digits.
 inline std::string format_number(double value) {
     char text[32];
@@ -173,7 +182,8 @@ void measure_heat(const Inputs& inputs, const RunConfig& config, int threads, Un
 
 /// equity (src/lib/run_equity.cpp): who lives with how much canopy (and shade): each
 /// person gets the exposure of the census unit they live in, whatever the ranking units.
-EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, Diagnostics& diagnostics);
+EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, int threads,
+                    Diagnostics& diagnostics);
 
 /// uncertainty (src/lib/run_uncertainty.cpp): the estimates with a margin of error drawn
 /// config.draws times, the allocation, model and ranking rerun per draw.

@@ -31,15 +31,6 @@ struct DrawnRole {
     double high = HUGE_VAL;
 };
 
-/// A seed for draw d of a run seeded with `seed`: splitmix64 of both, so that neighbouring
-/// draws get unrelated streams.
-std::uint64_t draw_seed(int seed, int d) {
-    std::uint64_t z = (static_cast<std::uint64_t>(seed) << 32) ^ static_cast<std::uint64_t>(d) ^ 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /// The nearest-rank percentile p (0–1) of sorted values.
 std::int64_t percentile(const std::vector<int>& sorted, double p) {
     const auto index = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
@@ -52,13 +43,14 @@ RankUncertainty uncertainty(const RunConfig& config, const Inputs& inputs, const
                             const Measured& measured, std::size_t ranking_units, int threads) {
     RankUncertainty out;
     if (config.draws <= 0 || inputs.moe_fields.empty()) return out;
-    out.enabled = true;
     out.draws = config.draws;
 
     std::vector<DrawnRole> drawn;
     for (const FieldSource& moe : inputs.moe_fields) {
         DrawnRole d;
         d.role = moe.role.substr(std::string("moe.").size());
+        // The equity groups' counts and the rank move the disparity indices (run_equity.cpp), not the ranking.
+        if (d.role == "rank_by" || d.role.rfind("equity_group.", 0) == 0) continue;
         d.values = inputs.values.at(d.role);
         const auto& margins = inputs.values.at(moe.role);
         d.sigma.assign(d.values.size(), 0.0);
@@ -75,6 +67,8 @@ RankUncertainty uncertainty(const RunConfig& config, const Inputs& inputs, const
         }
         drawn.push_back(std::move(d));
     }
+    if (drawn.empty()) return out;  // margins of the equity columns only: the ranking does not move
+    out.enabled = true;
 
     // ranks[d][k]: the rank of ranking unit k in draw d (0: no rank). Each draw has its own
     // random stream and its own slot, so any thread count gives the same bytes.

@@ -49,6 +49,7 @@ struct FiveUnits {
                                 {{"GEOID", "U" + std::to_string(k + 1)}},
                                 {{"population", population[k]},
                                  {"poc", poc[k]},
+                                 {"poc_moe", 0.2 * poc[k]},
                                  {"white", population[k] - poc[k]},
                                  {"income", income[k]}}});
         }
@@ -214,4 +215,37 @@ TEST_CASE("rank uncertainty from margins of error agrees with the normal distrib
     CHECK(test::read_text(dir.file("out1/priority.geojson")) == test::read_text(dir.file("out2/priority.geojson")));
     run("out3", "2", "8");
     CHECK(test::read_text(dir.file("out3/priority.csv")) != test::read_text(dir.file("out1/priority.csv")));
+}
+
+// Intervals of the disparity indices over draws of the groups' counts (--moe on poc only):
+// the dissimilarity of poc and white moves, so its 90 % interval holds the estimate with a
+// width above 0; Gini, Theil and Atkinson weigh everyone, whom nothing draws: their
+// intervals are the value itself. The same seed gives the same bytes at 1 and 2 threads.
+TEST_CASE("disparity intervals from draws of the group counts", "[equity][draws]") {
+    FiveUnits c;
+    const auto run = [&](const std::string& threads) {
+        auto args = c.args({"--equity-group", "poc=poc", "--equity-group", "white=white", "--moe", "poc=poc_moe",
+                            "--draws", "500", "--overwrite"});
+        args[12] = threads;  // after --threads
+        const auto outcome = test::run_binary(SHADEGAP_BINARY, args);
+        INFO(outcome.err);
+        REQUIRE(outcome.status == 0);
+        return test::read_text(c.out + "/disparity.csv");
+    };
+    const std::string one = run("1");
+    CHECK(run("2") == one);
+    const auto table = test::read_csv(c.out + "/disparity.csv");
+    for (const auto& row : table.rows) {
+        INFO(row.at("measure") << " " << row.at("exposure"));
+        const double value = number(row, "value");
+        if (row.at("measure") == "dissimilarity") {
+            CHECK(number(row, "low") < value);
+            CHECK(number(row, "high") > value);
+        } else {
+            CHECK(number(row, "low") == value);
+            CHECK(number(row, "high") == value);
+        }
+    }
+    // Margins on the groups only leave the ranking fixed: no rank columns.
+    CHECK(test::read_csv(c.out + "/priority.csv").header.at(3) == "score");
 }
