@@ -249,3 +249,31 @@ TEST_CASE("disparity intervals from draws of the group counts", "[equity][draws]
     // Margins on the groups only leave the ranking fixed: no rank columns.
     CHECK(test::read_csv(c.out + "/priority.csv").header.at(3) == "score");
 }
+
+// Each person keeps their census unit's canopy whatever the ranking units: ranking two
+// neighbourhoods that cut the five units in odd places gives the same equity.csv and
+// disparity.csv, byte for byte, as ranking the units themselves.
+TEST_CASE("equity.csv is the same whatever the ranking units", "[equity][cli]") {
+    FiveUnits c;
+    const std::vector<std::string> groups = {"--equity-group", "poc=poc", "--equity-group", "white=white",
+                                             "--rank-by", "income"};
+    auto outcome = test::run_binary(SHADEGAP_BINARY, c.args(groups));
+    REQUIRE(outcome.status == 0);
+    const std::string equity = test::read_text(c.out + "/equity.csv");
+    const std::string disparity = test::read_text(c.out + "/disparity.csv");
+    const std::string nbhd = c.dir.file("nbhd.gpkg");
+    test::write_layer(nbhd, "GPKG", "nbhd", 32618,
+                      {{"POLYGON((500000 4100000,500007 4100000,500007 4100005,500000 4100005,500000 4100000))",
+                        {{"nid", "WEST"}}, {}},
+                       {"POLYGON((500007 4100000,500020 4100000,500020 4100005,500007 4100005,500007 4100000))",
+                        {{"nid", "EAST"}}, {}}});
+    auto args = c.args(groups);
+    for (const char* extra : {"--neighbourhoods", "NBHD", "--neighbourhood-id", "nid", "--overwrite"})
+        args.push_back(extra == std::string("NBHD") ? nbhd : extra);
+    outcome = test::run_binary(SHADEGAP_BINARY, args);
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    CHECK(test::read_csv(c.out + "/priority.csv").rows.size() == 2);
+    CHECK(test::read_text(c.out + "/equity.csv") == equity);
+    CHECK(test::read_text(c.out + "/disparity.csv") == disparity);
+}
