@@ -88,6 +88,7 @@ struct RunConfig {
 
     std::string out;          ///< output folder
     bool overwrite = false;
+    std::string format = "geojson";  ///< "geojson" | "gpkg" (priority.gpkg as well)
     int threads = all_cores;  ///< see resolve_threads()
     int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks
 };

@@ -1,4 +1,4 @@
-// Output tables written through OGR drivers: GeoJSON (RFC 7946) and CSV.
+// Output tables written through OGR drivers: GeoJSON (RFC 7946), CSV and GeoPackage.
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -40,6 +40,21 @@ void write_csv(const OutputTable& table, const std::string& path);
 /// OGR type ("String", "Integer64", "Real"), so GDAL, QGIS and ArcGIS read numbers as
 /// numbers and ids as text. Throws OutputError.
 void write_csvt(const OutputTable& table, const std::string& path);
+
+/// Writes a GeoPackage (OGR's GPKG driver) with the table as the layer named after the file
+/// (`priority` for priority.gpkg; geometry column `geom`, in the table's own CRS, not
+/// reprojected) and a `layer_styles` table as QGIS reads it, whose one row makes
+/// score_style_qml() the layer's default style. The bytes are the same on every run: the
+/// tables' last change is 2000-01-01T00:00:00.000Z (GDAL's OGR_CURRENT_DATE, set for this
+/// thread while writing and restored after; a value the caller has set is kept) and the
+/// style's update_time is null. Throws OutputError.
+void write_geopackage(const OutputTable& table, const std::string& path);
+
+/// The QGIS style (QML) of the priority layer: a graduated renderer (`graduatedSymbol`) on
+/// `score` in five classes 0–20, 20–40, 40–60, 60–80, 80–100 (each upper bound included),
+/// coloured red (plant first) to green (ColorBrewer RdYlGn); units without a score are not
+/// drawn.
+std::string score_style_qml();
 
 /// Writes `bytes` to the file `path`, checking the writes, the flush and the close.
 /// Throws OutputError "PATH: cannot write (disk full?)" naming the final output when

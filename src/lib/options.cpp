@@ -173,6 +173,10 @@ std::vector<RunOption> make_run_options() {
         {"overwrite", "--overwrite", {}, T::Flag, &C::overwrite, "", output,
          "Replace outputs that already exist in --out. Default: stop with an error instead.",
          false, {}, {}},
+        {"format", "--format", {}, T::Choice, &C::format, "FORMAT", output,
+         "Map formats: geojson (priority.geojson) or gpkg (priority.geojson and priority.gpkg, "
+         "a GeoPackage in the canopy raster's CRS with a QGIS style on score). Default: geojson.",
+         false, {}, {"geojson", "gpkg"}},
         {"threads", "--threads", {}, T::Count, &C::threads, "N", output,
          fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores; more than "
                      "the machine's cores are capped, with a warning. Results are identical for any count. "

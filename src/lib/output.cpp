@@ -1,10 +1,11 @@
-// Output tables written through OGR drivers: GeoJSON (RFC 7946) and CSV.
+// Output tables written through OGR drivers: GeoJSON (RFC 7946), CSV and GeoPackage.
 // SPDX-License-Identifier: MIT
 #include "shadegap/output.hpp"
 
 #include "ogr_util.hpp"
 #include "shadegap/error.hpp"
 
+#include <cpl_conv.h>
 #include <cpl_vsi.h>
 
 #include <atomic>
@@ -13,6 +14,9 @@
 #include <cstring>
 #include <filesystem>
 #include <exception>
+#include <functional>
+#include <iterator>
+#include <optional>
 #include <numeric>
 #include <random>
 #include <string_view>
@@ -46,29 +50,40 @@ OGRFieldType ogr_type(OutputColumn::Type type) {
     return OFTString;
 }
 
+/// The geometries of an output: none, transformed to WGS 84 (GeoJSON), or in the table's CRS.
+enum class Geometry { None, Wgs84, TableCrs };
+
+/// Adds to a dataset after its table is written (before it is closed), e.g. a style table.
+using Finish = std::function<void(GDALDataset&, const std::string& path)>;
+
 /// Writes rows [first, last) of the table through an OGR driver to `path` (in memory; see
 /// table_bytes). Errors name `path` and the row's number in the whole table.
 void write_table_to(const OutputTable& table, std::size_t first, std::size_t last, const std::string& path,
-                    const char* driver_name, const char* const* layer_options, bool with_geometry) {
+                    const char* driver_name, const char* const* layer_options, Geometry geometry_crs,
+                    const Finish& finish) {
+    const bool with_geometry = geometry_crs != Geometry::None;
     detail::ErrorCapture capture;
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(driver_name);
     if (driver == nullptr) throw OutputError(path, std::string("GDAL has no ") + driver_name + " driver");
     GDALDatasetUniquePtr dataset(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!dataset) throw OutputError(path, "cannot create (" + capture.message() + ")");
 
-    std::unique_ptr<OGRSpatialReference> wgs84;
+    std::unique_ptr<OGRSpatialReference> layer_srs;
     std::unique_ptr<OGRCoordinateTransformation> to_wgs84;
-    if (with_geometry) {
-        wgs84 = std::make_unique<OGRSpatialReference>();
-        wgs84->importFromEPSG(4326);
-        wgs84->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    if (geometry_crs == Geometry::TableCrs) {
+        layer_srs = detail::srs_from_wkt(table.crs_wkt);
+        if (!layer_srs) throw OutputError(path, "the geometries have no CRS");
+    } else if (with_geometry) {
+        layer_srs = std::make_unique<OGRSpatialReference>();
+        layer_srs->importFromEPSG(4326);
+        layer_srs->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         const auto source = detail::srs_from_wkt(table.crs_wkt);
         if (!source) throw OutputError(path, "the geometries have no CRS to transform to WGS 84");
-        to_wgs84.reset(OGRCreateCoordinateTransformation(source.get(), wgs84.get()));
+        to_wgs84.reset(OGRCreateCoordinateTransformation(source.get(), layer_srs.get()));
         if (!to_wgs84) throw OutputError(path, "no transformation to WGS 84 (" + capture.message() + ")");
     }
     const std::string layer_name = fs::path(path).stem().string();
-    OGRLayer* layer = dataset->CreateLayer(layer_name.c_str(), wgs84.get(),
+    OGRLayer* layer = dataset->CreateLayer(layer_name.c_str(), layer_srs.get(),
                                            with_geometry ? wkbMultiPolygon : wkbNone,
                                            const_cast<char**>(layer_options));
     if (layer == nullptr) throw OutputError(path, "cannot create the layer (" + capture.message() + ")");
@@ -95,13 +110,14 @@ void write_table_to(const OutputTable& table, std::size_t first, std::size_t las
         if (with_geometry) {
             auto geometry = detail::from_wkb(table.geometries.at(r));
             if (!geometry) throw OutputError(path, "row " + std::to_string(r) + " has an unreadable geometry");
-            if (geometry->transform(to_wgs84.get()) != OGRERR_NONE)
+            if (to_wgs84 && geometry->transform(to_wgs84.get()) != OGRERR_NONE)
                 throw OutputError(path, "cannot transform row " + std::to_string(r) + " to WGS 84 (" + capture.message() + ")");
             feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
         }
         if (layer->CreateFeature(&feature) != OGRERR_NONE)
             throw OutputError(path, "cannot write row " + std::to_string(r) + " (" + capture.message() + ")");
     }
+    if (finish) finish(*dataset, path);
     CPLErrorReset();
     dataset.reset();
     if (CPLGetLastErrorType() >= CE_Failure)
@@ -113,7 +129,8 @@ void write_table_to(const OutputTable& table, std::size_t first, std::size_t las
 /// truncates the file silently), so the bytes go to disk through write_file(), which checks
 /// every step. Errors name `path`, the output the bytes are for.
 std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t last, const std::string& path,
-                        const char* driver_name, const char* const* layer_options, bool with_geometry) {
+                        const char* driver_name, const char* const* layer_options, Geometry geometry_crs,
+                        const Finish& finish = {}) {
     GDALAllRegister();
     static std::atomic<unsigned> serial{0};
     const std::string folder = "/vsimem/shadegap-output-" + std::to_string(serial++);
@@ -124,7 +141,7 @@ std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t
     } cleanup{folder};
     VSIMkdir(folder.c_str(), 0755);
     try {
-        write_table_to(table, first, last, memory_path, driver_name, layer_options, with_geometry);
+        write_table_to(table, first, last, memory_path, driver_name, layer_options, geometry_crs, finish);
     } catch (const OutputError& error) {
         throw OutputError(shown_path(path), error.message());
     }
@@ -135,8 +152,8 @@ std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t
 }
 
 void write_table(const OutputTable& table, const std::string& path, const char* driver_name,
-                 const char* const* layer_options, bool with_geometry) {
-    write_file(path, table_bytes(table, 0, table.rows.size(), path, driver_name, layer_options, with_geometry));
+                 const char* const* layer_options, Geometry geometry_crs, const Finish& finish = {}) {
+    write_file(path, table_bytes(table, 0, table.rows.size(), path, driver_name, layer_options, geometry_crs, finish));
 }
 
 /// A FeatureCollection as GDAL's GeoJSON driver writes it: a header ending in the line
@@ -177,7 +194,7 @@ void write_geojson(const OutputTable& table, const std::string& path, int thread
     const std::size_t rows = table.rows.size();
     const std::size_t chunks = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), rows / min_chunk_rows);
     if (chunks < 2) {
-        write_table(table, path, "GeoJSON", options, true);
+        write_table(table, path, "GeoJSON", options, Geometry::Wgs84);
         return;
     }
     GDALAllRegister();  // once, before the threads (each then finds the drivers registered)
@@ -191,7 +208,8 @@ void write_geojson(const OutputTable& table, const std::string& path, int thread
             workers.emplace_back([&, k] {
                 try {
                     texts[k] =
-                        table_bytes(table, rows * k / chunks, rows * (k + 1) / chunks, path, "GeoJSON", options, true);
+                        table_bytes(table, rows * k / chunks, rows * (k + 1) / chunks, path, "GeoJSON", options,
+                                           Geometry::Wgs84);
                 } catch (...) {
                     errors[k] = std::current_exception();
                 }
@@ -202,7 +220,7 @@ void write_geojson(const OutputTable& table, const std::string& path, int thread
     }
     for (std::thread& worker : workers) worker.join();
     if (!all_started) {
-        write_table(table, path, "GeoJSON", options, true);
+        write_table(table, path, "GeoJSON", options, Geometry::Wgs84);
         return;
     }
     for (const std::exception_ptr& error : errors)  // the first row's error, as one driver would meet it
@@ -212,7 +230,7 @@ void write_geojson(const OutputTable& table, const std::string& path, int thread
     for (std::size_t k = 0; k < chunks; ++k) {
         std::string_view header, features;
         if (!split_feature_collection(texts[k], header, features) || (k > 0 && header != first_header)) {
-            write_table(table, path, "GeoJSON", options, true);
+            write_table(table, path, "GeoJSON", options, Geometry::Wgs84);
             return;
         }
         if (k == 0) {
@@ -231,7 +249,7 @@ void write_geojson(const OutputTable& table, const std::string& path, int thread
 
 void write_csv(const OutputTable& table, const std::string& path) {
     const char* const options[] = {"GEOMETRY=NONE", "LINEFORMAT=LF", "STRING_QUOTING=IF_NEEDED", nullptr};
-    write_table(table, path, "CSV", options, false);
+    write_table(table, path, "CSV", options, Geometry::None);
 }
 
 void write_csvt(const OutputTable& table, const std::string& path) {
@@ -245,6 +263,135 @@ void write_csvt(const OutputTable& table, const std::string& path) {
         }
     }
     write_file(path, line + "\n");
+}
+
+std::string score_style_qml() {
+    struct Class {
+        int lower, upper;
+        const char* color;  // ColorBrewer RdYlGn, 5 classes: red = plant first
+    };
+    constexpr Class classes[] = {{0, 20, "215,25,28,255"},
+                                 {20, 40, "253,174,97,255"},
+                                 {40, 60, "255,255,191,255"},
+                                 {60, 80, "166,217,106,255"},
+                                 {80, 100, "26,150,65,255"}};
+    std::string ranges, symbols;
+    for (std::size_t k = 0; k < std::size(classes); ++k) {
+        const Class& c = classes[k];
+        const std::string lower = std::to_string(c.lower), upper = std::to_string(c.upper);
+        ranges += "      <range render=\"true\" symbol=\"" + std::to_string(k) + "\" lower=\"" + lower +
+                  "\" upper=\"" + upper + "\" label=\"" + lower + " - " + upper + "\"/>\n";
+        // Symbol layer properties both as the Option map (QGIS >= 3.16) and as prop (older).
+        const std::pair<const char*, std::string> properties[] = {
+            {"color", c.color},        {"outline_color", "35,35,35,255"}, {"outline_style", "solid"},
+            {"outline_width", "0.26"}, {"outline_width_unit", "MM"},      {"style", "solid"}};
+        std::string options, props;
+        for (const auto& property : properties) {
+            options += std::string("            <Option type=\"QString\" name=\"") + property.first + "\" value=\"" +
+                       property.second + "\"/>\n";
+            props += std::string("          <prop k=\"") + property.first + "\" v=\"" + property.second + "\"/>\n";
+        }
+        symbols += "      <symbol type=\"fill\" name=\"" + std::to_string(k) +
+                   "\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">\n"
+                   "        <layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">\n"
+                   "          <Option type=\"Map\">\n" +
+                   options + "          </Option>\n" + props +
+                   "        </layer>\n"
+                   "      </symbol>\n";
+    }
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+           "<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n"
+           "  <renderer-v2 type=\"graduatedSymbol\" attr=\"score\" graduatedMethod=\"GraduatedColor\" "
+           "symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\" referencescale=\"-1\">\n"
+           "    <ranges>\n" +
+           ranges +
+           "    </ranges>\n"
+           "    <symbols>\n" +
+           symbols +
+           "    </symbols>\n"
+           "    <mode name=\"fixed\"/>\n"
+           "    <labelformat format=\"%1 - %2\" trimtrailingzeroes=\"true\" decimalplaces=\"0\"/>\n"
+           "  </renderer-v2>\n"
+           "  <layerGeometryType>2</layerGeometryType>\n"
+           "</qgis>\n";
+}
+
+namespace {
+
+/// The date the GeoPackage records as its tables' last change (gpkg_contents.last_change),
+/// fixed so that a run gives the same bytes every time.
+constexpr const char* gpkg_date = "2000-01-01T00:00:00.000Z";
+
+/// Sets a GDAL configuration option for this thread only, and restores it when destroyed:
+/// the library leaves GDAL's settings as it found them.
+class ThreadConfigOption {
+public:
+    ThreadConfigOption(const char* key, const char* value) : m_key(key) {
+        if (const char* before = CPLGetThreadLocalConfigOption(key, nullptr)) m_before = before;
+        CPLSetThreadLocalConfigOption(key, value);
+    }
+    ~ThreadConfigOption() { CPLSetThreadLocalConfigOption(m_key, m_before ? m_before->c_str() : nullptr); }
+    ThreadConfigOption(const ThreadConfigOption&) = delete;
+    ThreadConfigOption& operator=(const ThreadConfigOption&) = delete;
+
+private:
+    const char* m_key;
+    std::optional<std::string> m_before;
+};
+
+/// The `layer_styles` table as QGIS creates it in a GeoPackage, with one row: `qml` as the
+/// default style of `layer`.
+void add_layer_style(GDALDataset& dataset, const std::string& path, OGRLayer& layer, const std::string& qml) {
+    detail::ErrorCapture capture;
+    const char* const options[] = {"FID=id", nullptr};
+    OGRLayer* styles = dataset.CreateLayer("layer_styles", nullptr, wkbNone, const_cast<char**>(options));
+    if (styles == nullptr) throw OutputError(path, "cannot create the layer_styles table (" + capture.message() + ")");
+    struct Column {
+        const char* name;
+        OGRFieldType type;
+        int width;
+    };
+    constexpr Column columns[] = {
+        {"f_table_catalog", OFTString, 256}, {"f_table_schema", OFTString, 256}, {"f_table_name", OFTString, 256},
+        {"f_geometry_column", OFTString, 256}, {"styleName", OFTString, 0},     {"styleQML", OFTString, 0},
+        {"styleSLD", OFTString, 0},          {"useAsDefault", OFTInteger, 0}, {"description", OFTString, 0},
+        {"owner", OFTString, 64},            {"ui", OFTString, 0},            {"update_time", OFTDateTime, 0}};
+    for (const Column& column : columns) {
+        OGRFieldDefn field(column.name, column.type);
+        field.SetWidth(column.width);
+        if (std::string_view(column.name) == "useAsDefault") field.SetSubType(OFSTBoolean);
+        if (styles->CreateField(&field) != OGRERR_NONE)
+            throw OutputError(path, std::string("cannot create layer_styles.") + column.name + " (" +
+                                        capture.message() + ")");
+    }
+    OGRFeature row(styles->GetLayerDefn());
+    row.SetField("f_table_catalog", "");
+    row.SetField("f_table_schema", "");
+    row.SetField("f_table_name", layer.GetName());
+    row.SetField("f_geometry_column", layer.GetGeometryColumn());
+    row.SetField("styleName", layer.GetName());
+    row.SetField("styleQML", qml.c_str());
+    row.SetField("styleSLD", "");
+    row.SetField("useAsDefault", 1);
+    row.SetField("description", "shadegap: score in 5 classes, red (0-20, plant first) to green (80-100)");
+    row.SetField("owner", "");
+    row.SetField("ui", "");
+    row.SetFieldNull(row.GetFieldIndex("update_time"));  // a time would change the bytes of every run
+    if (styles->CreateFeature(&row) != OGRERR_NONE)
+        throw OutputError(path, "cannot write the layer_styles row (" + capture.message() + ")");
+}
+
+}  // namespace
+
+void write_geopackage(const OutputTable& table, const std::string& path) {
+    const char* const options[] = {"FID=fid", "GEOMETRY_NAME=geom", nullptr};
+    // An OGR_CURRENT_DATE the caller has set is kept; otherwise the fixed date.
+    const char* given = CPLGetConfigOption("OGR_CURRENT_DATE", nullptr);
+    const ThreadConfigOption date("OGR_CURRENT_DATE", given ? given : gpkg_date);
+    const std::string qml = score_style_qml();
+    write_table(table, path, "GPKG", options, Geometry::TableCrs, [&qml](GDALDataset& dataset, const std::string& at) {
+        add_layer_style(dataset, at, *dataset.GetLayer(0), qml);
+    });
 }
 
 namespace {

@@ -20,12 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// The files a run writes: the four of every run with their .csvt, and the equity tables
-/// when --equity-group is given.
+/// The files a run writes: the four of every run with their .csvt, the equity tables
+/// when --equity-group is given, priority.gpkg with --format gpkg.
 std::vector<std::string> output_names(const RunConfig& config) {
     std::vector<std::string> names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv", "units.csvt"};
     if (!config.equity_groups.empty())
         names.insert(names.end(), {"equity.csv", "equity.csvt", "disparity.csv", "disparity.csvt"});
+    if (config.format == "gpkg") names.push_back("priority.gpkg");
     names.push_back("run.json");
     return names;
 }
@@ -337,6 +338,7 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
     for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
     priority.crs_wkt = inputs.raster.crs_wkt;
     write_geojson(priority, transaction.path_for("priority.geojson"), threads);
+    if (config.format == "gpkg") write_geopackage(priority, transaction.path_for("priority.gpkg"));
     priority.geometries.clear();
     write_csv(priority, transaction.path_for("priority.csv"));
     write_csvt(priority, transaction.path_for("priority.csvt"));
