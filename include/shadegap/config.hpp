@@ -88,6 +88,7 @@ struct RunConfig {
 
     std::string out;          ///< output folder
     bool overwrite = false;
+    bool report = false;      ///< also write report.html
     int threads = all_cores;  ///< see resolve_threads()
     int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks
 };

@@ -173,6 +173,11 @@ std::vector<RunOption> make_run_options() {
         {"overwrite", "--overwrite", {}, T::Flag, &C::overwrite, "", output,
          "Replace outputs that already exist in --out. Default: stop with an error instead.",
          false, {}, {}},
+        {"report", "--report", {}, T::Flag, &C::report, "", output,
+         "Also write report.html: one page that opens offline with the priority map, the ranked "
+         "table, the equity chart (with --equity-group), the model's weights and the warnings. "
+         "Default: no report.",
+         false, {}, {}},
         {"threads", "--threads", {}, T::Count, &C::threads, "N", output,
          fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores; more than "
                      "the machine's cores are capped, with a warning. Results are identical for any count. "
