@@ -28,6 +28,12 @@ endif()
 add_library(cctz::cctz UNKNOWN IMPORTED)
 set_target_properties(cctz::cctz PROPERTIES IMPORTED_LOCATION "${CCTZ_LIBRARY}"
                       INTERFACE_INCLUDE_DIRECTORIES "${CCTZ_INCLUDE_DIR}")
+# Leaflet (JavaScript, no CMake package): its files are inlined into report.html.
+find_path(SHADEGAP_LEAFLET_DIR leaflet.js PATHS /usr/share/javascript/leaflet NO_DEFAULT_PATH)
+if(NOT SHADEGAP_LEAFLET_DIR OR NOT EXISTS ${SHADEGAP_LEAFLET_DIR}/leaflet.css)
+  message(FATAL_ERROR "shadegap needs Leaflet >= 1.7 (the map of report.html, inlined); "
+                      "on Debian 12: apt-get install libjs-leaflet (or run scripts/install-deps)")
+endif()
 if(SHADEGAP_BUILD_TESTS)
   shadegap_require(Catch2 2.13 "unit and integration tests" catch2)
 endif()

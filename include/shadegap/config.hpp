@@ -89,6 +89,7 @@ struct RunConfig {
     std::string out;          ///< output folder
     bool overwrite = false;
     std::string format = "geojson";  ///< "geojson" | "gpkg" (priority.gpkg as well)
+    bool report = false;      ///< also write report.html
     int threads = all_cores;  ///< see resolve_threads()
     int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks
 };

@@ -177,6 +177,11 @@ std::vector<RunOption> make_run_options() {
          "Map formats: geojson (priority.geojson) or gpkg (priority.geojson and priority.gpkg, "
          "a GeoPackage in the canopy raster's CRS with a QGIS style on score). Default: geojson.",
          false, {}, {"geojson", "gpkg"}},
+        {"report", "--report", {}, T::Flag, &C::report, "", output,
+         "Also write report.html: one page that opens offline with the priority map, the ranked "
+         "table, the equity chart (with --equity-group), the model's weights and the warnings. "
+         "Default: no report.",
+         false, {}, {}},
         {"threads", "--threads", {}, T::Count, &C::threads, "N", output,
          fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores; more than "
                      "the machine's cores are capped, with a warning. Results are identical for any count. "

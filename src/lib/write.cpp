@@ -5,14 +5,17 @@
 
 #include "ogr_util.hpp"
 #include "shadegap/output.hpp"
+#include "shadegap/report.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 namespace shadegap::stages {
 
@@ -27,6 +30,7 @@ std::vector<std::string> output_names(const RunConfig& config) {
     if (!config.equity_groups.empty())
         names.insert(names.end(), {"equity.csv", "equity.csvt", "disparity.csv", "disparity.csvt"});
     if (config.format == "gpkg") names.push_back("priority.gpkg");
+    if (config.report) names.push_back("report.html");
     names.push_back("run.json");
     return names;
 }
@@ -302,6 +306,29 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
 }
 
 
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) throw OutputError(path, "cannot read back the file just written");
+    return text.str();
+}
+
+ReportContent with_equity(ReportContent report, const EquityTables& equity) {
+    report.equity = equity.equity;
+    report.disparity = equity.disparity;
+    if (!equity.reference.empty()) report.reference = equity.reference;
+    return report;
+}
+
+ReportContent with_run(ReportContent report, const Model& model, const RunResult& result) {
+    report.model_name = model.name;
+    for (const auto& v : model.variables) report.model_weights.emplace_back(v.name, v.weight);
+    for (const auto& w : result.diagnostics.warnings())
+        report.warnings.push_back(w.subject.empty() ? w.message : w.subject + ": " + w.message);
+    return report;
+}
+
 }  // namespace
 
 void check_output_folder(const RunConfig& config) {
@@ -340,6 +367,8 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
     write_geojson(priority, transaction.path_for("priority.geojson"), threads);
     if (config.format == "gpkg") write_geopackage(priority, transaction.path_for("priority.gpkg"));
     priority.geometries.clear();
+    ReportContent report;
+    if (config.report) report.priority_geojson = read_text(transaction.scratch_path("priority.geojson"));
     write_csv(priority, transaction.path_for("priority.csv"));
     write_csvt(priority, transaction.path_for("priority.csvt"));
     const OutputTable units = units_table(inputs, aligned.units, measured.units);
@@ -350,6 +379,11 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_csvt(equity.equity, transaction.path_for("equity.csvt"));
         write_csv(equity.disparity, transaction.path_for("disparity.csv"));
         write_csvt(equity.disparity, transaction.path_for("disparity.csvt"));
+    }
+    if (config.report) {
+        report.priority = priority;
+        if (equity.enabled) report = with_equity(std::move(report), equity);
+        write_file(transaction.path_for("report.html"), build_report_html(with_run(std::move(report), inputs.model, result)));
     }
     callbacks.tables_written();
     write_file(transaction.path_for("run.json"),

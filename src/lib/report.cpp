@@ -1,0 +1,302 @@
+// report.html: the outputs of a run as one page that opens offline.
+// SPDX-License-Identifier: MIT
+#include "shadegap/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <optional>
+
+namespace shadegap {
+
+namespace detail {
+const std::string& leaflet_js();   // generated from libjs-leaflet (cmake/embed_leaflet.cmake)
+const std::string& leaflet_css();
+}  // namespace detail
+
+namespace {
+
+/// Colours from the most urgent (lowest score) to the least; ColorBrewer's Oranges, reversed.
+constexpr std::array<const char*, 5> class_colours = {"#a63603", "#e6550d", "#fd8d3c", "#fdbe85", "#feedde"};
+constexpr const char* no_score_colour = "#bdbdbd";
+
+std::optional<std::size_t> column_of(const OutputTable& table, const std::string& name) {
+    for (std::size_t i = 0; i < table.columns.size(); ++i)
+        if (table.columns[i].name == name) return i;
+    return std::nullopt;
+}
+
+std::optional<double> number_of(const FieldValue& value) {
+    if (const auto* real = std::get_if<double>(&value)) {
+        if (std::isfinite(*real)) return *real;
+        return std::nullopt;
+    }
+    if (const auto* integer = std::get_if<std::int64_t>(&value)) return static_cast<double>(*integer);
+    return std::nullopt;
+}
+
+/// A cell as the reader sees it: integers whole, reals to `decimals`, null as a dash.
+std::string text_of(const FieldValue& value, int decimals) {
+    if (const auto* text = std::get_if<std::string>(&value)) return escape_html(*text);
+    if (const auto* integer = std::get_if<std::int64_t>(&value)) return std::to_string(*integer);
+    if (const auto number = number_of(value)) return fmt::format("{:.{}f}", *number, decimals);
+    return "&ndash;";
+}
+
+/// JSON text made safe inside a <script> element: no "</script", no "<!--".
+std::string script_safe(const std::string& json) {
+    std::string out;
+    out.reserve(json.size());
+    for (const char c : json) {
+        if (c == '<') out += "\\u003c";
+        else if (c == '>') out += "\\u003e";
+        else if (c == '&') out += "\\u0026";
+        else out += c;
+    }
+    return out;
+}
+
+struct ScoreClass {
+    double upper;
+    const char* colour;
+};
+
+/// Five classes of equal width over the scores present, the lowest (most urgent) first.
+std::vector<ScoreClass> score_classes(const OutputTable& priority) {
+    std::vector<double> scores;
+    if (const auto score = column_of(priority, "score"))
+        for (const auto& row : priority.rows)
+            if (const auto value = number_of(row[*score])) scores.push_back(*value);
+    if (scores.empty()) return {};
+    const auto [low, high] = std::minmax_element(scores.begin(), scores.end());
+    const double width = (*high - *low) / class_colours.size();
+    std::vector<ScoreClass> classes;
+    for (std::size_t k = 0; k < class_colours.size(); ++k)
+        classes.push_back({k + 1 == class_colours.size() ? *high : *low + width * static_cast<double>(k + 1),
+                           class_colours[k]});
+    if (width == 0) classes.resize(1);
+    return classes;
+}
+
+std::string classes_json(const std::vector<ScoreClass>& classes) {
+    std::string json = "[";
+    for (const auto& c : classes) json += fmt::format("{}{{\"upper\":{},\"colour\":\"{}\"}}", json.size() > 1 ? "," : "", c.upper, c.colour);
+    return json + "]";
+}
+
+std::string legend_html(const std::vector<ScoreClass>& classes, const OutputTable& priority) {
+    std::string html = "<div class=\"legend\"><strong>Score</strong> (low = plant first)<br>";
+    std::optional<double> low;
+    if (const auto score = column_of(priority, "score"))
+        for (const auto& row : priority.rows)
+            if (const auto value = number_of(row[*score])) low = low ? std::min(*low, *value) : *value;
+    for (const auto& c : classes) {
+        html += fmt::format("<span class=\"swatch\" style=\"background:{}\"></span> {:.0f}&ndash;{:.0f}<br>", c.colour,
+                            low.value_or(0), c.upper);
+        low = c.upper;
+    }
+    html += fmt::format("<span class=\"swatch\" style=\"background:{}\"></span> no score</div>", no_score_colour);
+    return html;
+}
+
+struct TableColumn {
+    const char* name;
+    const char* label;
+    int decimals;
+};
+
+constexpr std::array<TableColumn, 9> ranked_columns = {{{"rank", "Rank", 0},
+                                                        {"name", "Name", 0},
+                                                        {"id", "Id", 0},
+                                                        {"score", "Score", 0},
+                                                        {"canopy_pct", "Canopy %", 1},
+                                                        {"goal_pct", "Goal %", 1},
+                                                        {"gap_pct", "Gap (points)", 1},
+                                                        {"population", "Population", 0},
+                                                        {"trees_needed", "Trees needed", 0}}};
+
+std::string ranked_table_html(const OutputTable& priority) {
+    std::vector<std::pair<std::size_t, const TableColumn*>> shown;
+    for (const auto& column : ranked_columns)
+        if (const auto index = column_of(priority, column.name)) shown.emplace_back(*index, &column);
+    std::string html = "<table id=\"ranking\"><thead><tr>";
+    for (const auto& column : shown) html += fmt::format("<th>{}</th>", column.second->label);
+    html += "</tr></thead><tbody>\n";
+    for (const auto& row : priority.rows) {
+        html += "<tr>";
+        for (const auto& column : shown) html += "<td>" + text_of(row[column.first], column.second->decimals) + "</td>";
+        html += "</tr>\n";
+    }
+    return html + "</tbody></table>\n";
+}
+
+std::string equity_html(const ReportContent& content) {
+    const OutputTable& equity = content.equity;
+    const auto group = column_of(equity, "group");
+    const auto canopy = column_of(equity, "canopy_pct");
+    const auto diff = column_of(equity, "canopy_diff_pct");
+    if (!group || !canopy) return {};
+    std::string html = "<h2>Canopy by group</h2>\n";
+    double most = 0;
+    for (const auto& row : equity.rows) most = std::max(most, number_of(row[*canopy]).value_or(0));
+    const double bar_height = 22, label_width = 160, bar_width = 360;
+    html += fmt::format("<svg id=\"equity-chart\" width=\"{}\" height=\"{}\" role=\"img\" "
+                        "aria-label=\"canopy_pct by group\">\n",
+                        label_width + bar_width + 70, bar_height * static_cast<double>(equity.rows.size()) + 4);
+    for (std::size_t k = 0; k < equity.rows.size(); ++k) {
+        const auto& row = equity.rows[k];
+        const double y = bar_height * static_cast<double>(k) + 2;
+        const std::string name = text_of(row[*group], 0);
+        const auto value = number_of(row[*canopy]);
+        const double width = value && most > 0 ? bar_width * *value / most : 0;
+        html += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", label_width - 6, y + 15, name);
+        html += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"#31a354\"/>", label_width, y,
+                            width, bar_height - 4);
+        html += fmt::format("<text x=\"{:.2f}\" y=\"{}\">{}</text>\n", label_width + width + 4, y + 15,
+                            value ? fmt::format("{:.1f} %", *value) : std::string("no value"));
+    }
+    html += "</svg>\n<ul id=\"equity-words\">\n";
+    const std::string reference = content.reference.empty() || content.reference == "everyone"
+                                      ? std::string("everyone")
+                                      : "people in group " + escape_html(content.reference);
+    for (const auto& row : equity.rows) {
+        const auto* name = std::get_if<std::string>(&row[*group]);
+        if (!name || *name == "everyone" || *name == content.reference) continue;
+        const auto points = diff ? number_of(row[*diff]) : std::nullopt;
+        if (!points) {
+            html += fmt::format("<li>People in group {} have no canopy value to compare.</li>\n", escape_html(*name));
+            continue;
+        }
+        const double rounded = std::round(std::abs(*points) * 10) / 10;
+        if (rounded == 0)
+            html += fmt::format("<li>People in group {} live with as much canopy as {}.</li>\n", escape_html(*name),
+                                reference);
+        else
+            html += fmt::format("<li>People in group {} live with {:.1f} points {} canopy than {}.</li>\n",
+                                escape_html(*name), rounded, *points < 0 ? "less" : "more", reference);
+    }
+    html += "</ul>\n";
+    const auto measure = column_of(content.disparity, "measure");
+    const auto exposure = column_of(content.disparity, "exposure");
+    const auto value = column_of(content.disparity, "value");
+    if (measure && exposure && value && !content.disparity.rows.empty()) {
+        html += "<h3>Disparity indices</h3>\n<table id=\"disparity\"><thead><tr><th>Measure</th><th>Exposure</th>"
+                "<th>Value</th></tr></thead><tbody>\n";
+        for (const auto& row : content.disparity.rows)
+            html += "<tr><td>" + text_of(row[*measure], 0) + "</td><td>" + text_of(row[*exposure], 0) + "</td><td>" +
+                    text_of(row[*value], 3) + "</td></tr>\n";
+        html += "</tbody></table>\n";
+    }
+    return html;
+}
+
+std::string model_html(const ReportContent& content) {
+    std::string html = "<h2>Model</h2>\n<p>Model <strong>" + escape_html(content.model_name) + "</strong>";
+    if (content.model_weights.empty()) return html + ".</p>\n";
+    html += ", with these weights:</p>\n<table id=\"weights\"><thead><tr><th>Variable</th><th>Weight</th></tr></thead>"
+            "<tbody>\n";
+    for (const auto& weight : content.model_weights)
+        html += fmt::format("<tr><td>{}</td><td>{:g}</td></tr>\n", escape_html(weight.first), weight.second);
+    return html + "</tbody></table>\n";
+}
+
+std::string warnings_html(const std::vector<std::string>& warnings) {
+    std::string html = "<h2>Warnings</h2>\n";
+    if (warnings.empty()) return html + "<p>The run gave no warnings.</p>\n";
+    html += "<ul id=\"warnings\">\n";
+    for (const auto& warning : warnings) html += "<li>" + escape_html(warning) + "</li>\n";
+    return html + "</ul>\n";
+}
+
+// Popups are built with textContent, so no text from the data is parsed as HTML.
+constexpr const char* map_script = R"js(
+(function () {
+  var units = JSON.parse(document.getElementById('shadegap-units').textContent);
+  var classes = JSON.parse(document.getElementById('shadegap-classes').textContent);
+  var fields = [['rank', 'Rank', 0], ['score', 'Score', 0], ['canopy_pct', 'Canopy %', 1], ['goal_pct', 'Goal %', 1],
+                ['gap_pct', 'Gap (points)', 1], ['population', 'Population', 0], ['trees_needed', 'Trees needed', 0]];
+  function colour(score) {
+    if (score === null || score === undefined) return 'NO_SCORE';
+    for (var i = 0; i < classes.length; i++) if (score <= classes[i].upper) return classes[i].colour;
+    return classes.length ? classes[classes.length - 1].colour : 'NO_SCORE';
+  }
+  function popup(p) {
+    var box = document.createElement('div');
+    var title = document.createElement('strong');
+    title.textContent = p.name || p.id;
+    box.appendChild(title);
+    var table = document.createElement('table');
+    fields.forEach(function (f) {
+      var row = table.insertRow();
+      row.insertCell().textContent = f[1];
+      var v = p[f[0]];
+      row.insertCell().textContent = v === null || v === undefined ? '\u2013' : typeof v === 'number' ? v.toFixed(f[2]) : String(v);
+    });
+    box.appendChild(table);
+    return box;
+  }
+  var map = L.map('map', {attributionControl: false, zoomSnap: 0.25});
+  var layer = L.geoJSON(units, {
+    style: function (f) { return {color: '#444', weight: 1, fillColor: colour(f.properties.score), fillOpacity: 0.8}; },
+    onEachFeature: function (f, l) { l.bindPopup(popup(f.properties)); }
+  }).addTo(map);
+  var bounds = layer.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds); else map.setView([0, 0], 1);
+})();
+)js";
+
+constexpr const char* page_style = R"css(
+body { font-family: sans-serif; margin: 1em 2em; color: #222; }
+#map { height: 520px; border: 1px solid #999; background: #f4f4f0; }
+.legend { margin: .5em 0; line-height: 1.5; }
+.swatch { display: inline-block; width: 1.2em; height: .9em; border: 1px solid #666; vertical-align: middle; }
+table { border-collapse: collapse; margin: .5em 0; }
+th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+th { background: #eee; }
+svg text { font-size: 13px; }
+)css";
+
+}  // namespace
+
+std::string escape_html(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string build_report_html(const ReportContent& content) {
+    const auto classes = score_classes(content.priority);
+    std::string script = map_script;
+    for (std::size_t at = script.find("NO_SCORE"); at != std::string::npos; at = script.find("NO_SCORE", at))
+        script.replace(at, 8, no_score_colour);
+    std::string html;
+    html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    html += "<title>shadegap report: " + escape_html(content.model_name) + "</title>\n";
+    html += "<style>\n" + detail::leaflet_css() + "\n</style>\n<style>" + page_style + "</style>\n</head>\n<body>\n";
+    html += "<h1>Where to plant trees first</h1>\n<p>Model " + escape_html(content.model_name) + ", " +
+            std::to_string(content.priority.rows.size()) + " ranking units. Click a unit for its numbers.</p>\n";
+    html += "<div id=\"map\"></div>\n" + legend_html(classes, content.priority);
+    html += "<h2>Ranking</h2>\n" + ranked_table_html(content.priority);
+    html += equity_html(content);
+    html += model_html(content);
+    html += warnings_html(content.warnings);
+    html += "<script type=\"application/json\" id=\"shadegap-units\">" + script_safe(content.priority_geojson) +
+            "</script>\n";
+    html += "<script type=\"application/json\" id=\"shadegap-classes\">" + classes_json(classes) + "</script>\n";
+    html += "<script>\n" + detail::leaflet_js() + "\n</script>\n<script>" + script + "</script>\n</body>\n</html>\n";
+    return html;
+}
+
+}  // namespace shadegap
