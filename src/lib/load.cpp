@@ -381,12 +381,37 @@ void check_population(const Inputs& inputs, Diagnostics& diagnostics) {
                          std::to_string(nulls) + " census unit(s) have no population value; counted as 0");
 }
 
-/// The equity groups' columns are counts of people: a negative count is an error, a missing
-/// one counts as 0, with one warning per group.
+/// The equity groups' columns are counts of people: a negative count is an error, and so is a
+/// column of shares (every value within 0–1 where the units hold more people: weights of
+/// 0.3 for 300 people would give a plausible wrong mean); a missing count is 0 with one
+/// warning per group, and counts above a unit's population are warned about.
 void check_group_counts(Inputs& inputs, Diagnostics& diagnostics) {
+    const auto population = inputs.values.find("population");
+    double most_people = 0;
+    if (population != inputs.values.end())
+        for (const auto& p : population->second) most_people = std::max(most_people, p.value_or(0.0));
     for (const auto& field : inputs.equity_fields) {
         if (field.role == "rank_by") continue;
         auto& values = inputs.values.at(field.role);
+        double largest = 0;
+        for (const auto& v : values) largest = std::max(largest, v.value_or(0.0));
+        if (largest > 0 && largest <= 1 && most_people > 1)
+            throw InputError(field.file, "field '" + field.column + "' for '" + field.role +
+                                             "' holds shares (every value within 0–1), not counts of people")
+                .with_hint("give the column that counts the group's people (e.g. B03002_004E), or multiply the "
+                           "share by the population");
+        std::vector<std::string> above;
+        for (std::size_t i = 0; population != inputs.values.end() && i < values.size(); ++i) {
+            const double people = population->second[i].value_or(0.0);
+            if (values[i] && *values[i] > people + 0.5)
+                above.push_back(fmt::format("'{}': {} of {}", inputs.units.ids[i], format_number(*values[i]),
+                                            format_number(people)));
+        }
+        if (!above.empty())
+            diagnostics.warn("equity-group-above-population", field.file,
+                             fmt::format("{} census unit(s) count more people in '{}' than their population ({}{})",
+                                         above.size(), field.column, above.front(),
+                                         above.size() > 1 ? fmt::format(" and {} more", above.size() - 1) : ""));
         std::size_t nulls = 0;
         for (std::size_t i = 0; i < values.size(); ++i) {
             if (!values[i]) {

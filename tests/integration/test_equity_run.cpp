@@ -51,6 +51,8 @@ struct FiveUnits {
                                  {"poc", poc[k]},
                                  {"poc_moe", 0.2 * poc[k]},
                                  {"white", population[k] - poc[k]},
+                                 {"poc_share", poc[k] / population[k]},
+                                 {"overcount", population[k] + (k == 0 ? 50 : 0)},
                                  {"income", income[k]}}});
         }
         test::write_layer(units, "GPKG", "units", 32618, features);
@@ -159,6 +161,17 @@ TEST_CASE("equity options that do not fit the data", "[equity][cli]") {
     outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "poc=poc", "--reference", "asian"}));
     CHECK(outcome.status == 2);
     CHECK(outcome.err == "shadegap: error: --reference: no group 'asian' (groups: everyone, poc)\n");
+    // A column of shares (0.8, 0.7, ...) given as a group's count would weigh 0.8 for 800 people.
+    outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "poc=poc_share"}));
+    CHECK(outcome.status == 1);
+    CHECK(outcome.err == "shadegap: error: " + c.units + ": field 'poc_share' for 'equity_group.poc' holds shares "
+                         "(every value within 0–1), not counts of people (hint: give the column that counts the "
+                         "group's people (e.g. B03002_004E), or multiply the share by the population)\n");
+    // A count above its unit's population (U1: 1050 of 1000) is warned about.
+    outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "all=overcount"}));
+    CHECK(outcome.status == 0);
+    CHECK_THAT(outcome.err, Catch::Contains("shadegap: warning: " + c.units + ": 1 census unit(s) count more people "
+                                            "in 'overcount' than their population ('U1': 1050 of 1000)\n"));
     outcome = test::run_binary(SHADEGAP_BINARY, c.args({"--equity-group", "everyone=poc"}));
     CHECK(outcome.status == 2);
     CHECK(outcome.err == "shadegap: error: --equity-group everyone=poc: 'everyone' is the name of all residents; "
