@@ -7,6 +7,21 @@
 //                                                        over them; DISTINCT (default 10) are generated,
 //                                                        the others repeat them
 //   shadegap_bench_generate polygons SIZE COUNT OUT.gpkg COUNT polygons tiling the SIZE × SIZE extent
+//   shadegap_bench_generate streets SIZE SPACING OUT.gpkg
+//                                                        a street grid over the extent (EPSG:32618): jittered
+//                                                        junctions every SPACING m, 4 % of links missing,
+//                                                        a diagonal in 3 % of the grid cells; one LineString
+//                                                        per link, so lines meet only at their ends; field
+//                                                        street_id. SIZE 10000, SPACING 45 gives ≈ 100,000
+//                                                        links (SPACING 55: ≈ 66,000)
+//   shadegap_bench_generate destinations SIZE COUNT OUT.gpkg [SPACING]
+//                                                        COUNT points within 4 m of links of the street grid
+//                                                        of SPACING (default 45) m; field kind: school (10 %),
+//                                                        park (15 %) or bus_stop
+//   shadegap_bench_generate shade SIZE OUT.tif           a SIZE × SIZE Float32 shade fraction (0–1, in 1/64
+//                                                        steps) from the land cover of `raster`: high under
+//                                                        canopy, low on open ground, textured by the leaf
+//                                                        noise; tiled 256, DEFLATE with the float predictor
 //
 // Every cell value and every vertex is a pure function of the constants below and of the cell's
 // or vertex's position, so tiles are seamless, the 10,000² raster is the north-west corner of
@@ -543,6 +558,203 @@ void write_polygons(std::int64_t size, int count, const std::string& path) {
     if (VSIRename(partial.c_str(), path.c_str()) != 0) fail(path, "cannot rename the finished file into place");
 }
 
+// ---- street grid and destinations for walks ---------------------------------------------------
+
+/// The street grid: junction (i, j) sits near (i·spacing, j·spacing) metres from the north-west
+/// corner, jittered by up to ±15 % of the spacing inside the extent (junctions on the edge stay on it).
+class StreetGrid {
+public:
+    StreetGrid(double size, double spacing)
+        : m_size(size), m_spacing(spacing), m_n(static_cast<std::int64_t>(std::floor(size / spacing))) {}
+
+    std::int64_t junctions_per_side() const { return m_n + 1; }
+
+    /// Centimetres, so a junction has one value whichever link reaches it.
+    Pt junction(std::int64_t i, std::int64_t j) const {
+        const double x = i == m_n ? m_size : static_cast<double>(i) * m_spacing;
+        const double y = j == m_n ? m_size : static_cast<double>(j) * m_spacing;
+        const double jx = (i == 0 || i == m_n) ? 0.0 : (unit_hash(stream(20), i, j) - 0.5) * 0.3 * m_spacing;
+        const double jy = (j == 0 || j == m_n) ? 0.0 : (unit_hash(stream(21), i, j) - 0.5) * 0.3 * m_spacing;
+        return {std::round((x + jx) * 100.0) / 100.0, std::round((y + jy) * 100.0) / 100.0};
+    }
+
+    /// The link from (i, j) east (direction 0), south (1) or south-east (2), if the grid has it.
+    bool has_link(std::int64_t i, std::int64_t j, int direction) const {
+        if ((direction != 1 && i >= m_n) || (direction != 0 && j >= m_n)) return false;
+        if (direction == 2) return unit_hash(stream(23), i, j) < 0.03;
+        return unit_hash(stream(22), i * 2 + direction, j) >= 0.04;
+    }
+
+    Pt far_end(std::int64_t i, std::int64_t j, int direction) const {
+        return junction(i + (direction == 1 ? 0 : 1), j + (direction == 0 ? 0 : 1));
+    }
+
+private:
+    double m_size;
+    double m_spacing;
+    std::int64_t m_n;
+};
+
+/// An empty GeoPackage layer in EPSG:32618, written to PATH.partial.gpkg until `finish_gpkg`.
+std::unique_ptr<GDALDataset> create_gpkg(const std::string& path, const char* layer_name, OGRwkbGeometryType type,
+                                         OGRLayer*& layer) {
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
+    if (!driver) fail(path, "the GPKG driver is missing");
+    const std::string partial = path + ".partial.gpkg";
+    VSIUnlink(partial.c_str());
+    std::unique_ptr<GDALDataset> ds(driver->Create(partial.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) fail(path, "cannot create");
+    OGRSpatialReference srs = utm();
+    CPLStringList options;
+    options.SetNameValue("FID", "fid");
+    options.SetNameValue("GEOMETRY_NAME", "geom");
+    layer = ds->CreateLayer(layer_name, &srs, type, options.List());
+    if (!layer) fail(path, "cannot create the layer");
+    return ds;
+}
+
+void finish_gpkg(std::unique_ptr<GDALDataset> ds, const std::string& path) {
+    if (ds->CommitTransaction() != OGRERR_NONE) fail(path, "cannot commit");
+    ds.reset();
+    const std::string partial = path + ".partial.gpkg";
+    if (VSIRename(partial.c_str(), path.c_str()) != 0) fail(path, "cannot rename the finished file into place");
+}
+
+void write_streets(std::int64_t size, double spacing, const std::string& path) {
+    const StreetGrid grid(static_cast<double>(size), spacing);
+    OGRLayer* layer = nullptr;
+    std::unique_ptr<GDALDataset> ds = create_gpkg(path, "streets", wkbLineString, layer);
+    OGRFieldDefn id("street_id", OFTInteger);
+    if (layer->CreateField(&id) != OGRERR_NONE) fail(path, "cannot create the fields");
+    if (ds->StartTransaction() != OGRERR_NONE) fail(path, "cannot start a transaction");
+    int next_id = 0;
+    const std::int64_t n = grid.junctions_per_side();
+    for (std::int64_t j = 0; j < n; ++j) {
+        for (std::int64_t i = 0; i < n; ++i) {
+            for (int direction = 0; direction < 3; ++direction) {
+                if (!grid.has_link(i, j, direction)) continue;
+                const Pt a = grid.junction(i, j);
+                const Pt b = grid.far_end(i, j, direction);
+                OGRLineString line;
+                line.addPoint(origin_x + a.x, origin_y - a.y);
+                line.addPoint(origin_x + b.x, origin_y - b.y);
+                OGRFeature feature(layer->GetLayerDefn());
+                feature.SetField("street_id", ++next_id);
+                feature.SetGeometry(&line);
+                if (layer->CreateFeature(&feature) != OGRERR_NONE) fail(path, "cannot write a feature");
+            }
+        }
+    }
+    finish_gpkg(std::move(ds), path);
+    std::printf("%s: %d street links\n", path.c_str(), next_id);
+}
+
+void write_destinations(std::int64_t size, int count, double spacing, const std::string& path) {
+    const StreetGrid grid(static_cast<double>(size), spacing);
+    OGRLayer* layer = nullptr;
+    std::unique_ptr<GDALDataset> ds = create_gpkg(path, "destinations", wkbPoint, layer);
+    OGRFieldDefn kind("kind", OFTString);
+    if (layer->CreateField(&kind) != OGRERR_NONE) fail(path, "cannot create the fields");
+    if (ds->StartTransaction() != OGRERR_NONE) fail(path, "cannot start a transaction");
+    const std::int64_t n = grid.junctions_per_side();
+    int written = 0;
+    // Draw a junction and a direction until the link exists, then a point beside it.
+    for (std::int64_t draw = 0; written < count; ++draw) {
+        const auto i = static_cast<std::int64_t>(unit_hash(stream(24), draw, 0) * static_cast<double>(n));
+        const auto j = static_cast<std::int64_t>(unit_hash(stream(24), draw, 1) * static_cast<double>(n));
+        const int direction = unit_hash(stream(24), draw, 2) < 0.5 ? 0 : 1;
+        if (!grid.has_link(i, j, direction)) continue;
+        const Pt a = grid.junction(i, j);
+        const Pt b = grid.far_end(i, j, direction);
+        const double t = 0.1 + 0.8 * unit_hash(stream(25), draw, 0);
+        const double side = (unit_hash(stream(25), draw, 1) - 0.5) * 8.0;  // up to 4 m either side
+        const double dx = b.x - a.x, dy = b.y - a.y;
+        const double length = std::sqrt(dx * dx + dy * dy);
+        const double x = a.x + t * dx - side * dy / length;
+        const double y = a.y + t * dy + side * dx / length;
+        const double k = unit_hash(stream(25), draw, 2);
+        OGRPoint point(origin_x + std::round(x * 100.0) / 100.0, origin_y - std::round(y * 100.0) / 100.0);
+        OGRFeature feature(layer->GetLayerDefn());
+        feature.SetField("kind", k < 0.10 ? "school" : k < 0.25 ? "park" : "bus_stop");
+        feature.SetGeometry(&point);
+        if (layer->CreateFeature(&feature) != OGRERR_NONE) fail(path, "cannot write a feature");
+        ++written;
+    }
+    finish_gpkg(std::move(ds), path);
+}
+
+/// Shade fraction of one cell from its land-cover class and the leaf noise: trees and roofs
+/// shade most, open ground least, leafier places more; in steps of 1/64.
+float shade_of(std::uint8_t cls, double leaf) {
+    double base = 0.0;
+    switch (cls) {
+        case cover::canopy: base = 0.85; break;
+        case cover::building: base = 0.55; break;
+        case cover::grass: base = 0.20; break;
+        case cover::road: base = 0.15; break;
+        case cover::parking: base = 0.10; break;
+        case cover::bare: base = 0.08; break;
+        case cover::water: base = 0.05; break;
+        default: base = 0.0; break;
+    }
+    const double value = std::clamp(base + 0.4 * (leaf - 0.5), 0.0, 1.0);
+    return static_cast<float>(std::round(value * 64.0) / 64.0);
+}
+
+void write_shade(std::int64_t size, const std::string& path) {
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
+    if (!driver) fail(path, "the GTiff driver is missing");
+    CPLStringList options;
+    options.SetNameValue("TILED", "YES");
+    options.SetNameValue("BLOCKXSIZE", "256");
+    options.SetNameValue("BLOCKYSIZE", "256");
+    options.SetNameValue("COMPRESS", "DEFLATE");
+    options.SetNameValue("PREDICTOR", "3");
+    options.SetNameValue("BIGTIFF", "IF_SAFER");
+    const std::string partial = path + ".partial.tif";
+    std::unique_ptr<GDALDataset> ds(driver->Create(partial.c_str(), static_cast<int>(size), static_cast<int>(size), 1,
+                                                   GDT_Float32, options.List()));
+    if (!ds) fail(path, "cannot create");
+    double transform[6] = {origin_x, 1.0, 0.0, origin_y, 0.0, -1.0};
+    const OGRSpatialReference srs = utm();
+    if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&srs) != CE_None)
+        fail(path, "cannot georeference");
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    band->SetDescription("shade fraction");
+    std::vector<float> strip;
+    const std::int64_t tiles_across = (size + tile - 1) / tile;
+    for (std::int64_t row0 = 0; row0 < size; row0 += tile) {
+        const std::int64_t rows = std::min<std::int64_t>(tile, size - row0);
+        strip.assign(static_cast<std::size_t>(rows * size), 0.0f);
+#pragma omp parallel
+        {
+            TileFields fields;
+#pragma omp for schedule(dynamic, 1)
+            for (std::int64_t t = 0; t < tiles_across; ++t) {
+                const std::int64_t col0 = t * tile;
+                fields.compute(col0, row0);
+                const std::int64_t width = std::min<std::int64_t>(tile, size - col0);
+                for (int r = 0; r < rows; ++r) {
+                    LotDraws lot_draws;
+                    for (int c = 0; c < width; ++c) {
+                        const std::uint8_t cls = classify(fields, r, c, col0 + c, row0 + r, lot_draws);
+                        strip[static_cast<std::size_t>(r * size + col0 + c)] =
+                            shade_of(cls, fields.leaf[static_cast<std::size_t>(r * tile + c)]);
+                    }
+                }
+            }
+        }
+        if (band->RasterIO(GF_Write, 0, static_cast<int>(row0), static_cast<int>(size), static_cast<int>(rows),
+                           strip.data(), static_cast<int>(size), static_cast<int>(rows), GDT_Float32, 0, 0,
+                           nullptr) != CE_None)
+            fail(path, "cannot write");
+    }
+    CPLErrorReset();
+    ds.reset();
+    if (CPLGetLastErrorType() >= CE_Failure) fail(path, "cannot finish writing");
+    if (VSIRename(partial.c_str(), path.c_str()) != 0) fail(path, "cannot rename the finished file into place");
+}
+
 std::int64_t parse_count(const char* text, const char* what) {
     char* end = nullptr;
     const long long value = std::strtoll(text, &end, 10);
@@ -554,7 +766,10 @@ int usage() {
     std::fprintf(stderr,
                  "usage: shadegap_bench_generate raster SIZE OUT.tif\n"
                  "       shadegap_bench_generate mosaic SIZE TILE OUT.vrt [DISTINCT]\n"
-                 "       shadegap_bench_generate polygons SIZE COUNT OUT.gpkg\n");
+                 "       shadegap_bench_generate polygons SIZE COUNT OUT.gpkg\n"
+                 "       shadegap_bench_generate streets SIZE SPACING OUT.gpkg\n"
+                 "       shadegap_bench_generate destinations SIZE COUNT OUT.gpkg [SPACING]\n"
+                 "       shadegap_bench_generate shade SIZE OUT.tif\n");
     return 2;
 }
 
@@ -575,6 +790,13 @@ int main(int argc, char** argv) {
                          argc == 6 ? parse_count(argv[5], "DISTINCT") : 10);
         } else if (command == "polygons" && argc == 5) {
             write_polygons(parse_count(argv[2], "SIZE"), static_cast<int>(parse_count(argv[3], "COUNT")), argv[4]);
+        } else if (command == "streets" && argc == 5) {
+            write_streets(parse_count(argv[2], "SIZE"), static_cast<double>(parse_count(argv[3], "SPACING")), argv[4]);
+        } else if (command == "destinations" && (argc == 5 || argc == 6)) {
+            write_destinations(parse_count(argv[2], "SIZE"), static_cast<int>(parse_count(argv[3], "COUNT")),
+                               argc == 6 ? static_cast<double>(parse_count(argv[5], "SPACING")) : 45.0, argv[4]);
+        } else if (command == "shade" && argc == 4) {
+            write_shade(parse_count(argv[2], "SIZE"), argv[3]);
         } else {
             return usage();
         }

@@ -1,4 +1,4 @@
-// Generates the synthetic sample city: land cover, census block groups, ACS table, neighbourhoods, project file.
+// Generates the synthetic sample city: rasters, census polygons and table, neighbourhoods, streets, destinations.
 // SPDX-License-Identifier: MIT
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -66,9 +66,9 @@ enum class Zone : std::uint8_t { urban, port, park };
 
 constexpr std::uint8_t height_nodata = 255;  // heights where the land cover is nodata
 
-const std::array<const char*, 8> output_files = {
-    "landcover.tif",       "canopy_height.tif", "building_height.tif", "blocks.gpkg", "acs.csv", "acs.csvt",
-    "neighbourhoods.gpkg", "city.toml"};
+const std::array<const char*, 10> output_files = {
+    "landcover.tif",       "canopy_height.tif", "building_height.tif", "blocks.gpkg",      "acs.csv", "acs.csvt",
+    "neighbourhoods.gpkg", "city.toml",         "streets.gpkg",        "destinations.gpkg"};
 
 // ---- deterministic randomness -------------------------------------------------------
 
@@ -161,6 +161,8 @@ struct StreetAxis {
     std::vector<int> block;            // index of the street block between two streets
     std::vector<double> block_lo;      // per street block: where it starts and ends
     std::vector<double> block_hi;
+    std::vector<double> centre;        // per street: its centre line, metres along the other axis
+    std::vector<bool> arterial;        // per street: an 18 m arterial rather than a 10 m street
 };
 
 StreetAxis build_street_axis(std::uint64_t seed, double first, double spacing) {
@@ -183,6 +185,10 @@ StreetAxis build_street_axis(std::uint64_t seed, double first, double spacing) {
     for (std::size_t k = 0; k <= streets.size(); ++k) {
         axis.block_lo.push_back(k == 0 ? 0.0 : streets[k - 1].hi);
         axis.block_hi.push_back(k == streets.size() ? double(city_cells) : streets[k].lo);
+    }
+    for (const Street& s : streets) {
+        axis.centre.push_back((s.lo + s.hi) / 2.0);
+        axis.arterial.push_back(s.arterial);
     }
     for (int c = 0; c < city_cells; ++c) {
         const double centre = c + 0.5;
@@ -241,6 +247,35 @@ public:
         return cell;
     }
 
+    const StreetAxis& columns() const { return m_columns; }
+    const StreetAxis& rows() const { return m_rows; }
+
+    // Whether a street centre line at (u, v) runs on road in the land cover: not in the park
+    // or its pond, not in the river except on the arterials' bridges, and in the port only on
+    // the arterials and the port road. Under the nodata strip the streets go on unseen.
+    bool street_open(double u, double v) const {
+        const int row = std::clamp(static_cast<int>(std::floor(v)), 0, city_cells - 1);
+        const double du = u - park_u;
+        const double dv = v - park_v;
+        if (du * du + dv * dv < park_radius * park_radius) return false;
+        const bool arterial_row = m_rows.street[row] == 2;
+        if (std::abs(u - m_river_centre[row]) < m_river_half[row]) return arterial_row;
+        if (u >= m_river_centre[row] + m_river_half[row]) {
+            return arterial_row || (u >= port_road_u0 && u < port_road_u1);
+        }
+        return true;
+    }
+
+    // Whether street block (bi, bj) is a pocket park (as classify_block decides).
+    bool pocket_park(int bi, int bj) const {
+        const double a0 = m_columns.block_lo[bi], a1 = m_columns.block_hi[bi];
+        const double b0 = m_rows.block_lo[bj], b1 = m_rows.block_hi[bj];
+        const double block_a = affluence((a0 + a1) / 2.0, (b0 + b1) / 2.0);
+        return unit_hash(seed_of(40), bi, bj) < 0.03 + 0.07 * block_a;
+    }
+
+    static constexpr double diagonal_u0 = 40.0, diagonal_v0 = 1980.0, diagonal_u1 = 1380.0, diagonal_v1 = 120.0;
+
 private:
     Cell classify_cover(int col, int row, std::uint8_t& building_height) const {
         const double u = col + 0.5;
@@ -297,7 +332,7 @@ private:
 
     // Distance to the diagonal avenue that cuts the grid from the south-west to the north-east.
     static double diagonal_distance(double u, double v) {
-        const double u0 = 40.0, v0 = 1980.0, u1 = 1380.0, v1 = 120.0;
+        const double u0 = diagonal_u0, v0 = diagonal_v0, u1 = diagonal_u1, v1 = diagonal_v1;
         const double du = u1 - u0, dv = v1 - v0;
         const double length2 = du * du + dv * dv;
         const double t = std::clamp(((u - u0) * du + (v - v0) * dv) / length2, 0.0, 1.0);
@@ -668,6 +703,348 @@ void check_tiling(const std::vector<Shape>& shapes, const char* what) {
     }
 }
 
+// ---- streets and destinations -------------------------------------------------------------
+
+// A street centre line or a point of interest, in local metres, with its attributes.
+struct StreetFeature {
+    std::vector<Point> points;
+    std::string name;
+    const char* kind;  // "street", "footpath" or "footbridge"
+};
+
+struct Destination {
+    Point at;
+    std::string name;
+    const char* kind;  // "school", "bus_stop" or "park"
+};
+
+struct StreetNetwork {
+    std::vector<StreetFeature> streets;
+    std::vector<Destination> destinations;
+};
+
+// One street before it is cut into features: a straight centre line from `from` to `to`, and
+// the junctions on it, as distances from `from`.
+struct Way {
+    Point from;
+    Point to;
+    std::string name;
+    bool long_lines;  // one feature per open stretch through its junctions, or one per link
+    std::vector<std::pair<double, Point>> junctions;
+    double length() const {
+        const double du = to.u - from.u, dv = to.v - from.v;
+        return std::sqrt(du * du + dv * dv);
+    }
+    Point at(double s) const {
+        const double t = s / length();
+        return {round_point(from.u + t * (to.u - from.u)), round_point(from.v + t * (to.v - from.v))};
+    }
+};
+
+bool same_point(const Point& a, const Point& b) { return a.u == b.u && a.v == b.v; }
+
+double point_segment_distance(const Point& p, const Point& a, const Point& b) {
+    const double du = b.u - a.u, dv = b.v - a.v;
+    const double length2 = du * du + dv * dv;
+    const double t = length2 == 0.0 ? 0.0 : std::clamp(((p.u - a.u) * du + (p.v - a.v) * dv) / length2, 0.0, 1.0);
+    const double eu = p.u - (a.u + t * du), ev = p.v - (a.v + t * dv);
+    return std::sqrt(eu * eu + ev * ev);
+}
+
+double distance_to_streets(const Point& p, const std::vector<StreetFeature>& streets) {
+    double best = 1e300;
+    for (const StreetFeature& f : streets) {
+        for (std::size_t i = 0; i + 1 < f.points.size(); ++i) {
+            best = std::min(best, point_segment_distance(p, f.points[i], f.points[i + 1]));
+        }
+    }
+    return best;
+}
+
+// Where two straight ways cross, as distances along each; false when they do not.
+bool crossing(const Way& a, const Way& b, double& sa, double& sb) {
+    const double au = a.to.u - a.from.u, av = a.to.v - a.from.v;
+    const double bu = b.to.u - b.from.u, bv = b.to.v - b.from.v;
+    const double det = au * (-bv) - av * (-bu);
+    if (det == 0.0) return false;
+    const double cu = b.from.u - a.from.u, cv = b.from.v - a.from.v;
+    const double ta = (cu * (-bv) - cv * (-bu)) / det;
+    const double tb = (au * cv - av * cu) / det;
+    if (ta < 0.0 || ta > 1.0 || tb < 0.0 || tb > 1.0) return false;
+    sa = ta * a.length();
+    sb = tb * b.length();
+    return true;
+}
+
+const std::array<const char*, 20> tree_names = {
+    "Alder",    "Birch",  "Catalpa", "Dogwood", "Elm",     "Fir",     "Ginkgo",   "Hawthorn", "Ironwood", "Juniper",
+    "Katsura", "Linden", "Magnolia", "Nyssa",  "Oak",     "Persimmon", "Quince",  "Redbud",   "Sassafras", "Tupelo"};
+
+std::string ordinal(int n) {
+    const int tens = n % 100;
+    const char* suffix = (tens >= 11 && tens <= 13) ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+    return std::to_string(n) + suffix;
+}
+
+// Open stretches of a way, [start, end] in metres along it, sampled every half metre; stretches
+// shorter than 30 m (a side street's stub across a bridge or through the port) are dropped.
+std::vector<std::pair<double, double>> open_stretches(const CityModel& city, const Way& way) {
+    std::vector<std::pair<double, double>> out;
+    const double length = way.length();
+    const auto samples = static_cast<int>(std::floor(length * 2.0));
+    int first = -1;
+    for (int k = 0; k <= samples + 1; ++k) {
+        bool open = false;
+        if (k <= samples) {
+            const double t = (k * 0.5) / length;
+            open = city.street_open(way.from.u + t * (way.to.u - way.from.u), way.from.v + t * (way.to.v - way.from.v));
+        }
+        if (open && first < 0) first = k;
+        if (!open && first >= 0) {
+            const double s0 = first * 0.5, s1 = (k - 1) * 0.5;
+            if (s1 - s0 >= 30.0) out.emplace_back(s0, s1);
+            first = -1;
+        }
+    }
+    return out;
+}
+
+
+// A monotone stand-in for the angle of (du, dv) around the park centre, in [0, 4): exact
+// arithmetic only, so the ring's vertex order is the same on every platform.
+double pseudo_angle(double du, double dv) {
+    const double p = du / (std::abs(du) + std::abs(dv));
+    return dv >= 0.0 ? 1.0 - p : 3.0 + p;
+}
+
+// Footpaths in the round park: every street that stops at the park's edge goes on as a path to
+// a loop around the pond, 50 m from the park's centre. The loop is one closed line that shares
+// an interior vertex with each path.
+void add_park_paths(std::vector<StreetFeature>& streets) {
+    const double loop_radius = 50.0;
+    std::vector<Point> gates;
+    for (const StreetFeature& f : streets) {
+        for (const Point& end : {f.points.front(), f.points.back()}) {
+            const double du = end.u - park_u, dv = end.v - park_v;
+            const double d = std::sqrt(du * du + dv * dv);
+            if (d < park_radius + 1.0) gates.push_back(end);
+        }
+    }
+    std::vector<std::pair<double, Point>> loop;
+    std::vector<StreetFeature> paths;
+    for (const Point& gate : gates) {
+        const double du = gate.u - park_u, dv = gate.v - park_v;
+        const double d = std::sqrt(du * du + dv * dv);
+        const Point on_loop = {round_point(park_u + loop_radius * du / d), round_point(park_v + loop_radius * dv / d)};
+        paths.push_back({{gate, on_loop}, "Round Park Path", "footpath"});
+        loop.emplace_back(pseudo_angle(du, dv), on_loop);
+    }
+    if (loop.empty()) throw std::runtime_error("internal: no street reaches the round park");
+    // Sixteen more vertices keep the loop round: cos and sin of multiples of 22.5°.
+    const std::array<double, 5> c = {1.0, 0.9238795325112867, 0.7071067811865476, 0.3826834323650898, 0.0};
+    for (int k = 0; k < 16; ++k) {
+        const int q = k / 4, r = k % 4;
+        const double x = q % 2 == 0 ? c[std::size_t(r)] : c[std::size_t(4 - r)];
+        const double y = q % 2 == 0 ? c[std::size_t(4 - r)] : c[std::size_t(r)];
+        const double du = (q == 1 || q == 2 ? -x : x) * loop_radius;
+        const double dv = (q >= 2 ? -y : y) * loop_radius;
+        loop.emplace_back(pseudo_angle(du, dv), Point{round_point(park_u + du), round_point(park_v + dv)});
+    }
+    std::sort(loop.begin(), loop.end(),
+              [](const std::pair<double, Point>& x, const std::pair<double, Point>& y) { return x.first < y.first; });
+    // The loop starts and ends where the first path meets it.
+    const Point start = paths.front().points.back();
+    std::size_t first = 0;
+    while (!same_point(loop[first].second, start)) ++first;
+    StreetFeature ring{{}, "Pond Loop", "footpath"};
+    for (std::size_t k = 0; k <= loop.size(); ++k) {
+        const Point& p = loop[(first + k) % loop.size()].second;
+        if (ring.points.empty() || !same_point(ring.points.back(), p)) ring.points.push_back(p);
+    }
+    streets.insert(streets.end(), paths.begin(), paths.end());
+    streets.push_back(ring);
+}
+
+// A point `offset` metres to the left of the direction a → b, at fraction t from a.
+Point beside(const Point& a, const Point& b, double t, double offset) {
+    const double du = b.u - a.u, dv = b.v - a.v;
+    const double length = std::sqrt(du * du + dv * dv);
+    return {round_point(a.u + t * du + offset * dv / length), round_point(a.v + t * dv - offset * du / length)};
+}
+
+// Schools on side streets spread over the city, bus stops every 450 m along the arterials and
+// the diagonal avenue (alternating sides), the round park's north gate and pocket parks' gates.
+void add_destinations(const CityModel& city, const std::vector<Way>& ways,
+                      const std::vector<std::vector<std::pair<double, double>>>& stretches, StreetNetwork& net) {
+    const std::array<Point, 5> school_near = {Point{300.0, 250.0}, Point{1150.0, 300.0}, Point{1200.0, 1200.0},
+                                              Point{750.0, 1650.0}, Point{250.0, 1500.0}};
+    const std::array<const char*, 5> school_names = {"Linden Elementary School", "Harbor Middle School",
+                                                     "Foundry Hill Elementary School", "Chestnut High School",
+                                                     "Willow Bend Elementary School"};
+    for (std::size_t k = 0; k < school_near.size(); ++k) {
+        const StreetFeature* best = nullptr;
+        double best_d = 1e300;
+        for (const StreetFeature& f : net.streets) {
+            if (f.points.size() != 2 || std::strcmp(f.kind, "street") != 0) continue;
+            const Point mid = {(f.points[0].u + f.points[1].u) / 2.0, (f.points[0].v + f.points[1].v) / 2.0};
+            const double du = mid.u - school_near[k].u, dv = mid.v - school_near[k].v;
+            if (du * du + dv * dv < best_d) {
+                best_d = du * du + dv * dv;
+                best = &f;
+            }
+        }
+        net.destinations.push_back({beside(best->points[0], best->points[1], 0.5, 7.0), school_names[k], "school"});
+    }
+    int stop = 0;
+    for (std::size_t w = 0; w < ways.size(); ++w) {
+        if (!ways[w].long_lines) continue;
+        for (const auto& st : stretches[w]) {
+            for (double s = st.first + 150.0; s < st.second - 50.0; s += 450.0) {
+                ++stop;
+                const double side = stop % 2 == 0 ? 6.0 : -6.0;
+                const double t = s / ways[w].length();
+                net.destinations.push_back({beside(ways[w].from, ways[w].to, t, side),
+                                            ways[w].name + " stop " + std::to_string(stop), "bus_stop"});
+            }
+        }
+    }
+    // The round park's gate farthest north: the end of the path whose gate has the least v.
+    const StreetFeature* north_path = nullptr;
+    for (const StreetFeature& f : net.streets) {
+        if (f.name == "Round Park Path" && (north_path == nullptr || f.points[0].v < north_path->points[0].v)) {
+            north_path = &f;
+        }
+    }
+    net.destinations.push_back({north_path->points[0], "Round Pond Park", "park"});
+    // Pocket parks whose north side faces an open street, one per column of blocks at most.
+    const StreetAxis& columns = city.columns();
+    const StreetAxis& rows = city.rows();
+    int parks = 0;
+    for (std::size_t bi = 1; bi + 1 < columns.block_lo.size() && parks < 4; ++bi) {
+        for (std::size_t bj = 1; bj + 1 < rows.block_lo.size(); ++bj) {
+            if (!city.pocket_park(int(bi), int(bj))) continue;
+            const Point gate = {round_point((columns.block_lo[bi] + columns.block_hi[bi]) / 2.0),
+                                rows.block_lo[bj] + 0.5};
+            const Cell cell = city.classify(int(gate.u), int(gate.v));
+            if (cell.zone != Zone::urban || (cell.cover != cover::grass && cell.cover != cover::canopy)) continue;
+            if (distance_to_streets(gate, net.streets) > 9.5) continue;
+            ++parks;
+            net.destinations.push_back({gate, std::string(tree_names.at(bi)) + " Pocket Park", "park"});
+            break;
+        }
+    }
+}
+
+// The street network that the land cover draws: the grid's streets and arterials, the diagonal
+// avenue, the port road, footpaths in the round park; and points to walk to along it.
+StreetNetwork build_street_network() {
+    const CityModel city;
+    const double extent = city_cells;
+    std::vector<Way> ways;
+    const StreetAxis& columns = city.columns();
+    const StreetAxis& rows = city.rows();
+    for (std::size_t k = 0; k < columns.centre.size(); ++k) {
+        const std::string tree = tree_names.at(k);
+        ways.push_back({{columns.centre[k], 0.0}, {columns.centre[k], extent},
+                        tree + (columns.arterial[k] ? " Avenue" : " Street"), bool(columns.arterial[k]), {}});
+    }
+    const std::size_t first_row = ways.size();
+    for (std::size_t k = 0; k < rows.centre.size(); ++k) {
+        ways.push_back({{0.0, rows.centre[k]}, {extent, rows.centre[k]},
+                        ordinal(int(k) + 1) + (rows.arterial[k] ? " Boulevard" : " Street"), bool(rows.arterial[k]), {}});
+    }
+    const std::size_t diagonal = ways.size();
+    ways.push_back({{CityModel::diagonal_u0, CityModel::diagonal_v0}, {CityModel::diagonal_u1, CityModel::diagonal_v1},
+                    "Commonwealth Avenue", true, {}});
+    const double port_u = (port_road_u0 + port_road_u1) / 2.0;
+    ways.push_back({{port_u, 0.0}, {port_u, extent}, "Terminal Road", true, {}});
+
+    std::vector<std::vector<std::pair<double, double>>> stretches;
+    for (const Way& w : ways) stretches.push_back(open_stretches(city, w));
+    auto within = [&stretches](std::size_t w, double s) {
+        for (const auto& st : stretches[w]) {
+            if (s >= st.first && s <= st.second) return true;
+        }
+        return false;
+    };
+
+    // The footbridge: the first side street that crosses the diagonal avenue at least 40 m from
+    // its junctions with the cross streets carries a footbridge over the avenue there, with no
+    // junction (the avenue runs in a cutting).
+    std::size_t bridge_way = ways.size();
+    double bridge_s = 0.0;
+    for (std::size_t a = 0; a < ways.size(); ++a) {
+        for (std::size_t b = a + 1; b < ways.size(); ++b) {
+            double sa = 0.0, sb = 0.0;
+            if (!crossing(ways[a], ways[b], sa, sb) || !within(a, sa) || !within(b, sb)) continue;
+            const Point p = ways[a].at(sa);
+            if (!city.street_open(p.u, p.v)) continue;
+            if (b == diagonal && a < first_row && !columns.arterial[a] && bridge_way == ways.size()) {
+                bool clear = true;
+                for (std::size_t r = first_row; r < diagonal; ++r) {
+                    if (std::abs(rows.centre[r - first_row] - p.v) < 40.0) clear = false;
+                }
+                if (clear) {
+                    bridge_way = a;
+                    bridge_s = sa;
+                    continue;
+                }
+            }
+            // Both ways take the very same rounded point, so they share the vertex exactly.
+            ways[a].junctions.emplace_back(sa, p);
+            ways[b].junctions.emplace_back(sb, p);
+        }
+    }
+    if (bridge_way == ways.size()) throw std::runtime_error("internal: no place for the footbridge");
+
+    StreetNetwork net;
+    const double half_bridge = 20.0;  // the avenue is 16 m wide and crossed at a slant
+    for (std::size_t w = 0; w < ways.size(); ++w) {
+        Way& way = ways[w];
+        if (w == bridge_way) {
+            way.junctions.emplace_back(bridge_s - half_bridge, way.at(bridge_s - half_bridge));
+            way.junctions.emplace_back(bridge_s + half_bridge, way.at(bridge_s + half_bridge));
+        }
+        std::sort(way.junctions.begin(), way.junctions.end(),
+                  [](const std::pair<double, Point>& x, const std::pair<double, Point>& y) { return x.first < y.first; });
+        for (const auto& st : stretches[w]) {
+            std::vector<Point> pts = {way.at(st.first)};
+            for (const auto& j : way.junctions) {
+                if (j.first < st.first || j.first > st.second) continue;
+                if (j.first - st.first < 0.5 && pts.size() == 1) {
+                    pts.back() = j.second;  // the stretch starts at a junction
+                } else if (!same_point(pts.back(), j.second)) {
+                    pts.push_back(j.second);
+                }
+            }
+            const Point end = way.at(st.second);
+            bool end_is_junction = false;
+            for (const auto& j : way.junctions) {
+                if (std::abs(j.first - st.second) < 0.5) end_is_junction = true;
+            }
+            if (!end_is_junction && !same_point(pts.back(), end)) pts.push_back(end);
+            if (way.long_lines) {
+                net.streets.push_back({pts, way.name, "street"});
+                continue;
+            }
+            for (std::size_t i = 0; i + 1 < pts.size(); ++i) {
+                const bool bridge = w == bridge_way && same_point(pts[i], way.at(bridge_s - half_bridge));
+                net.streets.push_back({{pts[i], pts[i + 1]},
+                                       bridge ? way.name + " Footbridge" : way.name,
+                                       bridge ? "footbridge" : "street"});
+            }
+        }
+    }
+    add_park_paths(net.streets);
+    add_destinations(city, ways, stretches, net);
+    for (const Destination& d : net.destinations) {
+        if (distance_to_streets(d.at, net.streets) > 9.5) {
+            throw std::runtime_error("internal: destination " + d.name + " is far from the streets");
+        }
+    }
+    return net;
+}
+
 // ---- census attributes -------------------------------------------------------------------
 
 struct CellCounts {
@@ -943,6 +1320,59 @@ void write_layer(const fs::path& path, const char* layer_name, int epsg, const s
     close_dataset(std::move(ds), path);
 }
 
+// Lines (two or more points each) or points (one each) in local metres, through UTM 18N, into
+// the target CRS, rounded to `steps_per_unit`; one feature per entry of `geometries`.
+void write_lines_or_points(const fs::path& path, const char* layer_name, int epsg, const std::vector<Field>& fields,
+                           const std::vector<std::vector<Point>>& geometries, double steps_per_unit,
+                           const std::function<void(std::size_t, OGRFeature&)>& fill) {
+    const bool points = !geometries.empty() && geometries.front().size() == 1;
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
+    if (driver == nullptr) fail_gdal("GPKG", "driver not available");
+    DatasetPtr ds(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) fail_gdal(path.string(), "cannot create");
+    OGRSpatialReference target = srs_of(epsg);
+    const OGRSpatialReference utm = srs_of(32618);
+    std::unique_ptr<OGRCoordinateTransformation, TransformDeleter> ct(
+        OGRCreateCoordinateTransformation(&utm, &target));
+    if (!ct) fail_gdal(path.string(), "no transformation from EPSG:32618 to EPSG:" + std::to_string(epsg));
+    CPLStringList options;
+    options.SetNameValue("FID", "fid");
+    options.SetNameValue("GEOMETRY_NAME", "geom");
+    OGRLayer* layer = ds->CreateLayer(layer_name, &target, points ? wkbPoint : wkbLineString, options.List());
+    if (layer == nullptr) fail_gdal(path.string(), std::string("cannot create layer ") + layer_name);
+    for (const Field& f : fields) {
+        OGRFieldDefn defn(f.name, f.type);
+        defn.SetWidth(f.width);
+        defn.SetNullable(FALSE);
+        if (layer->CreateField(&defn) != OGRERR_NONE) fail_gdal(path.string(), std::string("field ") + f.name);
+    }
+    if (ds->StartTransaction() != OGRERR_NONE) fail_gdal(path.string(), "cannot start a transaction");
+    for (std::size_t i = 0; i < geometries.size(); ++i) {
+        if ((geometries[i].size() == 1) != points) throw std::runtime_error("internal: points and lines mixed");
+        std::vector<double> xs, ys;
+        for (const Point& p : geometries[i]) {
+            xs.push_back(origin_x + p.u);
+            ys.push_back(origin_y - p.v);
+        }
+        if (!ct->Transform(xs.size(), xs.data(), ys.data())) fail_gdal(path.string(), "cannot transform a feature");
+        OGRFeature feature(layer->GetLayerDefn());
+        if (points) {
+            OGRPoint point(round_to(xs[0], steps_per_unit), round_to(ys[0], steps_per_unit));
+            feature.SetGeometry(&point);
+        } else {
+            OGRLineString line;
+            for (std::size_t k = 0; k < xs.size(); ++k) {
+                line.addPoint(round_to(xs[k], steps_per_unit), round_to(ys[k], steps_per_unit));
+            }
+            feature.SetGeometry(&line);
+        }
+        fill(i, feature);
+        if (layer->CreateFeature(&feature) != OGRERR_NONE) fail_gdal(path.string(), "cannot write a feature");
+    }
+    if (ds->CommitTransaction() != OGRERR_NONE) fail_gdal(path.string(), "cannot commit");
+    close_dataset(std::move(ds), path);
+}
+
 void write_text(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);
     out << text;
@@ -983,6 +1413,8 @@ struct Summary {
     double canopy_west = 0;  // canopy cells / valid land cells, west and east halves
     double canopy_east = 0;
     double nodata_share = 0;
+    std::size_t streets = 0;
+    std::size_t destinations = 0;
 };
 
 Summary generate(const fs::path& dir) {
@@ -1067,6 +1499,28 @@ Summary generate(const fs::path& dir) {
                     f.SetField("name", names.at(i));
                 });
     write_text(dir / "city.toml", city_toml);
+
+    const StreetNetwork net = build_street_network();
+    std::vector<std::vector<Point>> lines;
+    for (const StreetFeature& f : net.streets) lines.push_back(f.points);
+    const std::vector<Field> street_fields = {{"street_id", OFTInteger, 0}, {"name", OFTString, 0}, {"kind", OFTString, 0}};
+    write_lines_or_points(dir / "streets.gpkg", "streets", 4326, street_fields, lines, 1e9,
+                          [&](std::size_t i, OGRFeature& f) {
+                              f.SetField("street_id", int(i) + 1);
+                              f.SetField("name", net.streets[i].name.c_str());
+                              f.SetField("kind", net.streets[i].kind);
+                          });
+    std::vector<std::vector<Point>> points;
+    for (const Destination& d : net.destinations) points.push_back({d.at});
+    const std::vector<Field> destination_fields = {{"dest_id", OFTInteger, 0}, {"name", OFTString, 0}, {"kind", OFTString, 0}};
+    write_lines_or_points(dir / "destinations.gpkg", "destinations", 3857, destination_fields, points, 100.0,
+                          [&](std::size_t i, OGRFeature& f) {
+                              f.SetField("dest_id", int(i) + 1);
+                              f.SetField("name", net.destinations[i].name.c_str());
+                              f.SetField("kind", net.destinations[i].kind);
+                          });
+    summary.streets = net.streets.size();
+    summary.destinations = net.destinations.size();
     return summary;
 }
 
@@ -1229,8 +1683,9 @@ const char* const usage =
     "usage: shadegap_sample_city [--overwrite] OUTDIR\n"
     "       shadegap_sample_city --compare DIR1 DIR2\n"
     "Writes the synthetic sample city (landcover.tif, canopy_height.tif, building_height.tif,\n"
-    "blocks.gpkg, acs.csv, acs.csvt, neighbourhoods.gpkg, city.toml) into OUTDIR, or compares two such folders\n"
-    "(exit 0 when they hold the same data).\n";
+    "blocks.gpkg, acs.csv, acs.csvt, neighbourhoods.gpkg, city.toml, streets.gpkg,\n"
+    "destinations.gpkg) into OUTDIR, or compares two such folders (exit 0 when they hold\n"
+    "the same data).\n";
 
 int write_city(const fs::path& dir, bool overwrite) {
     fs::create_directories(dir);
@@ -1260,7 +1715,8 @@ int write_city(const fs::path& dir, bool overwrite) {
     std::cout << "wrote the sample city to " << dir.string() << ": " << summary.blocks << " block groups, "
               << summary.neighbourhoods << " neighbourhoods, canopy " << format_fixed(100 * summary.canopy_west, 1)
               << " % of land in the west half and " << format_fixed(100 * summary.canopy_east, 1)
-              << " % in the east half, nodata " << format_fixed(100 * summary.nodata_share, 2) << " % of cells\n";
+              << " % in the east half, nodata " << format_fixed(100 * summary.nodata_share, 2) << " % of cells, "
+              << summary.streets << " street lines, " << summary.destinations << " destinations\n";
     return 0;
 }
 

@@ -521,3 +521,188 @@ TEST_CASE("the sample heights match the land cover: trees on canopy, buildings o
         CHECK(seen_max >= highest - 2);  // the range is used, not one height everywhere
     }
 }
+
+namespace {
+
+// A vertex as stored, in the layer's own CRS: shared vertices are equal to the last bit.
+using Vertex = std::pair<double, double>;
+
+struct StreetVertices {
+    std::vector<Feature> streets;
+    std::map<Vertex, std::vector<std::pair<std::size_t, int>>> at;  // vertex → (feature, index) using it
+};
+
+const OGRLineString& line_of(const Feature& f) {
+    const auto* line = dynamic_cast<const OGRLineString*>(f.feature->GetGeometryRef());
+    REQUIRE(line != nullptr);
+    return *line;
+}
+
+StreetVertices read_streets() {
+    StreetVertices out;
+    out.streets = read_layer("streets.gpkg", "streets", 4326);
+    for (std::size_t i = 0; i < out.streets.size(); ++i) {
+        const OGRLineString& line = line_of(out.streets[i]);
+        REQUIRE(line.getNumPoints() >= 2);
+        for (int k = 0; k < line.getNumPoints(); ++k) out.at[{line.getX(k), line.getY(k)}].emplace_back(i, k);
+    }
+    return out;
+}
+
+std::string name_of(const Feature& f) { return f.feature->GetFieldAsString("name"); }
+std::string kind_of(const Feature& f) { return f.feature->GetFieldAsString("kind"); }
+
+std::map<std::string, int> count_kinds(const std::vector<Feature>& features) {
+    std::map<std::string, int> counts;
+    for (const Feature& f : features) ++counts[kind_of(f)];
+    return counts;
+}
+
+}  // namespace
+
+TEST_CASE("the sample streets are WGS 84 lines and the destinations Web Mercator points", "[sample-city]") {
+    DatasetPtr streets_ds = open_sample("streets.gpkg", GDAL_OF_VECTOR);
+    OGRLayer* streets_layer = streets_ds->GetLayerByName("streets");
+    REQUIRE(streets_layer != nullptr);
+    CHECK(wkbFlatten(streets_layer->GetGeomType()) == wkbLineString);
+    DatasetPtr dest_ds = open_sample("destinations.gpkg", GDAL_OF_VECTOR);
+    OGRLayer* dest_layer = dest_ds->GetLayerByName("destinations");
+    REQUIRE(dest_layer != nullptr);
+    CHECK(wkbFlatten(dest_layer->GetGeomType()) == wkbPoint);
+    for (auto [layer, fields] : {std::pair<OGRLayer*, std::array<const char*, 3>>{streets_layer, {"street_id", "name", "kind"}},
+                                 {dest_layer, {"dest_id", "name", "kind"}}}) {
+        OGRFeatureDefn* defn = layer->GetLayerDefn();
+        REQUIRE(defn->GetFieldCount() == 3);
+        CHECK(std::string(defn->GetFieldDefn(0)->GetNameRef()) == fields[0]);
+        CHECK(defn->GetFieldDefn(0)->GetType() == OFTInteger);
+        CHECK(std::string(defn->GetFieldDefn(1)->GetNameRef()) == fields[1]);
+        CHECK(std::string(defn->GetFieldDefn(2)->GetNameRef()) == fields[2]);
+    }
+
+    // read_layer checks the EPSG codes: WGS 84 for the streets, Web Mercator for the destinations.
+    const std::vector<Feature> streets = read_layer("streets.gpkg", "streets", 4326);
+    const std::vector<Feature> destinations = read_layer("destinations.gpkg", "destinations", 3857);
+    const std::map<std::string, int> street_kinds = {{"footbridge", 1}, {"footpath", 9}, {"street", 343}};
+    CHECK(count_kinds(streets) == street_kinds);
+    const std::map<std::string, int> destination_kinds = {{"bus_stop", 36}, {"park", 5}, {"school", 5}};
+    CHECK(count_kinds(destinations) == destination_kinds);
+    std::set<int> street_ids, dest_ids;
+    for (const Feature& f : streets) street_ids.insert(f.feature->GetFieldAsInteger("street_id"));
+    for (const Feature& f : destinations) dest_ids.insert(f.feature->GetFieldAsInteger("dest_id"));
+    CHECK(street_ids.size() == streets.size());
+    CHECK(dest_ids.size() == destinations.size());
+}
+
+TEST_CASE("every sample destination lies within 10 m of a street line", "[sample-city]") {
+    const std::vector<Feature> streets = read_layer("streets.gpkg", "streets", 4326);
+    const std::vector<Feature> destinations = read_layer("destinations.gpkg", "destinations", 3857);
+    for (const Feature& d : destinations) {
+        double nearest_m = 1e300;
+        for (const Feature& s : streets) nearest_m = std::min(nearest_m, d.utm->Distance(s.utm.get()));
+        INFO(d.feature->GetFieldAsString("name") << " is " << nearest_m << " m from the nearest street");
+        CHECK(nearest_m <= 10.0);
+    }
+}
+
+TEST_CASE("the sample streets are noded by shared vertices; every other end is an expected dead end",
+          "[sample-city]") {
+    const StreetVertices sv = read_streets();
+    const LandCover& lc = land_cover();
+    // Near water: a water cell within 12 m (the streets that stop at the river or the pond's park).
+    auto near_water = [&lc](double x, double y) {
+        const int col = int(std::floor(x - lc.transform[0]));
+        const int row = int(std::floor(lc.transform[3] - y));
+        for (int r = std::max(0, row - 12); r <= std::min(lc.height - 1, row + 12); ++r) {
+            for (int c = std::max(0, col - 12); c <= std::min(lc.width - 1, col + 12); ++c) {
+                if (lc.at(c, r) == 4) return true;
+            }
+        }
+        return false;
+    };
+    int on_interior = 0, on_end = 0, at_edge = 0, at_water = 0, avenue_ends = 0;
+    std::vector<std::string> unexpected;
+    for (std::size_t i = 0; i < sv.streets.size(); ++i) {
+        const OGRLineString& line = line_of(sv.streets[i]);
+        const OGRLineString& utm = *dynamic_cast<const OGRLineString*>(sv.streets[i].utm.get());
+        for (int k : {0, line.getNumPoints() - 1}) {
+            bool shared = false;
+            for (const auto& [j, index] : sv.at.at({line.getX(k), line.getY(k)})) {
+                if (j == i && index == k) continue;
+                shared = true;
+                const int n = line_of(sv.streets[j]).getNumPoints();
+                if (index == 0 || index == n - 1) {
+                    ++on_end;
+                } else {
+                    ++on_interior;
+                }
+            }
+            if (shared) continue;
+            const double x = utm.getX(k), y = utm.getY(k);
+            const double to_edge_m = std::min({x - 383000.0, 385000.0 - x, y - 4085000.0, 4087000.0 - y});
+            if (to_edge_m < 1.0) {
+                ++at_edge;
+            } else if (near_water(x, y)) {
+                ++at_water;
+            } else if (name_of(sv.streets[i]) == "Commonwealth Avenue") {
+                ++avenue_ends;  // the diagonal avenue ends inside the grid, as in the land cover
+            } else {
+                unexpected.push_back(name_of(sv.streets[i]) + " ends at " + std::to_string(x) + " E, " +
+                                     std::to_string(y) + " N with no other line there");
+            }
+        }
+    }
+    for (const std::string& u : unexpected) INFO(u);
+    CHECK(unexpected.empty());
+    INFO("ends on ends " << on_end << ", on interior vertices " << on_interior << ", at the edge " << at_edge
+                        << ", by water " << at_water << ", of the avenue " << avenue_ends);
+    CHECK(on_interior > 50);  // side streets meeting the long arterials' interior vertices
+    CHECK(on_end > 200);      // side streets split at their junctions
+    CHECK(at_edge > 10);
+    CHECK(at_water > 5);
+    CHECK(avenue_ends == 2);
+}
+
+TEST_CASE("the sample footbridge is the only crossing of two street lines without a shared vertex",
+          "[sample-city]") {
+    const StreetVertices sv = read_streets();
+    auto has_vertex = [&sv](std::size_t feature, double x, double y) {
+        const auto it = sv.at.find({x, y});
+        if (it == sv.at.end()) return false;
+        for (const auto& use : it->second) {
+            if (use.first == feature) return true;
+        }
+        return false;
+    };
+    std::vector<std::pair<std::string, std::string>> crossings;  // kinds and names of non-junction crossings
+    std::vector<std::unique_ptr<OGRGeometry>> bridge_crossings;
+    for (std::size_t i = 0; i < sv.streets.size(); ++i) {
+        const OGRGeometry* gi = sv.streets[i].feature->GetGeometryRef();
+        OGREnvelope ei;
+        gi->getEnvelope(&ei);
+        for (std::size_t j = i + 1; j < sv.streets.size(); ++j) {
+            const OGRGeometry* gj = sv.streets[j].feature->GetGeometryRef();
+            OGREnvelope ej;
+            gj->getEnvelope(&ej);
+            if (!ei.Intersects(ej) || !gi->Intersects(gj)) continue;
+            std::unique_ptr<OGRGeometry> common(gi->Intersection(gj));
+            REQUIRE(common);
+            std::vector<const OGRPoint*> points;
+            if (const auto* p = dynamic_cast<const OGRPoint*>(common.get())) points.push_back(p);
+            if (const auto* m = dynamic_cast<const OGRMultiPoint*>(common.get())) {
+                for (const OGRPoint* p : *m) points.push_back(p);
+            }
+            INFO(name_of(sv.streets[i]) << " and " << name_of(sv.streets[j]) << " meet in " << common->exportToWkt());
+            REQUIRE(!points.empty());
+            for (const OGRPoint* p : points) {
+                if (has_vertex(i, p->getX(), p->getY()) && has_vertex(j, p->getX(), p->getY())) continue;
+                const bool i_bridge = kind_of(sv.streets[i]) == "footbridge";
+                const Feature& bridge = i_bridge ? sv.streets[i] : sv.streets[j];
+                const Feature& other = i_bridge ? sv.streets[j] : sv.streets[i];
+                crossings.emplace_back(kind_of(bridge), name_of(other));
+            }
+        }
+    }
+    REQUIRE(crossings.size() == 1);
+    CHECK(crossings[0].first == "footbridge");
+    CHECK(crossings[0].second == "Commonwealth Avenue");
+}
