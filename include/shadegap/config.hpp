@@ -84,7 +84,21 @@ struct RunConfig {
     /// Column → its ACS 90 % margin-of-error column (--moe FIELD=MOE_FIELD).
     std::map<std::string, std::string> moe;
     int draws = 0;  ///< Monte Carlo draws of the estimates for rank uncertainty; 0: none
-    int seed = 1;   ///< the draws' seed: the same seed gives the same bytes
+    int seed = 1;   ///< the draws' and the walks' seed: the same seed gives the same bytes
+
+    /// `shadegap walks` (docs/walks.md): set by that command, never by a flag or a key; the
+    /// walks keys below are read from a project file by every command and used by walks only.
+    bool walks = false;
+    std::string streets;             ///< street or sidewalk lines (OGR), any CRS
+    std::string streets_layer;       ///< empty: the only layer
+    std::string destinations;        ///< destination points (OGR), any CRS
+    std::string destinations_layer;  ///< empty: the only layer
+    std::string destination_kind;    ///< FIELD=V1,V2,...: only destinations with one of these values; empty: all
+    double agents_per_person = 0;    ///< agents per resident of each group; 0: 1 unless `agents`
+    int agents = 0;                  ///< agents in all (everyone), instead of agents_per_person; 0: not given
+    double max_walk_m = 1600;        ///< walks longer than this reach no destination
+    double sun_aversion = 0;         ///< A: a route costs sun_m × (1 + A) + shade_m
+    int routes = 0;                  ///< agents whose routes routes.geojson draws; 0: no routes.geojson
 
     std::string out;          ///< output folder
     bool overwrite = false;

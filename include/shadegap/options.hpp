@@ -25,6 +25,7 @@ enum class OptionType {
     Numbers,      ///< raster values: [4, 11] or "4,11" in the file, 4,11 on the command line
     Flag,         ///< true or false in the file; a flag without a value on the command line
     Count,        ///< an integer ≥ 0
+    Real,         ///< a number ≥ 0
     RoleColumns,  ///< table ROLE = "COLUMN" in the file; --field ROLE=COLUMN, repeatable
     RoleFactors,  ///< table ROLE = FACTOR (above 0) in the file; --scale ROLE=FACTOR, repeatable
 };
@@ -32,7 +33,8 @@ enum class OptionType {
 /// The member of RunConfig an option sets; its alternative matches the option's type.
 using RunConfigMember =
     std::variant<std::string RunConfig::*, std::vector<double> RunConfig::*, bool RunConfig::*, int RunConfig::*,
-                 std::map<std::string, std::string> RunConfig::*, std::map<std::string, double> RunConfig::*>;
+                 double RunConfig::*, std::map<std::string, std::string> RunConfig::*,
+                 std::map<std::string, double> RunConfig::*>;
 
 /// One option of `shadegap run` (and `check`).
 struct RunOption {
@@ -47,6 +49,9 @@ struct RunOption {
     bool required = false;             ///< must be set, by a flag or in the project file
     std::vector<std::string> needs;    ///< keys that must be set when this one is
     std::vector<std::string> choices;  ///< the values a Choice takes
+    /// The one command that takes it ("walks"), or empty: every command that takes the run
+    /// options (run, check, walks). A project file may hold any key; a command uses its own.
+    std::string command;
 
     /// The key and its aliases: "neighbourhoods", "neighborhoods".
     std::vector<std::string> keys() const;
@@ -57,7 +62,10 @@ struct RunOption {
     bool resolves_path() const;
 };
 
-/// Every option of `shadegap run`, in the order of `--help`.
+/// Whether `command` ("run", "check", "walks") takes the option.
+bool takes_option(const std::string& command, const RunOption& option);
+
+/// Every option of `shadegap run`, `check` and `walks`, in the order of `--help`.
 const std::vector<RunOption>& run_options();
 
 /// The option with this key or alias, or nullptr.

@@ -25,6 +25,11 @@ struct RunResult {
     std::string model;                   ///< the model's name
     std::size_t model_variables = 0;     ///< variables the model names
     std::vector<std::string> variables_used;  ///< those that had a column
+    /// `shadegap walks`: agents walked, of them without a destination, and everyone's share
+    /// of the walk in shade (percent).
+    std::size_t walk_agents = 0;
+    std::size_t walk_no_destination = 0;
+    std::optional<double> walk_shade_pct;
     std::vector<StageTiming> timings;
     Diagnostics diagnostics;
 };

@@ -1,4 +1,4 @@
-// `shadegap run`: the whole pipeline, from a project file and/or flags.
+// `shadegap run` and `shadegap walks`: the whole pipeline, from a project file and/or flags.
 // SPDX-License-Identifier: MIT
 #include "commands.hpp"
 #include "interrupt.hpp"
@@ -18,6 +18,9 @@ namespace {
 constexpr std::string_view NAME = "run";
 constexpr std::string_view DESCRIPTION =
     "Rank neighbourhoods for tree planting and write the priority map, tables and run.json.";
+constexpr std::string_view WALKS_NAME = "walks";
+constexpr std::string_view WALKS_DESCRIPTION =
+    "Walk every resident to the nearest destination over the streets and measure the shade on the way (and run).";
 
 struct RunState {
     RunOptions options;
@@ -44,6 +47,13 @@ std::string summary(const RunConfig& config, const RunResult& result) {
         text += fmt::format("; model {} with {} of {} variables", result.model, result.variables_used.size(),
                             result.model_variables);
     text += result.city_score ? fmt::format("; city score {:.0f}", *result.city_score) : "; no city score";
+    if (config.walks) {
+        text += fmt::format("; walked {}", count_of(result.walk_agents, "agent"));
+        text += result.walk_shade_pct ? fmt::format(", {:.1f} % of the walk in shade", *result.walk_shade_pct)
+                                      : std::string(", none reaching a destination");
+        if (result.walk_no_destination > 0)
+            text += fmt::format(", {} without a destination within {} m", result.walk_no_destination, config.max_walk_m);
+    }
     if (!result.outputs.empty()) {
         std::string names;
         for (const std::string& output : result.outputs) {
@@ -102,6 +112,9 @@ CommandRunner setup(CLI::App& app) {
 
 }  // namespace
 
+// `shadegap walks` is the run with the walks stage: the same options and outputs, and the
+// walks' own (the options of the "walks" command in run_options()).
 const Command run_command{NAME, DESCRIPTION, &setup};
+const Command walks_command{WALKS_NAME, WALKS_DESCRIPTION, &setup};
 
 }  // namespace shadegap::cli

@@ -28,10 +28,11 @@ extern const Command models_command;
 extern const Command check_command;
 extern const Command shade_command;
 extern const Command sun_command;
+extern const Command walks_command;
 
 /// Every sub-command, in the order of the help listing.
 inline std::vector<const Command*> commands() {
-    return {&run_command, &check_command, &info_command, &models_command, &shade_command, &sun_command};
+    return {&run_command, &check_command, &info_command, &models_command, &shade_command, &sun_command, &walks_command};
 }
 
 }  // namespace shadegap::cli

@@ -38,6 +38,18 @@ const CLI::Validator non_negative_integer(
     },
     "");
 
+/// Lengths, factors, rates: finite decimal numbers ≥ 0.
+const CLI::Validator non_negative_number(
+    [](std::string& text) -> std::string {
+        double value = 0;
+        const char* end = text.data() + text.size();
+        const auto [last, error] = std::from_chars(text.data(), end, value);
+        if (error != std::errc() || last != end || !std::isfinite(value) || value < 0)
+            return "expected a number ≥ 0, got " + in_quotes(text);
+        return {};
+    },
+    "");
+
 /// Raster values: decimal numbers.
 const CLI::Validator number(
     [](std::string& text) -> std::string {
@@ -108,7 +120,7 @@ void RunOptions::bind(CLI::App& app, const RunOption& spec) {
                 if constexpr (std::is_same_v<Value, bool>) {
                     option = app.add_flag(names, m_flags.*member, spec.help);
                 } else if constexpr (std::is_same_v<Value, std::string> || std::is_same_v<Value, int> ||
-                                     std::is_same_v<Value, std::vector<double>>) {
+                                     std::is_same_v<Value, double> || std::is_same_v<Value, std::vector<double>>) {
                     option = app.add_option(names, m_flags.*member, spec.help);
                 }
                 m_bindings.push_back(
@@ -128,6 +140,9 @@ void RunOptions::bind(CLI::App& app, const RunOption& spec) {
     case OptionType::Count:
         option->check(non_negative_integer);
         break;
+    case OptionType::Real:
+        option->check(non_negative_number);
+        break;
     case OptionType::CanopyKind:
     case OptionType::Choice:
         option->check(value_check(spec));
@@ -145,7 +160,8 @@ void RunOptions::add_to(CLI::App& app) {
                    "name with dashes turned into underscores (canopy_kind = \"classes=1\"); relative "
                    "paths in it resolve against its folder. A flag given here overrides the file's value.")
         ->type_name("");
-    for (const RunOption& option : run_options()) bind(app, option);
+    for (const RunOption& option : run_options())
+        if (takes_option(m_command, option)) bind(app, option);
 }
 
 const RunOptions::Binding* RunOptions::binding_of(const std::string& key) const {
@@ -169,7 +185,8 @@ std::string RunOptions::origin(const std::string& key) const {
         return option->flag + " " + role + placeholder;
     }
     const Binding* binding = binding_of(option->key);
-    const bool given = binding ? binding->option->count() > 0 : !m_table_args.at(option->key).empty();
+    const auto args = m_table_args.find(option->key);
+    const bool given = binding ? binding->option->count() > 0 : args != m_table_args.end() && !args->second.empty();
     if (!given && m_project_keys.count(option->key)) return option->key + " in " + m_project;
     return option->flag;
 }
@@ -191,6 +208,7 @@ UsageError RunOptions::named(const UsageError& error) const {
 RunConfig RunOptions::build() {
     RunConfig config = m_project.empty() ? RunConfig{} : read_project_file(m_project);
     m_project_keys = config.project_keys;
+    config.walks = m_command == "walks";
     for (const Binding& binding : m_bindings)
         if (binding.option->count() > 0) binding.copy_flag(config);
 

@@ -187,6 +187,12 @@ private:
         case OptionType::Count:
             config.*std::get<int RunConfig::*>(option->member) = count_of(key, node);
             break;
+        case OptionType::Real: {
+            const std::optional<double> value = node.value<double>();
+            if (!node.is_number() || !value || !std::isfinite(*value) || *value < 0) fail(key, "a number ≥ 0", node);
+            config.*std::get<double RunConfig::*>(option->member) = *value;
+            break;
+        }
         case OptionType::RoleColumns:
             read_fields(*option, node, config);
             break;

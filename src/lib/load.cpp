@@ -562,6 +562,13 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     apply_scales(config, inputs.model);
     inputs.raster = describe_raster(config.canopy);
     load_shade(config, inputs);
+    if (config.walks) {
+        // Lines and points in the CRS of the raster the walks measure shade on (the same grid).
+        const RasterInfo& target = inputs.shade ? *inputs.shade : inputs.raster;
+        inputs.streets = walks::read_streets(config.streets, config.streets_layer, target);
+        inputs.destinations =
+            walks::read_destinations(config.destinations, config.destinations_layer, config.destination_kind, target);
+    }
     inputs.join_keys = join_keys(config);
     if (!config.join.empty()) inputs.join = read_join_table(config.join, inputs.join_keys.csv);
 

@@ -20,6 +20,7 @@ const char* const model = "Model";
 const char* const equity = "Equity";
 const char* const uncertainty = "Uncertainty";
 const char* const output = "Output";
+const char* const walks = "Walks";
 
 std::vector<RunOption> make_run_options() {
     using T = OptionType;
@@ -28,170 +29,210 @@ std::vector<RunOption> make_run_options() {
         {"canopy", "--canopy", {}, T::InputPath, &C::canopy, "PATH", inputs,
          "Canopy raster: any GDAL raster or VRT, such as a GeoTIFF of land cover or canopy. "
          "Required, as the flag or in the project file.",
-         true, {}, {}},
+         true, {}, {}, ""},
         {"canopy_kind", "--canopy-kind", {}, T::CanopyKind, &C::canopy_kind, "KIND", inputs,
          "How a raster value becomes canopy: binary (1 = canopy, 0 = not), percent (0–100), "
          "fraction (0–1), classes=C1,C2,... (the land-cover classes that are canopy) or min=X "
          "(canopy where the value is at least X, e.g. a canopy height in metres). Default: binary.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"water_classes", "--water-classes", {}, T::Numbers, &C::water_classes, "V1,V2,...", inputs,
          "Comma-separated raster values that are water (e.g. 4 or 4,11): their cells count as "
          "neither land nor canopy, so canopy is measured against land area. Default: none.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"shade", "--shade", {}, T::InputPath, &C::shade, "PATH", inputs,
          "Shade-fraction raster (0–1, e.g. from shadegap shade) on the canopy raster's grid: same "
          "CRS, origin, cell size and size (it is not resampled). Adds shade_pct, the mean shade "
          "over the cells of --shade-mask, to the outputs. Default: none.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"shade_mask", "--shade-mask", {}, T::Choice, &C::shade_mask, "MASK", inputs,
          "The canopy raster's cells that shade_pct averages over: land (valid land cells that are "
          "not water and not --building-classes) or walkable (the cells of --walkable-classes). "
          "Default: land.",
-         false, {}, {"land", "walkable"}},
+         false, {}, {"land", "walkable"}, ""},
         {"building_classes", "--building-classes", {}, T::Numbers, &C::building_classes, "V1,V2,...", inputs,
          "Comma-separated raster values that are buildings (e.g. 5): left out of the land shade "
          "mask. Default: none.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"walkable_classes", "--walkable-classes", {}, T::Numbers, &C::walkable_classes, "V1,V2,...", inputs,
          "Comma-separated raster values people walk on: roads, sidewalks, open ground (e.g. "
          "2,3,6). They form the walkable shade mask. Required with --shade-mask walkable.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"heat", "--heat", {}, T::InputPath, &C::heat, "PATH", inputs,
          "Land-surface temperature raster in degrees C (e.g. Landsat LST), on any grid and in any "
          "CRS: each census unit's area-weighted mean over its own cells (nodata left out) becomes "
          "heat_c in the outputs, and the model's heat variable when the data have no heat column. "
          "Default: none.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"residential_classes", "--residential-classes", {}, T::Numbers, &C::residential_classes, "C1,C2,...",
          inputs,
          "Comma-separated canopy-raster values of the land where people live (e.g. 21,22). A census "
          "unit's counts are split among its neighbourhood pieces by the residential area each holds "
          "instead of by area; a unit without residential land is split by area, with a warning. "
-         "Needs --neighbourhoods. Default: by area.",
-         false, {"neighbourhoods"}, {}},
+         "Needs --neighbourhoods, but for walks, whose agents start on residential land. Default: by area.",
+         false, {}, {}, ""},
         {"units", "--units", {}, T::InputPath, &C::units, "PATH", inputs,
          "Census units with demographics: any OGR vector (GeoPackage, Shapefile, GeoJSON, ...). "
          "Required.",
-         true, {}, {}},
+         true, {}, {}, ""},
         {"units_layer", "--units-layer", {}, T::String, &C::units_layer, "NAME", inputs,
          "Layer of --units to read when the source holds several. Default: its only layer.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"unit_id", "--unit-id", {}, T::String, &C::unit_id, "FIELD", inputs,
          "Field of --units that identifies each census unit uniquely (e.g. GEOID). Required.",
-         true, {}, {}},
+         true, {}, {}, ""},
         {"join", "--join", {}, T::InputPath, &C::join, "CSV", inputs,
          "CSV file with extra attributes for the census units, joined by --join-key. Default: none.",
-         false, {"join_key"}, {}},
+         false, {"join_key"}, {}, ""},
         {"join_key", "--join-key", {}, T::String, &C::join_key, "FIELD", inputs,
          "Field that holds the key in both the --join CSV and the census units (e.g. GEOID), or "
          "UNITS_FIELD=CSV_FIELD when they name it differently. Keys are compared as text: "
          "060750101002 and 60750101002 differ. Required with --join.",
-         false, {"join"}, {}},
+         false, {"join"}, {}, ""},
         {"allow_unmatched", "--allow-unmatched", {}, T::Flag, &C::allow_unmatched, "", inputs,
          "Run although some census units have no row in the --join CSV: their joined values are "
          "null (a null population counts as 0), with a warning. Default: an incomplete join is "
          "an error that shows a key from each side.",
-         false, {}, {}},
+         false, {}, {}, ""},
 
         {"neighbourhoods", "--neighbourhoods", {"neighborhoods"}, T::InputPath, &C::neighbourhoods, "PATH", ranking,
          "Ranking units: neighbourhood polygons (any OGR vector); census counts are split among "
          "them by area. Default: the census units themselves are ranked.",
-         false, {"neighbourhood_id"}, {}},
+         false, {"neighbourhood_id"}, {}, ""},
         {"neighbourhoods_layer", "--neighbourhoods-layer", {"neighborhoods_layer"}, T::String,
          &C::neighbourhoods_layer, "NAME", ranking,
          "Layer of --neighbourhoods to read when the source holds several. Default: its only layer.",
-         false, {"neighbourhoods"}, {}},
+         false, {"neighbourhoods"}, {}, ""},
         {"neighbourhood_id", "--neighbourhood-id", {"neighborhood_id"}, T::String, &C::neighbourhood_id, "FIELD",
          ranking,
          "Field of --neighbourhoods that identifies each neighbourhood uniquely; it becomes the "
          "output's id. Required with --neighbourhoods.",
-         false, {"neighbourhoods"}, {}},
+         false, {"neighbourhoods"}, {}, ""},
         {"neighbourhood_name", "--neighbourhood-name", {"neighborhood_name"}, T::String, &C::neighbourhood_name,
          "FIELD", ranking,
          "Field of --neighbourhoods with each neighbourhood's name, for the output's name. "
          "Default: the neighbourhood's id.",
-         false, {"neighbourhoods"}, {}},
+         false, {"neighbourhoods"}, {}, ""},
         {"group_by", "--group-by", {}, T::String, &C::group_by, "FIELD", ranking,
          "Rank groups of census units that share this field's value (e.g. a ward or tract column) "
          "instead of single units; units with a null value join no group. Cannot be combined "
          "with --neighbourhoods.",
-         false, {}, {}},
+         false, {}, {}, ""},
 
         {"model", "--model", {}, T::Model, &C::model, "NAME|PATH", model,
          "The model: a built-in name (tree-equity, canopy-gap or shade-equity; see shadegap models) or the path "
          "of a model TOML file. Default: tree-equity.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"fields", "--field", {}, T::RoleColumns, &C::fields, "ROLE=FIELD", model,
          "Maps a model variable to a column of the data, e.g. population=POP; repeatable. A role "
          "given here replaces the project file's [fields] entry for that role only. Default: the "
          "column names the model states.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"scale", "--scale", {}, T::RoleFactors, &C::scales, "ROLE=FACTOR", model,
          "Multiplies a model variable's column by FACTOR before it is checked and used, e.g. "
          "poverty=0.01 for a column in percent; repeatable. Replaces the model file's scale of "
          "that variable. Default: the model's scale (1 for the built-in models).",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"allow_missing_variables", "--allow-missing-variables", {}, T::Flag, &C::allow_missing_variables, "", model,
          "Run although some of the model's variables have no column: they are dropped and the "
          "other weights renormalised, with a warning, and run.json lists them. Default: a "
          "missing variable is an error that lists the columns that look close.",
-         false, {}, {}},
+         false, {}, {}, ""},
 
         {"equity_group", "--equity-group", {}, T::RoleColumns, &C::equity_groups, "NAME=FIELD", equity,
          "A group of residents for equity.csv and disparity.csv: NAME and the column counting its "
          "people per census unit (units layer or --join CSV), e.g. black=B03002_004E; repeatable. "
          "Every person gets the canopy (and shade) of the census unit they live in. Default: none "
          "(no equity outputs).",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"reference", "--reference", {}, T::String, &C::reference, "NAME", equity,
          "The group the others are compared with in equity.csv (differences and ratios): everyone "
          "or a name of --equity-group. Default: everyone.",
-         false, {"equity_group"}, {}},
+         false, {"equity_group"}, {}, ""},
         {"rank_by", "--rank-by", {}, T::String, &C::rank_by, "FIELD", equity,
          "Column ranking census units from worse to better off (e.g. median household income) for "
          "the concentration indices of disparity.csv. Default: none (no concentration indices).",
-         false, {"equity_group"}, {}},
+         false, {"equity_group"}, {}, ""},
 
         {"moe", "--moe", {}, T::RoleColumns, &C::moe, "FIELD=MOE_FIELD", uncertainty,
          "The ACS 90 % margin of error of a column the model reads: FIELD=MOE_FIELD, e.g. "
          "pctpov=pctpov_moe; repeatable. With --draws, each estimate is drawn from "
          "Normal(value, MOE / 1.645), clamped to its range. Default: none.",
-         false, {"draws"}, {}},
+         false, {"draws"}, {}, ""},
         {"draws", "--draws", {}, T::Count, &C::draws, "N", uncertainty,
          "Monte Carlo draws of the estimates with a --moe: the model and the ranking rerun per "
          "draw, and priority.csv/.geojson gain rank_low, rank_high (5th and 95th percentiles of "
          "the rank) and p_top (share of draws in the top 10 %). Default: 0 (none).",
-         false, {"moe"}, {}},
+         false, {"moe"}, {}, ""},
         {"seed", "--seed", {}, T::Count, &C::seed, "S", uncertainty,
          "Seed of the draws: the same seed gives the same bytes at any thread count. Default: 1.",
-         false, {}, {}},
+         false, {}, {}, ""},
 
+        {"streets", "--streets", {}, T::InputPath, &C::streets, "PATH", walks,
+         "Street or sidewalk centre lines people walk along: any OGR line layer (GeoPackage, Shapefile, "
+         "GeoJSON), in any CRS. Lines meet where they share a vertex; lines that cross without one "
+         "(bridges, underpasses) do not. Required.",
+         false, {}, {}, "walks"},
+        {"streets_layer", "--streets-layer", {}, T::String, &C::streets_layer, "NAME", walks,
+         "Layer of --streets to read when the source holds several. Default: its only layer.",
+         false, {"streets"}, {}, "walks"},
+        {"destinations", "--destinations", {}, T::InputPath, &C::destinations, "PATH", walks,
+         "Places residents walk to (schools, bus stops, parks): any OGR point layer, in any CRS; each "
+         "agent walks to the nearest by the route's cost. Required.",
+         false, {}, {}, "walks"},
+        {"destinations_layer", "--destinations-layer", {}, T::String, &C::destinations_layer, "NAME", walks,
+         "Layer of --destinations to read when the source holds several. Default: its only layer.",
+         false, {"destinations"}, {}, "walks"},
+        {"destination_kind", "--destination-kind", {}, T::String, &C::destination_kind, "FIELD=V1,V2,...", walks,
+         "Only the destinations whose FIELD holds one of the values (e.g. kind=school). Default: every "
+         "destination.",
+         false, {"destinations"}, {}, "walks"},
+        {"agents_per_person", "--agents-per-person", {}, T::Real, &C::agents_per_person, "K", walks,
+         "Agents per resident of each group and census unit (e.g. 0.1: one agent for ten residents; "
+         "at least one where anyone lives); each agent stands for its share of the residents. "
+         "Default: 1.",
+         false, {}, {}, "walks"},
+        {"agents", "--agents", {}, T::Count, &C::agents, "N", walks,
+         "About N agents for everyone in all, instead of --agents-per-person (K = N / population; each "
+         "group gets its own agents at the same K). Default: not given.",
+         false, {}, {}, "walks"},
+        {"max_walk_m", "--max-walk-m", {}, T::Real, &C::max_walk_m, "M", walks,
+         "Longest walk in metres: an agent whose walk to the nearest destination is longer (or that "
+         "reaches none) is counted in no_destination, not dropped. Default: 1600 (20 minutes).",
+         false, {}, {}, "walks"},
+        {"sun_aversion", "--sun-aversion", {}, T::Real, &C::sun_aversion, "A", walks,
+         "Shade-seeking walks: a route costs sun_m × (1 + A) + shade_m; 0 walks the shortest route. "
+         "With A above 0 the outputs also give the shortest routes' figures. Default: 0.",
+         false, {}, {}, "walks"},
+        {"routes", "--routes", {}, T::Count, &C::routes, "K", walks,
+         "Also write routes.geojson with the routes of K agents, a sample drawn with --seed. "
+         "Default: 0 (no routes.geojson).",
+         false, {}, {}, "walks"},
         {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
          "Output folder for priority.geojson, priority.csv, units.csv (each CSV with its .csvt of "
          "column types) and run.json; created when missing. Required.",
-         true, {}, {}},
+         true, {}, {}, ""},
         {"overwrite", "--overwrite", {}, T::Flag, &C::overwrite, "", output,
          "Replace outputs that already exist in --out. Default: stop with an error instead.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"format", "--format", {}, T::Choice, &C::format, "FORMAT", output,
          "Map formats: geojson (priority.geojson) or gpkg (priority.geojson and priority.gpkg, "
          "a GeoPackage in the canopy raster's CRS with a QGIS style on score). Default: geojson.",
-         false, {}, {"geojson", "gpkg"}},
+         false, {}, {"geojson", "gpkg"}, ""},
         {"report", "--report", {}, T::Flag, &C::report, "", output,
          "Also write report.html: one page that opens offline with the priority map, the ranked "
          "table, the equity chart (with --equity-group), the model's weights and the warnings. "
          "Default: no report.",
-         false, {}, {}},
+         false, {}, {}, ""},
         {"threads", "--threads", {}, T::Count, &C::threads, "N", output,
          fmt::format("Number of threads for the overlay and the GeoJSON output; {0} uses all cores; more than "
                      "the machine's cores are capped, with a warning. Results are identical for any count. "
                      "Default: {0}.",
                      all_cores),
-         false, {}, {}},
+         false, {}, {}, ""},
         {"block_size", "--block-size", {}, T::Count, &C::block_size, "N", output,
          "Advanced: edge, in cells, of the square block the overlay reads at a time; 0 uses the "
          "raster's own blocks. Memory per thread grows with its square. Default: 0.",
-         false, {}, {}},
+         false, {}, {}, ""},
     };
 }
 
@@ -212,7 +253,7 @@ bool is_set(const RunOption& option, const RunConfig& config) {
             using Value = std::decay_t<decltype(config.*member)>;
             if constexpr (std::is_same_v<Value, bool>) {
                 return config.*member;
-            } else if constexpr (std::is_same_v<Value, int>) {
+            } else if constexpr (std::is_same_v<Value, int> || std::is_same_v<Value, double>) {
                 return config.*member > 0;
             } else {
                 return !(config.*member).empty();
@@ -225,6 +266,26 @@ const RunOption& option_of(std::string_view key) {
     const RunOption* option = find_run_option(key);
     if (!option) throw std::logic_error("no run option '" + std::string(key) + "'");
     return *option;
+}
+
+/// The rules of the walks options (config.walks).
+template <typename Namer>
+void check_walks_config(const RunConfig& config, const Namer& name) {
+    for (const char* key : {"streets", "destinations"}) {
+        const RunOption& option = option_of(key);
+        if (!is_set(option, config))
+            throw UsageError(key, fmt::format("required; give {} {} (or {} = \"{}\" in the project file)", option.flag,
+                                              option.placeholder, option.key, option.placeholder));
+    }
+    if (config.agents > 0 && config.agents_per_person > 0)
+        throw UsageError("agents", "cannot be combined with " + name("agents_per_person") + "; give one of them");
+    if (!(config.max_walk_m > 0)) throw UsageError("max_walk_m", "expected a length above 0 m, got 0");
+    if (!config.destination_kind.empty()) {
+        const auto equals = config.destination_kind.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == config.destination_kind.size())
+            throw UsageError("destination_kind",
+                             "expected FIELD=V1,V2,... (e.g. kind=school), got \"" + config.destination_kind + "\"");
+    }
 }
 
 }  // namespace
@@ -243,6 +304,10 @@ std::vector<std::string> RunOption::flags() const {
 
 bool RunOption::resolves_path() const {
     return type == OptionType::InputPath || type == OptionType::OutputPath || type == OptionType::Model;
+}
+
+bool takes_option(const std::string& command, const RunOption& option) {
+    return option.command.empty() || option.command == command;
 }
 
 const std::vector<RunOption>& run_options() {
@@ -343,6 +408,16 @@ void check_config(const RunConfig& config, const KeyNamer& name_key) {
         }
     }
 
+    for (const RunOption& option : options) {
+        if (option.type != OptionType::Real) continue;
+        const double value = config.*std::get<double RunConfig::*>(option.member);
+        if (!std::isfinite(value) || value < 0)
+            throw UsageError(option.key, fmt::format("expected a number ≥ 0, got {}", value));
+    }
+    if (config.walks) check_walks_config(config, name);
+
+    if (!config.residential_classes.empty() && config.neighbourhoods.empty() && !config.walks)
+        throw UsageError("residential_classes", "needs " + how_to_give(option_of("neighbourhoods")));
     if (config.shade_mask != "land" && config.shade.empty())
         throw UsageError("shade_mask", "needs " + how_to_give(option_of("shade")));
     if (config.shade_mask == "walkable" && config.walkable_classes.empty())

@@ -336,7 +336,16 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
         uncertainty(config, inputs, aligned, measured, allocated.table.units.size(), threads);
     if (rank_uncertainty.enabled) clock.lap("uncertainty");
 
-    const EquityTables equity_tables = equity(config, inputs, measured, threads, diagnostics);
+    const WalkTables walk_tables = walk_residents(config, inputs, aligned, measured, allocated, threads, diagnostics);
+    if (walk_tables.enabled) {
+        clock.lap("walks");
+        const nlohmann::json& everyone = walk_tables.summary.at("groups").at(0);
+        result.walk_agents = everyone.at("agents").get<std::size_t>();
+        result.walk_no_destination = everyone.at("no_destination").get<std::size_t>();
+        result.walk_shade_pct = walk_tables.walk_shade_pct.at("everyone");
+    }
+
+    const EquityTables equity_tables = equity(config, inputs, measured, walk_tables, threads, diagnostics);
     if (equity_tables.enabled) clock.lap("equity");
     result.ranking_unit_count = allocated.table.units.size();
     result.model = inputs.model.name;
@@ -350,7 +359,8 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     // The last chance for the caller to stop the run (an interrupt) before outputs move into place.
     callbacks.before_commit = [&] { ScaledProgress(progress, 0.95, 1.0, "write")(0.9); };
     result.outputs =
-        write(config, inputs, aligned, measured, allocated, scored, ranking, rank_uncertainty, equity_tables, result,
+        write(config, inputs, aligned, measured, allocated, scored, ranking, rank_uncertainty, equity_tables, walk_tables,
+              result,
               threads, diagnostics,
               callbacks);
     ScaledProgress(progress, 0.95, 1.0, "write")(1);

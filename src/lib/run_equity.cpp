@@ -133,8 +133,8 @@ std::vector<std::pair<std::optional<double>, std::optional<double>>> disparity_i
 
 }  // namespace
 
-EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, int threads,
-                    Diagnostics& diagnostics) {
+EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured,
+                    const WalkTables& walks, int threads, Diagnostics& diagnostics) {
     EquityTables out;
     if (config.equity_groups.empty()) return out;
     out.enabled = true;
@@ -149,6 +149,7 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
 
     std::vector<Exposure> exposures = {{"canopy", Values(n)}};
     if (inputs.shade) exposures.push_back({"shade", Values(n)});
+    if (walks.enabled) exposures.push_back({"walk_shade", walks.unit_walk_shade});
     Values below_goal(n);  // 1 where the unit's coverage is below its goal, 0 where not
     for (std::size_t i = 0; i < n; ++i) {
         exposures[0].values[i] = census.units[i].canopy_fraction();
@@ -176,6 +177,7 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
             out.people_left_out["heat"][name] = left_out;
         }
         for (const Exposure& exposure : exposures) {
+            if (exposure.name == "walk_shade") continue;  // each group's own agents, below
             double left_out = 0;
             means[name][exposure.name] = equity::weighted_mean(exposure.values, people, &left_out);
             out.people_left_out[exposure.name][name] = left_out;
@@ -187,7 +189,12 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
     out.equity.columns = {{"group", Type::Text},           {"population", Type::Real},     {"canopy_pct", Type::Real},
                           {"shade_pct", Type::Real},       {"heat_c", Type::Real},         {"walk_shade_pct", Type::Real},
                           {"below_goal_share", Type::Real}, {"canopy_diff_pct", Type::Real}, {"canopy_ratio", Type::Real},
-                          {"shade_diff_pct", Type::Real},  {"shade_ratio", Type::Real}};
+                          {"shade_diff_pct", Type::Real},  {"shade_ratio", Type::Real},
+                          {"walk_shade_diff_pct", Type::Real}, {"walk_shade_ratio", Type::Real}};
+    const auto walk_shade_of = [&walks](const std::string& group) -> std::optional<double> {
+        const auto it = walks.walk_shade_pct.find(group);
+        return it == walks.walk_shade_pct.end() ? std::nullopt : it->second;
+    };
     const auto& reference = means.at(out.reference);
     const auto mean_of = [](const std::map<std::string, std::optional<double>>& row, const std::string& exposure) {
         const auto it = row.find(exposure);
@@ -202,13 +209,23 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
         const auto canopy_reference = percent(mean_of(reference, "canopy"));
         const auto shade_reference = percent(mean_of(reference, "shade"));
         const auto heat = heat_c.find(name);
-        out.equity.rows.push_back({name, population, number_or_null(canopy), number_or_null(shade),
-                                   heat == heat_c.end() ? FieldValue(std::monostate{}) : number_or_null(heat->second),
-                                   std::monostate{}, number_or_null(below_goal_share.at(name)),
-                                   number_or_null(difference(canopy, canopy_reference)),
-                                   number_or_null(ratio(canopy, canopy_reference)),
-                                   number_or_null(difference(shade, shade_reference)),
-                                   number_or_null(ratio(shade, shade_reference))});
+        const auto walk_shade = walk_shade_of(name);
+        const auto walk_shade_reference = walk_shade_of(out.reference);
+        std::vector<FieldValue> cells;
+        cells.push_back(name);
+        cells.push_back(population);
+        cells.push_back(number_or_null(canopy));
+        cells.push_back(number_or_null(shade));
+        cells.push_back(heat == heat_c.end() ? FieldValue(std::monostate{}) : number_or_null(heat->second));
+        cells.push_back(number_or_null(walk_shade));
+        cells.push_back(number_or_null(below_goal_share.at(name)));
+        cells.push_back(number_or_null(difference(canopy, canopy_reference)));
+        cells.push_back(number_or_null(ratio(canopy, canopy_reference)));
+        cells.push_back(number_or_null(difference(shade, shade_reference)));
+        cells.push_back(number_or_null(ratio(shade, shade_reference)));
+        cells.push_back(number_or_null(difference(walk_shade, walk_shade_reference)));
+        cells.push_back(number_or_null(ratio(walk_shade, walk_shade_reference)));
+        out.equity.rows.push_back(std::move(cells));
     }
 
     // Disparity: the inequality of each exposure among everyone, then each pair of groups;

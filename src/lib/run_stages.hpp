@@ -13,7 +13,10 @@
 #include "shadegap/rank.hpp"
 #include "shadegap/raster.hpp"
 #include "shadegap/pipeline.hpp"
+#include "shadegap/walks.hpp"
 #include "shadegap/zones.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -73,6 +76,9 @@ struct Inputs {
     /// annotation code).
     std::map<std::string, std::vector<std::optional<double>>> values;
     std::vector<std::string> scope;  ///< per census unit; empty: one scope
+    /// `shadegap walks`: the streets and destinations, in the raster's CRS.
+    std::optional<walks::StreetLayer> streets;
+    std::optional<walks::DestinationLayer> destinations;
 };
 /// The align stage's output: every polygon in the raster's CRS.
 struct AlignedInputs {
@@ -115,6 +121,18 @@ struct EquityTables {
     /// exposure ("canopy", "shade") → group → people of the census units without a value
     /// for it, left out of its mean.
     std::map<std::string, std::map<std::string, double>> people_left_out;
+};
+
+/// The walks stage's output (`shadegap walks`).
+struct WalkTables {
+    bool enabled = false;
+    OutputTable walks;      ///< walks.csv: per ranking unit and group, everyone first
+    OutputTable routes;     ///< routes.geojson (with --routes)
+    nlohmann::json summary; ///< walks.json
+    /// group → 100 × Σ shaded_m / Σ walk_m over its agents that reach a destination
+    std::map<std::string, std::optional<double>> walk_shade_pct;
+    /// per census unit: everyone's walk shade as a fraction (0–1), for the disparity indices
+    std::vector<std::optional<double>> unit_walk_shade;
 };
 
 /// The uncertainty stage's output (with --moe and --draws), per ranking unit.
@@ -180,10 +198,16 @@ void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measur
 void measure_heat(const Inputs& inputs, const RunConfig& config, int threads, UnitTable& units,
                   Diagnostics& diagnostics);
 
-/// equity (src/lib/run_equity.cpp): who lives with how much canopy (and shade): each
-/// person gets the exposure of the census unit they live in, whatever the ranking units.
-EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured, int threads,
-                    Diagnostics& diagnostics);
+/// walks (src/lib/run_walks.cpp): agents for the residents of every census unit and group,
+/// their walks to the nearest destination and the shade on the way. Nothing without config.walks.
+WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
+                          const Measured& measured, const Allocated& allocated, int threads, Diagnostics& diagnostics);
+
+/// equity (src/lib/run_equity.cpp): who lives with how much canopy (and shade, and walk
+/// shade): each person gets the exposure of the census unit they live in, whatever the
+/// ranking units; walk shade is each group's own agents'.
+EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measured& measured,
+                    const WalkTables& walks, int threads, Diagnostics& diagnostics);
 
 /// uncertainty (src/lib/run_uncertainty.cpp): the estimates with a margin of error drawn
 /// config.draws times, the allocation, model and ranking rerun per draw.
@@ -206,7 +230,7 @@ struct WriteCallbacks {
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
                                const Ranking& ranking, const RankUncertainty& uncertainty,
-                               const EquityTables& equity, const RunResult& result,
+                               const EquityTables& equity, const WalkTables& walks, const RunResult& result,
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks);
 
 }  // namespace shadegap::stages

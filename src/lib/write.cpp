@@ -24,13 +24,17 @@ namespace fs = std::filesystem;
 namespace {
 
 /// The files a run writes: the four of every run with their .csvt, the equity tables
-/// when --equity-group is given, priority.gpkg with --format gpkg.
+/// when --equity-group is given, priority.gpkg with --format gpkg, the walks' with walks.
 std::vector<std::string> output_names(const RunConfig& config) {
     std::vector<std::string> names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv", "units.csvt"};
     if (!config.equity_groups.empty())
         names.insert(names.end(), {"equity.csv", "equity.csvt", "disparity.csv", "disparity.csvt"});
     if (config.format == "gpkg") names.push_back("priority.gpkg");
     if (config.report) names.push_back("report.html");
+    if (config.walks) {
+        names.insert(names.end(), {"walks.csv", "walks.csvt", "walks.json"});
+        if (config.routes > 0) names.push_back("routes.geojson");
+    }
     names.push_back("run.json");
     return names;
 }
@@ -355,7 +359,7 @@ void check_output_folder(const RunConfig& config) {
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
                                const Ranking& ranking, const RankUncertainty& uncertainty,
-                               const EquityTables& equity, const RunResult& result,
+                               const EquityTables& equity, const WalkTables& walks, const RunResult& result,
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
     const RankingTable& table = allocated.table;
     OutputTransaction transaction(config.out, &diagnostics);
@@ -379,6 +383,12 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_csvt(equity.equity, transaction.path_for("equity.csvt"));
         write_csv(equity.disparity, transaction.path_for("disparity.csv"));
         write_csvt(equity.disparity, transaction.path_for("disparity.csvt"));
+    }
+    if (walks.enabled) {
+        write_csv(walks.walks, transaction.path_for("walks.csv"));
+        write_csvt(walks.walks, transaction.path_for("walks.csvt"));
+        if (config.routes > 0) write_geojson(walks.routes, transaction.path_for("routes.geojson"), threads);
+        write_file(transaction.path_for("walks.json"), walks.summary.dump(2) + "\n");
     }
     if (config.report) {
         report.priority = priority;

@@ -77,31 +77,34 @@ TEST_CASE("every option in a command's --help is on its page in docs/cli", "[cli
     REQUIRE(help.status == 0);
     const std::string overview = slurp(source_dir + "/docs/cli/shadegap.md");
     for (const std::string& option : options_in(help.out)) CHECK_THAT(overview, Contains(option));
-    for (const std::string command : {"run", "check", "info", "models"})
+    for (const std::string command : {"run", "check", "info", "models", "walks"})
         CHECK_THAT(overview, Contains("shadegap-" + command + ".md"));
 }
 
 // docs/cli stays prose written by hand; this ties it to the table of options, and the
 // table to what --help shows.
-TEST_CASE("every run option of the table is on shadegap-run.md, key and flag, and --help shows only its flags",
+TEST_CASE("every run option of the table is on its command's page, key and flag, and --help shows only its flags",
           "[cli]") {
-    const std::string page = slurp(source_dir + "/docs/cli/shadegap-run.md");
-    REQUIRE_FALSE(page.empty());
-    std::set<std::string> table_flags;
-    for (const RunOption& option : run_options()) {
-        const bool is_table = option.type == OptionType::RoleColumns || option.type == OptionType::RoleFactors;
-        for (const std::string& key : option.keys()) {
-            INFO("key " << key);
-            CHECK_THAT(page, Contains(is_table ? "`[" + key + "]`" : "`" + key + "`"));
-        }
-        for (const std::string& flag : option.flags()) {
-            INFO("flag " << flag);
-            CHECK_THAT(page, Contains("`" + flag));
-            table_flags.insert(flag);
-        }
-    }
     const std::set<std::string> reporting{"--help", "--quiet", "--progress", "--verbose"};
-    for (const std::string command : {"run", "check"}) {
+    for (const std::string command : {"run", "check", "walks"}) {
+        // The walks page documents the walks options and refers to shadegap-run.md for the rest.
+        const std::string page = slurp(source_dir + "/docs/cli/shadegap-" + (command == "walks" ? "walks" : "run") + ".md");
+        REQUIRE_FALSE(page.empty());
+        std::set<std::string> table_flags;
+        for (const RunOption& option : run_options()) {
+            if (!takes_option(command, option)) continue;
+            const bool is_table = option.type == OptionType::RoleColumns || option.type == OptionType::RoleFactors;
+            const bool on_page = command != "walks" || option.command == "walks";
+            for (const std::string& key : option.keys()) {
+                INFO(command << " key " << key);
+                if (on_page) CHECK_THAT(page, Contains(is_table ? "`[" + key + "]`" : "`" + key + "`"));
+            }
+            for (const std::string& flag : option.flags()) {
+                INFO(command << " flag " << flag);
+                if (on_page) CHECK_THAT(page, Contains("`" + flag));
+                table_flags.insert(flag);
+            }
+        }
         const Outcome help = run_shadegap({command, "--help"});
         REQUIRE(help.status == 0);
         // Flags that start an option's line (not those a help text mentions).

@@ -99,7 +99,8 @@ TEST_CASE("equity.csv and disparity.csv of five units worked out by hand", "[equ
     const auto equity = test::read_csv(c.out + "/equity.csv");
     REQUIRE(equity.header == std::vector<std::string>{"group", "population", "canopy_pct", "shade_pct", "heat_c",
                                                       "walk_shade_pct", "below_goal_share", "canopy_diff_pct",
-                                                      "canopy_ratio", "shade_diff_pct", "shade_ratio"});
+                                                      "canopy_ratio", "shade_diff_pct", "shade_ratio",
+                                                      "walk_shade_diff_pct", "walk_shade_ratio"});
     REQUIRE(equity.rows.size() == 3);
     CHECK(equity.rows[0].at("group") == "everyone");
     const auto everyone = row_where(equity, "group", "everyone");
@@ -118,7 +119,8 @@ TEST_CASE("equity.csv and disparity.csv of five units worked out by hand", "[equ
     CHECK(number(everyone, "below_goal_share") == Approx(0.5).epsilon(1e-12));
     CHECK(number(poc, "below_goal_share") == Approx(2200.0 / 3050).epsilon(1e-12));
     CHECK(number(white, "below_goal_share") == Approx(800.0 / 2950).epsilon(1e-12));
-    for (const char* empty : {"shade_pct", "heat_c", "walk_shade_pct", "shade_diff_pct", "shade_ratio"})
+    for (const char* empty : {"shade_pct", "heat_c", "walk_shade_pct", "shade_diff_pct", "shade_ratio",
+                              "walk_shade_diff_pct", "walk_shade_ratio"})
         CHECK(everyone.at(empty).empty());
 
     const auto disparity = test::read_csv(c.out + "/disparity.csv");

@@ -44,8 +44,9 @@ std::size_t member_index(OptionType type) {
     case OptionType::Numbers: return 1;
     case OptionType::Flag: return 2;
     case OptionType::Count: return 3;
-    case OptionType::RoleColumns: return 4;
-    case OptionType::RoleFactors: return 5;
+    case OptionType::Real: return 4;
+    case OptionType::RoleColumns: return 5;
+    case OptionType::RoleFactors: return 6;
     default: return 0;
     }
 }
@@ -69,6 +70,7 @@ TEST_CASE("the table: keys and flags follow the naming rule, members fit the typ
         for (const std::string& key : option.keys()) CHECK(keys.insert(key).second);
         for (const std::string& needed : option.needs) CHECK(find_run_option(needed) != nullptr);
         CHECK(find_run_option(option.key) == &option);
+        CHECK((option.command.empty() || option.command == "walks"));
     }
     CHECK(find_run_option("neighborhoods") == find_run_option("neighbourhoods"));
     CHECK(find_run_option("neighbourhoods")->flags() == std::vector<std::string>{"--neighbourhoods", "--neighborhoods"});
