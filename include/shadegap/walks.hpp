@@ -98,6 +98,9 @@ struct Simulation {
     std::vector<Walk> shortest;  ///< per agent, shortest routes; empty when sun_aversion is 0
     std::vector<double> destination_access_m;  ///< per destination, to its street
     std::size_t components_with_destination = 0;
+    /// Places where two edges cross or touch away from a node they share (bridges, or a
+    /// layer whose lines are not noded): no junction there.
+    std::size_t crossings_without_junction = 0;
     std::size_t agents_in_components_without_destination = 0;
     double street_km = 0;
     double street_shaded_km = 0;

@@ -421,6 +421,12 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
         diagnostics.warn("walks-destination-off-street", inputs.destinations->path,
                          fmt::format("{} destinations lie more than {} m from every street: nobody reaches them",
                                      far_destinations, format_number(config.max_walk_m)));
+    if (sim.crossings_without_junction > 0)
+        diagnostics.warn("walks-crossings", inputs.streets->path,
+                         fmt::format("{} places where streets cross without a shared vertex: no junction there "
+                                     "(bridges; or lines that are not noded, see docs/walks.md); the streets form "
+                                     "{} separate parts",
+                                     sim.crossings_without_junction, sim.network.components));
     if (sim.network.zero_length_edges > 0)
         diagnostics.warn("walks-zero-length", inputs.streets->path,
                          fmt::format("{} street edges of length 0 left out", sim.network.zero_length_edges));
@@ -461,6 +467,7 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
                     {"zero_length_edges", sim.network.zero_length_edges},
                     {"components", sim.network.components},
                     {"components_with_destination", sim.components_with_destination},
+                    {"crossings_without_junction", sim.crossings_without_junction},
                     {"length_km", sim.street_km},
                     {"shaded_km", sim.street_shaded_km},
                     {"unknown_km", sim.street_unknown_km}};

@@ -218,6 +218,36 @@ public:
         m_tree = SegmentTree(values.begin(), values.end());
     }
 
+    /// Pairs of segments of different edges that cross or touch away from a node the two
+    /// edges share: places where lines cross without a junction (bridges, or lines not noded).
+    std::size_t crossings_without_junction() const {
+        std::size_t count = 0;
+        std::vector<SegmentValue> found;
+        for (const SegmentValue& value : m_tree) {
+            found.clear();
+            m_tree.query(bgi::intersects(value.first), std::back_inserter(found));
+            const auto edge = static_cast<std::uint32_t>(value.second >> 32);
+            const Edge& a = m_network->edges[edge];
+            for (const SegmentValue& other : found) {
+                if (other.second <= value.second) continue;  // each pair once
+                const auto other_edge = static_cast<std::uint32_t>(other.second >> 32);
+                if (other_edge == edge) continue;
+                const Edge& b = m_network->edges[other_edge];
+                // Where they meet: a crossing at a node both edges have is a junction.
+                std::vector<BgPoint> meet;
+                bg::intersection(value.first, other.first, meet);
+                bool at_shared_node = false;
+                for (const BgPoint& p : meet)
+                    for (const std::uint32_t node : {a.from, a.to})
+                        if ((node == b.from || node == b.to) && m_network->nodes[node].x == p.x() &&
+                            m_network->nodes[node].y == p.y())
+                            at_shared_node = true;
+                if (!at_shared_node) ++count;
+            }
+        }
+        return count;
+    }
+
     /// The nearest point of the nearest edge; ties go to the lowest edge and segment.
     Place snap(const LinePoint& p) const {
         std::vector<SegmentValue> found;
@@ -515,6 +545,7 @@ Simulation simulate(const RasterInfo& raster, const ShadeOf& shade_of, const std
 
     // Destinations and agents onto the streets; every piece of their way measured at once.
     const Snapper snapper(network);
+    sim.crossings_without_junction = snapper.crossings_without_junction();
     const std::size_t nd = destinations.size();
     const std::size_t na = starts.size();
     sim.destination_points = destinations;

@@ -106,12 +106,14 @@ TEST_CASE("a crossing without a shared vertex is no junction", "[walks]") {
     const std::vector<LinePoint> starts = {at(50, 90), at(90, 50)};
     const Simulation sim = shadegap::walks::simulate(raster, fraction, streets, destinations, starts, Settings{});
     CHECK(sim.network.components == 2);
+    CHECK(sim.crossings_without_junction == 1);
     CHECK(sim.walks[0].destination == -1);
     CHECK(sim.walks[1].walk_m == Approx(90).epsilon(1e-12));
     // With the vertex shared, they meet: 40 m down the cross street, 50 m along.
     const std::vector<Polyline> noded = {{at(0, 50), at(50, 50), at(100, 50)}, {at(50, 0), at(50, 50), at(50, 100)}};
     const Simulation met = shadegap::walks::simulate(raster, fraction, noded, destinations, starts, Settings{});
     CHECK(met.network.components == 1);
+    CHECK(met.crossings_without_junction == 0);
     CHECK(met.walks[0].walk_m == Approx(90).epsilon(1e-12));
 }
 
