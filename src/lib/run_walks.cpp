@@ -371,6 +371,7 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
         for (std::size_t k = 0; k < take; ++k) chosen.push_back(order[k].second);
         std::sort(chosen.begin(), chosen.end());
         out.routes.columns = {{"agent", Type::Integer},    {"unit_id", Type::Text},    {"group", Type::Text},
+                              {"start_x", Type::Real},     {"start_y", Type::Real},
                               {"walk_m", Type::Real},      {"shaded_m", Type::Real},   {"walk_shade_pct", Type::Real},
                               {"reached", Type::Integer},  {"destination_fid", Type::Integer},
                               {"destination_kind", Type::Text}};
@@ -388,6 +389,8 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
             row.push_back(static_cast<std::int64_t>(a));
             row.push_back(measured.units.ids[agents[a].unit]);
             row.push_back(group_names[agents[a].group]);
+            row.push_back(agents[a].start.x);
+            row.push_back(agents[a].start.y);
             const bool any = walk.destination >= 0;
             row.push_back(any ? FieldValue(walk.walk_m) : FieldValue(std::monostate{}));
             row.push_back(any ? FieldValue(walk.shaded_m) : FieldValue(std::monostate{}));

@@ -502,24 +502,20 @@ Simulation simulate(const RasterInfo& raster, const ShadeOf& shade_of, const std
     const int threads = std::max(1, settings.threads);
     const double tolerance = raster.geographic ? 1e-8 : 0.001 / raster.linear_unit_m;  // about 1 mm
 
-    // The network, each edge measured once; edges of length 0 left out.
+    // The network; edges of length 0 (every point the same) left out. Edges are measured
+    // below, with the ways onto them: one pass over the raster.
     {
         Network noded = build_network(streets, tolerance);
-        std::vector<Polyline> lines;
-        lines.reserve(noded.edges.size());
-        for (const Edge& edge : noded.edges) lines.push_back(edge.line);
-        const std::vector<LineShade> shades = measure_lines(raster, shade_of, lines, threads, settings.block_size);
         sim.network.nodes = std::move(noded.nodes);
-        for (std::size_t e = 0; e < noded.edges.size(); ++e) {
-            if (shades[e].length_m <= 0) {
+        for (Edge& edge : noded.edges) {
+            const bool has_length = std::any_of(edge.line.begin(), edge.line.end(), [&edge](const LinePoint& p) {
+                return p.x != edge.line.front().x || p.y != edge.line.front().y;
+            });
+            if (!has_length) {
                 ++sim.network.zero_length_edges;
                 continue;
             }
-            noded.edges[e].shade = shades[e];
-            sim.street_km += shades[e].length_m / 1000;
-            sim.street_shaded_km += shades[e].shaded_m / 1000;
-            sim.street_unknown_km += shades[e].unknown_m / 1000;
-            sim.network.edges.push_back(std::move(noded.edges[e]));
+            sim.network.edges.push_back(std::move(edge));
         }
     }
     if (sim.network.edges.empty()) throw InputError("streets", "no street has a length");
@@ -569,9 +565,20 @@ Simulation simulate(const RasterInfo& raster, const ShadeOf& shade_of, const std
         pieces[3 * k + 1] = toward_from_line(edge, place);
         pieces[3 * k + 2] = toward_to_line(edge, place);
     }
-    const std::vector<LineShade> measured = measure_lines(raster, shade_of, pieces, threads, settings.block_size);
+    // Every edge, then the pieces, measured in one call (each raster block read once).
+    const std::size_t ne = network.edges.size();
+    pieces.reserve(pieces.size() + ne);
+    for (const Edge& edge : network.edges) pieces.push_back(edge.line);
+    std::vector<LineShade> measured = measure_lines(raster, shade_of, pieces, threads, settings.block_size);
     pieces.clear();
     pieces.shrink_to_fit();
+    for (std::size_t e = 0; e < ne; ++e) {
+        const LineShade& shade = measured[3 * (nd + na) + e];
+        network.edges[e].shade = shade;
+        sim.street_km += shade.length_m / 1000;
+        sim.street_shaded_km += shade.shaded_m / 1000;
+        sim.street_unknown_km += shade.unknown_m / 1000;
+    }
     std::vector<Access> access(nd + na);
     for (std::size_t k = 0; k < nd + na; ++k) access[k] = {measured[3 * k], measured[3 * k + 1], measured[3 * k + 2]};
     const std::vector<Access> destination_access(access.begin(), access.begin() + static_cast<std::ptrdiff_t>(nd));

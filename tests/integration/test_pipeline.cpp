@@ -294,7 +294,7 @@ TEST_CASE("neighbourhoods in US feet split census units by area", "[pipeline][al
     CHECK(number(by_id["N2"], "p_poverty") == (pov > pov_n1 ? 1.0 : 0.0));
 }
 
-TEST_CASE("group-by ranks groups of units; units without a value are warned about", "[pipeline][allocate]") {
+TEST_CASE("group-by ranks groups of units, units without a value are warned about", "[pipeline][allocate]") {
     TempDir dir;
     write_city_raster(dir.file("canopy.tif"));
     write_units(dir.file("blocks.gpkg"), 32618);

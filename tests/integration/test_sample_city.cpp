@@ -604,7 +604,7 @@ TEST_CASE("every sample destination lies within 10 m of a street line", "[sample
     }
 }
 
-TEST_CASE("the sample streets are noded by shared vertices; every other end is an expected dead end",
+TEST_CASE("the sample streets are noded by shared vertices, every other end is an expected dead end",
           "[sample-city]") {
     const StreetVertices sv = read_streets();
     const LandCover& lc = land_cover();

@@ -293,7 +293,7 @@ TEST_CASE("shade-equity: scores recomputed from the hand shade, the same bits fo
     CHECK(table.rows.front().at("id") == first);
 }
 
-TEST_CASE("shade: a model ranking by shade needs --shade; shade rasters off the grid are refused", "[shade-rank]") {
+TEST_CASE("shade: a model ranking by shade needs --shade, shade rasters off the grid are refused", "[shade-rank]") {
     TempDir dir;
     write_inputs(dir);
     RunConfig config = shade_config(dir);

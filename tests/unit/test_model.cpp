@@ -355,7 +355,7 @@ TEST_CASE("a variable missing from the data is dropped and the weights renormali
     CHECK_THROWS_AS(apply_model(model, table, none_left), ModelError);
 }
 
-TEST_CASE("a unit without a value skips that variable; a unit without canopy gets no score",
+TEST_CASE("a unit without a value skips that variable, a unit without canopy gets no score",
           "[model]") {
     const Model model = Model::parse(hand_model, "hand.toml");
     RankingTable table = hand_table();

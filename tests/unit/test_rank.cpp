@@ -40,7 +40,7 @@ std::string ids_in_order(const RankingTable& table, const Ranking& ranking) {
 
 }  // namespace
 
-TEST_CASE("ties are broken by unrounded score, population, then id; unscored last",
+TEST_CASE("ties are broken by unrounded score, population, then id, unscored last",
           "[rank]") {
     // Index: 0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G.
     const std::vector<Row> rows{

@@ -229,7 +229,7 @@ TEST_CASE("canopy shades by transmission, under itself, and gives way to buildin
     CHECK(both == cast_shadows_by_ray_march(model, {180, 45}));
 }
 
-TEST_CASE("a lower roof lies in a taller building's shadow; the taller roof does not", "[shade]") {
+TEST_CASE("a lower roof lies in a taller building's shadow, the taller roof does not", "[shade]") {
     HeightModel model = flat_model(30, 5, 1, 1);
     for (int c = 10; c < 14; ++c) model.opaque[static_cast<std::size_t>(2 * 30 + c)] = 20;  // tower
     for (int c = 4; c < 8; ++c) model.opaque[static_cast<std::size_t>(2 * 30 + c)] = 10;    // lower block west of it
