@@ -212,6 +212,7 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
     if (!config.walks) return out;
     out.enabled = true;
     const auto started = std::chrono::steady_clock::now();
+    const std::size_t first_warning = diagnostics.warnings().size();  // walks.json gets the stage's own
     const std::size_t n = measured.units.size();
 
     // The groups: everyone, then each equity group in name order, with their people per unit.
@@ -525,6 +526,12 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
         by_group_json.push_back(row);
     }
     j["groups"] = by_group_json;
+    nlohmann::json warnings = nlohmann::json::array();
+    for (std::size_t w = first_warning; w < diagnostics.warnings().size(); ++w) {
+        const Warning& warning = diagnostics.warnings()[w];
+        warnings.push_back({{"code", warning.code}, {"subject", warning.subject}, {"message", warning.message}});
+    }
+    j["warnings"] = warnings;
     j["timings_s"] = {{"agents", agents_seconds},
                       {"streets", sim.street_seconds},
                       {"search", sim.search_seconds},

@@ -292,6 +292,7 @@ TEST_CASE("walks: a destination off the network is warned about and reached by n
           std::string::npos);
     const std::string summary = test::read_text(out + "/walks.json");
     CHECK(summary.find("\"farther_than_max_walk_from_streets\": 1") != std::string::npos);
+    CHECK(summary.find("\"code\": \"walks-destination-off-street\"") != std::string::npos);
     for (const auto& route : read_routes(out + "/routes.geojson"))
         CHECK(route.walk_m == Approx(walk_of(route.x, route.y)).margin(1e-6));  // all to the school
 }

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -169,6 +170,34 @@ TEST_CASE("on a uniform grid shade-seeking routes are the shortest", "[walks]") 
         CHECK(sim.walks[1].walk_m == Approx(100).epsilon(1e-12));
         CHECK(sim.walks[2].walk_m == Approx(80).epsilon(1e-12));
         for (const auto& walk : sim.walks) CHECK(walk.shaded_m == Approx(walk.walk_m / 2).epsilon(1e-12));
+    }
+}
+
+// The same grid, 0.5 m off the cell lines, with shade on one side of the grid: the cells of
+// the horizontal streets are in shade (y 10..11, 30..31, ...) but for those of the vertical
+// streets' columns (x 10..11, ...), so a 20 m horizontal edge has 19 m of shade and a vertical
+// one none. Every route has 80 m of vertical sun between opposite corners, and any detour
+// adds both sun and shade: for every A the walk is a shortest one (160 m, 4·19 = 76 m shaded).
+TEST_CASE("on a grid with shade on one side of every street no detour pays", "[walks]") {
+    test::TempDir dir;
+    const auto on_line = [](double v) { return std::fmod(v - 10, 20) < 1; };  // the cell of a street at 10.5 + 20k
+    const auto raster = shade_raster(dir, "sided.tif", [&](double x, double y) {
+        return on_line(y) && !on_line(x) ? 1.0 : 0.0;
+    });
+    std::vector<Polyline> streets;
+    for (int i = 0; i < 5; ++i)
+        for (int j = 0; j < 4; ++j) {
+            streets.push_back({at(10.5 + 20 * i, 10.5 + 20 * j), at(10.5 + 20 * i, 30.5 + 20 * j)});
+            streets.push_back({at(10.5 + 20 * j, 10.5 + 20 * i), at(30.5 + 20 * j, 10.5 + 20 * i)});
+        }
+    for (const double aversion : {0.0, 1.0, 10.0}) {
+        INFO("A = " << aversion);
+        Settings settings;
+        settings.sun_aversion = aversion;
+        const Simulation sim =
+            shadegap::walks::simulate(raster, fraction, streets, {at(10.5, 10.5)}, {at(90.5, 90.5)}, settings);
+        CHECK(sim.walks[0].walk_m == Approx(160).epsilon(1e-12));
+        CHECK(sim.walks[0].shaded_m == Approx(76).epsilon(1e-12));
     }
 }
 
