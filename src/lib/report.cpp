@@ -21,6 +21,8 @@ namespace {
 /// Colours from the most urgent (lowest score) to the least; ColorBrewer's Oranges, reversed.
 constexpr std::array<const char*, 5> class_colours = {"#a63603", "#e6550d", "#fd8d3c", "#fdbe85", "#feedde"};
 constexpr const char* no_score_colour = "#bdbdbd";
+/// Routes by the share of the walk in shade, 0–20 % (sun) to 80–100 % (shade); ColorBrewer's RdYlBu.
+constexpr std::array<const char*, 5> shade_colours = {"#d73027", "#fc8d59", "#e0c341", "#91bfdb", "#4575b4"};
 
 std::optional<std::size_t> column_of(const OutputTable& table, const std::string& name) {
     for (std::size_t i = 0; i < table.columns.size(); ++i)
@@ -101,6 +103,24 @@ std::string legend_html(const std::vector<ScoreClass>& classes, const OutputTabl
     return html;
 }
 
+std::vector<ScoreClass> shade_classes() {
+    std::vector<ScoreClass> classes;
+    for (std::size_t k = 0; k < shade_colours.size(); ++k)
+        classes.push_back({20.0 * static_cast<double>(k + 1), shade_colours[k]});
+    return classes;
+}
+
+std::string routes_legend_html() {
+    std::string html = "<div class=\"legend\" id=\"routes-legend\"><strong>Routes</strong> (% of the walk in shade)<br>";
+    double low = 0;
+    for (const auto& c : shade_classes()) {
+        html += fmt::format("<span class=\"swatch\" style=\"background:{}\"></span> {:.0f}&ndash;{:.0f}<br>", c.colour,
+                            low, c.upper);
+        low = c.upper;
+    }
+    return html + "</div>";
+}
+
 struct TableColumn {
     const char* name;
     const char* label;
@@ -132,6 +152,25 @@ std::string ranked_table_html(const OutputTable& priority) {
     return html + "</tbody></table>\n";
 }
 
+/// Whom a group is compared with: everyone, or the people of the reference group.
+std::string reference_words(const std::string& reference) {
+    return reference.empty() || reference == "everyone" ? std::string("everyone")
+                                                        : "people in group " + escape_html(reference);
+}
+
+/// One <li>: "People in group NAME VERB 5.0 points less WHAT than REFERENCE." (the points
+/// rounded to one decimal; "as much WHAT as" when they round to 0).
+std::string comparison_sentence(const std::string& name, std::optional<double> points, const char* verb,
+                                const char* what, const char* value_name, const std::string& reference) {
+    if (!points) return fmt::format("<li>People in group {} have no {} to compare.</li>\n", escape_html(name), value_name);
+    const double rounded = std::round(std::abs(*points) * 10) / 10;
+    if (rounded == 0)
+        return fmt::format("<li>People in group {} {} as much {} as {}.</li>\n", escape_html(name), verb, what,
+                           reference_words(reference));
+    return fmt::format("<li>People in group {} {} {:.1f} points {} {} than {}.</li>\n", escape_html(name), verb, rounded,
+                       *points < 0 ? "less" : "more", what, reference_words(reference));
+}
+
 std::string equity_html(const ReportContent& content) {
     const OutputTable& equity = content.equity;
     const auto group = column_of(equity, "group");
@@ -158,24 +197,11 @@ std::string equity_html(const ReportContent& content) {
                             value ? fmt::format("{:.1f} %", *value) : std::string("no value"));
     }
     html += "</svg>\n<ul id=\"equity-words\">\n";
-    const std::string reference = content.reference.empty() || content.reference == "everyone"
-                                      ? std::string("everyone")
-                                      : "people in group " + escape_html(content.reference);
     for (const auto& row : equity.rows) {
         const auto* name = std::get_if<std::string>(&row[*group]);
         if (!name || *name == "everyone" || *name == content.reference) continue;
-        const auto points = diff ? number_of(row[*diff]) : std::nullopt;
-        if (!points) {
-            html += fmt::format("<li>People in group {} have no canopy value to compare.</li>\n", escape_html(*name));
-            continue;
-        }
-        const double rounded = std::round(std::abs(*points) * 10) / 10;
-        if (rounded == 0)
-            html += fmt::format("<li>People in group {} live with as much canopy as {}.</li>\n", escape_html(*name),
-                                reference);
-        else
-            html += fmt::format("<li>People in group {} live with {:.1f} points {} canopy than {}.</li>\n",
-                                escape_html(*name), rounded, *points < 0 ? "less" : "more", reference);
+        html += comparison_sentence(*name, diff ? number_of(row[*diff]) : std::nullopt, "live with", "canopy",
+                                    "canopy value", content.reference);
     }
     html += "</ul>\n";
     const auto measure = column_of(content.disparity, "measure");
@@ -190,6 +216,80 @@ std::string equity_html(const ReportContent& content) {
         html += "</tbody></table>\n";
     }
     return html;
+}
+
+struct WalksColumn {
+    const char* name;
+    const char* label;
+    int decimals;
+    double scale;  ///< shown as value × scale (share_below_25pct as a percentage)
+};
+
+constexpr std::array<WalksColumn, 10> walks_columns = {{{"group", "Group", 0, 1},
+                                                      {"agents", "Agents", 0, 1},
+                                                      {"people", "People", 0, 1},
+                                                      {"walk_m", "Mean walk (m)", 0, 1},
+                                                      {"shaded_m", "Mean shaded (m)", 0, 1},
+                                                      {"walk_shade_pct", "% of the walk in shade", 1, 1},
+                                                      {"share_below_25pct", "% under 25 % shade", 1, 100},
+                                                      {"no_destination", "Without destination", 0, 1},
+                                                      {"shade_gained_m", "Shade gained (m)", 1, 1},
+                                                      {"extra_walk_m", "Extra walk (m)", 1, 1}}};
+
+std::string walks_html(const ReportContent& content) {
+    const OutputTable& walks = content.walks_by_group;
+    const auto group = column_of(walks, "group");
+    const auto pct = column_of(walks, "walk_shade_pct");
+    if (!group || !pct) return {};
+    std::string html = "<h2>Walks</h2>\n";
+    html += fmt::format("<p>Every resident walks the streets to the nearest destination, up to {:.0f} m (farther: "
+                        "without destination). Means are per person who reaches a destination.",
+                        content.max_walk_m);
+    if (content.sun_aversion > 0)
+        html += fmt::format(" Walks seek shade (sun aversion {:g}: a metre in the sun counts {:g} m); the gain is "
+                            "against the shortest routes.",
+                            content.sun_aversion, 1 + content.sun_aversion);
+    html += "</p>\n<table id=\"walks\"><thead><tr>";
+    std::vector<std::pair<std::size_t, const WalksColumn*>> shown;
+    for (const auto& column : walks_columns)
+        if (const auto index = column_of(walks, column.name)) shown.emplace_back(*index, &column);
+    for (const auto& column : shown) html += fmt::format("<th>{}</th>", column.second->label);
+    html += "</tr></thead><tbody>\n";
+    for (const auto& row : walks.rows) {
+        html += "<tr>";
+        for (const auto& [index, column] : shown) {
+            const auto value = number_of(row[index]);
+            html += "<td>" +
+                    (value && column->scale != 1 ? fmt::format("{:.{}f}", *value * column->scale, column->decimals)
+                                                 : text_of(row[index], column->decimals)) +
+                    "</td>";
+        }
+        html += "</tr>\n";
+    }
+    html += "</tbody></table>\n<ul id=\"walks-words\">\n";
+    std::optional<double> reference_pct;
+    for (const auto& row : walks.rows)
+        if (const auto* name = std::get_if<std::string>(&row[*group]); name && *name == content.reference)
+            reference_pct = number_of(row[*pct]);
+    const auto gained = column_of(walks, "shade_gained_m");
+    const auto extra = column_of(walks, "extra_walk_m");
+    for (const auto& row : walks.rows) {
+        const auto* name = std::get_if<std::string>(&row[*group]);
+        if (!name) continue;
+        if (*name != "everyone" && *name != content.reference) {
+            const auto own = number_of(row[*pct]);
+            html += comparison_sentence(*name, own && reference_pct ? std::optional(*own - *reference_pct) : std::nullopt,
+                                        "walk with", "of the way in shade", "walk shade value", content.reference);
+        }
+        const auto gain = gained ? number_of(row[*gained]) : std::nullopt;
+        const auto more = extra ? number_of(row[*extra]) : std::nullopt;
+        if (content.sun_aversion > 0 && gain && more)
+            html += fmt::format("<li>Seeking shade, {} {:.1f} m of shade for {:.1f} m more walking.</li>\n",
+                                *name == "everyone" ? std::string("everyone gains")
+                                                    : "people in group " + escape_html(*name) + " gain",
+                                *gain, *more);
+    }
+    return html + "</ul>\n";
 }
 
 std::string model_html(const ReportContent& content) {
@@ -243,6 +343,36 @@ constexpr const char* map_script = R"js(
     onEachFeature: function (f, l) { l.bindPopup(popup(f.properties)); }
   }).addTo(map);
   var bounds = layer.getBounds();
+  var routesText = document.getElementById('shadegap-routes');
+  if (routesText) {
+    var shades = JSON.parse(document.getElementById('shadegap-shade-classes').textContent);
+    var shadeColour = function (pct) {
+      if (pct === null || pct === undefined) return 'NO_SCORE';
+      for (var i = 0; i < shades.length; i++) if (pct <= shades[i].upper) return shades[i].colour;
+      return shades[shades.length - 1].colour;
+    };
+    var routeFields = [['walk_m', 'Walk (m)', 0], ['shaded_m', 'Shaded (m)', 0], ['walk_shade_pct', 'In shade %', 1]];
+    var routePopup = function (p) {
+      var box = document.createElement('div');
+      var title = document.createElement('strong');
+      title.textContent = 'Walk of group ' + p.group;
+      box.appendChild(title);
+      var table = document.createElement('table');
+      routeFields.forEach(function (f) {
+        var row = table.insertRow();
+        row.insertCell().textContent = f[1];
+        var v = p[f[0]];
+        row.insertCell().textContent = typeof v === 'number' ? v.toFixed(f[2]) : '\u2013';
+      });
+      box.appendChild(table);
+      return box;
+    };
+    var routes = L.geoJSON(JSON.parse(routesText.textContent), {
+      style: function (f) { return {color: shadeColour(f.properties.walk_shade_pct), weight: 2, opacity: 0.9}; },
+      onEachFeature: function (f, l) { l.bindPopup(routePopup(f.properties)); }
+    }).addTo(map);
+    if (routes.getBounds().isValid()) bounds = bounds.isValid() ? bounds.extend(routes.getBounds()) : routes.getBounds();
+  }
   if (bounds.isValid()) map.fitBounds(bounds); else map.setView([0, 0], 1);
 })();
 )js";
@@ -288,13 +418,21 @@ std::string build_report_html(const ReportContent& content) {
     html += "<h1>Where to plant trees first</h1>\n<p>Model " + escape_html(content.model_name) + ", " +
             std::to_string(content.priority.rows.size()) + " ranking units. Click a unit for its numbers.</p>\n";
     html += "<div id=\"map\"></div>\n" + legend_html(classes, content.priority);
+    if (!content.routes_geojson.empty()) html += routes_legend_html();
     html += "<h2>Ranking</h2>\n" + ranked_table_html(content.priority);
     html += equity_html(content);
+    html += walks_html(content);
     html += model_html(content);
     html += warnings_html(content.warnings);
     html += "<script type=\"application/json\" id=\"shadegap-units\">" + script_safe(content.priority_geojson) +
             "</script>\n";
     html += "<script type=\"application/json\" id=\"shadegap-classes\">" + classes_json(classes) + "</script>\n";
+    if (!content.routes_geojson.empty()) {
+        html += "<script type=\"application/json\" id=\"shadegap-routes\">" + script_safe(content.routes_geojson) +
+                "</script>\n";
+        html += "<script type=\"application/json\" id=\"shadegap-shade-classes\">" + classes_json(shade_classes()) +
+                "</script>\n";
+    }
     html += "<script>\n" + detail::leaflet_js() + "\n</script>\n<script>" + script + "</script>\n</body>\n</html>\n";
     return html;
 }

@@ -325,6 +325,33 @@ ReportContent with_equity(ReportContent report, const EquityTables& equity) {
     return report;
 }
 
+/// walks.json's "groups" as the report's table, and --routes' routes.geojson as written.
+ReportContent with_walks(ReportContent report, const WalkTables& walks, const RunConfig& config,
+                         std::string routes_geojson) {
+    using Type = OutputColumn::Type;
+    OutputTable& table = report.walks_by_group;
+    table.columns = {{"group", Type::Text},          {"agents", Type::Integer},  {"people", Type::Real},
+                     {"no_destination", Type::Integer}, {"walk_m", Type::Real},  {"shaded_m", Type::Real},
+                     {"walk_shade_pct", Type::Real},  {"share_below_25pct", Type::Real}};
+    if (config.sun_aversion > 0)
+        table.columns.insert(table.columns.end(), {{"shade_gained_m", Type::Real}, {"extra_walk_m", Type::Real}});
+    for (const auto& group : walks.summary.at("groups")) {
+        std::vector<FieldValue> row;
+        for (const auto& column : table.columns) {
+            const auto value = group.find(column.name);
+            if (value == group.end() || value->is_null()) row.emplace_back(std::monostate{});
+            else if (column.type == Type::Text) row.emplace_back(value->get<std::string>());
+            else if (column.type == Type::Integer) row.emplace_back(value->get<std::int64_t>());
+            else row.emplace_back(value->get<double>());
+        }
+        table.rows.push_back(std::move(row));
+    }
+    report.routes_geojson = std::move(routes_geojson);
+    report.max_walk_m = config.max_walk_m;
+    report.sun_aversion = config.sun_aversion;
+    return report;
+}
+
 ReportContent with_run(ReportContent report, const Model& model, const RunResult& result) {
     report.model_name = model.name;
     for (const auto& v : model.variables) report.model_weights.emplace_back(v.name, v.weight);
@@ -384,15 +411,20 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_csv(equity.disparity, transaction.path_for("disparity.csv"));
         write_csvt(equity.disparity, transaction.path_for("disparity.csvt"));
     }
+    std::string routes_geojson;
     if (walks.enabled) {
         write_csv(walks.walks, transaction.path_for("walks.csv"));
         write_csvt(walks.walks, transaction.path_for("walks.csvt"));
-        if (config.routes > 0) write_geojson(walks.routes, transaction.path_for("routes.geojson"), threads);
+        if (config.routes > 0) {
+            write_geojson(walks.routes, transaction.path_for("routes.geojson"), threads);
+            if (config.report) routes_geojson = read_text(transaction.scratch_path("routes.geojson"));
+        }
         write_file(transaction.path_for("walks.json"), walks.summary.dump(2) + "\n");
     }
     if (config.report) {
         report.priority = priority;
         if (equity.enabled) report = with_equity(std::move(report), equity);
+        if (walks.enabled) report = with_walks(std::move(report), walks, config, std::move(routes_geojson));
         write_file(transaction.path_for("report.html"), build_report_html(with_run(std::move(report), inputs.model, result)));
     }
     callbacks.tables_written();

@@ -1,13 +1,16 @@
 // `shadegap walks` through the binary: every agent's walk against the hand formula of its own
 // start, the tables per unit and group and equity.csv against those walks, the same bytes at
-// any thread count, and the degenerate inputs.
+// any thread count, the degenerate inputs, and the Walks section of report.html.
 // SPDX-License-Identifier: MIT
 #include "fixtures.hpp"
 #include "run_binary.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -295,4 +298,73 @@ TEST_CASE("walks: a destination off the network is warned about and reached by n
     CHECK(summary.find("\"code\": \"walks-destination-off-street\"") != std::string::npos);
     for (const auto& route : read_routes(out + "/routes.geojson"))
         CHECK(route.walk_m == Approx(walk_of(route.x, route.y)).margin(1e-6));  // all to the school
+}
+
+namespace {
+
+/// A number as report.html prints it: fixed, `decimals` after the point.
+std::string fixed(double value, int decimals) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("walks --report: the Walks section shows walks.json's figures, the map K routes", "[walks][cli][report]") {
+    City city;
+    const std::string out = city.dir.file("out");
+    auto args = city.args(out);
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--routes") args[i + 1] = "7";
+    args.push_back("--report");
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, args);
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const std::string html = test::read_text(out + "/report.html");
+    const auto summary = nlohmann::json::parse(test::read_text(out + "/walks.json"));
+
+    const auto section = html.find("<h2>Walks</h2>");
+    REQUIRE(section != std::string::npos);
+    const auto table_end = html.find("</table>", section);
+    REQUIRE(table_end != std::string::npos);
+    const std::string table = html.substr(section, table_end - section);
+    std::map<std::string, double> pct;
+    REQUIRE(summary.at("groups").size() == 3);
+    for (const auto& g : summary.at("groups")) {
+        const std::string group = g.at("group").get<std::string>();
+        pct[group] = g.at("walk_shade_pct").get<double>();
+        // group, agents, people, mean walk, mean shaded, % in shade, % under 25 %, without destination
+        const std::string row = "<tr><td>" + group + "</td><td>" + std::to_string(g.at("agents").get<long>()) +
+                                "</td><td>" + fixed(g.at("people").get<double>(), 0) + "</td><td>" +
+                                fixed(g.at("walk_m").get<double>(), 0) + "</td><td>" +
+                                fixed(g.at("shaded_m").get<double>(), 0) + "</td><td>" + fixed(pct[group], 1) +
+                                "</td><td>" + fixed(100 * g.at("share_below_25pct").get<double>(), 1) + "</td><td>" +
+                                std::to_string(g.at("no_destination").get<long>()) + "</td></tr>";
+        INFO(row);
+        CHECK(table.find(row) != std::string::npos);
+    }
+    CHECK(pct["b"] == Approx(100).epsilon(1e-9));  // W's walks lie all in the canopy
+    // a (east, mostly in the sun) walks in less shade than everyone, b in more.
+    REQUIRE(pct["a"] < pct["everyone"]);
+    CHECK(html.find("<li>People in group a walk with " + fixed(std::round((pct["everyone"] - pct["a"]) * 10) / 10, 1) +
+                    " points less of the way in shade than everyone.</li>") != std::string::npos);
+    CHECK(html.find("<li>People in group b walk with " + fixed(std::round((100 - pct["everyone"]) * 10) / 10, 1) +
+                    " points more of the way in shade than everyone.</li>") != std::string::npos);
+
+    // The routes layer: routes.geojson as written, its 7 features.
+    const std::string routes = test::read_text(out + "/routes.geojson");
+    CHECK(count_of(routes, "\"type\": \"Feature\"") == 7);
+    const std::string open = "<script type=\"application/json\" id=\"shadegap-routes\">";
+    const auto start = html.find(open);
+    REQUIRE(start != std::string::npos);
+    const std::string embedded = html.substr(start + open.size(), html.find("</script>", start) - start - open.size());
+    CHECK(count_of(embedded, "\"type\": \"Feature\"") == 7);
+    CHECK(embedded == routes);
 }
