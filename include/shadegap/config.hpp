@@ -100,6 +100,18 @@ struct RunConfig {
     double sun_aversion = 0;         ///< A: a route costs sun_m × (1 + A) + shade_m
     int routes = 0;                  ///< agents whose routes routes.geojson draws; 0: no routes.geojson
 
+    /// `shadegap plan` (docs/plan.md): set by that command; the plan keys below are used by plan only.
+    bool plan = false;
+    std::string landcover;                 ///< land-cover raster of classes (the canopy raster itself)
+    std::vector<double> plantable_classes; ///< land-cover values trees may be planted on
+    int trees = 0;                         ///< trees to plant; 0: from budget / cost_per_tree
+    double budget = 0;                     ///< money to spend, with cost_per_tree
+    double cost_per_tree = 0;              ///< cost of planting one tree
+    double spacing = 5;                    ///< least distance between planting sites, m
+    double crown_m2 = 55.74;               ///< a planted tree's crown area at maturity, m²
+    int years = 0;                         ///< years after planting the canopy is given for
+    double survival = 1;                   ///< share of trees alive after each year
+
     std::string out;          ///< output folder
     bool overwrite = false;
     std::string format = "geojson";  ///< "geojson" | "gpkg" (priority.gpkg as well)

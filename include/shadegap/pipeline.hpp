@@ -30,6 +30,8 @@ struct RunResult {
     std::size_t walk_agents = 0;
     std::size_t walk_no_destination = 0;
     std::optional<double> walk_shade_pct;
+    std::int64_t plan_trees_asked = 0;    ///< `shadegap plan`: trees asked for
+    std::int64_t plan_trees_planted = 0;  ///< and planted
     std::vector<StageTiming> timings;
     Diagnostics diagnostics;
 };

@@ -18,6 +18,9 @@ namespace {
 constexpr std::string_view NAME = "run";
 constexpr std::string_view DESCRIPTION =
     "Rank neighbourhoods for tree planting and write the priority map, tables and run.json.";
+constexpr std::string_view PLAN_NAME = "plan";
+constexpr std::string_view PLAN_DESCRIPTION =
+    "Plan where trees go: sites on plantable land, trees where they close the most equity-weighted gap (and run).";
 constexpr std::string_view WALKS_NAME = "walks";
 constexpr std::string_view WALKS_DESCRIPTION =
     "Walk every resident to the nearest destination over the streets and measure the shade on the way (and run).";
@@ -47,6 +50,8 @@ std::string summary(const RunConfig& config, const RunResult& result) {
         text += fmt::format("; model {} with {} of {} variables", result.model, result.variables_used.size(),
                             result.model_variables);
     text += result.city_score ? fmt::format("; city score {:.0f}", *result.city_score) : "; no city score";
+    if (config.plan)
+        text += fmt::format("; planted {} of {} trees", result.plan_trees_planted, result.plan_trees_asked);
     if (config.walks) {
         text += fmt::format("; walked {}", count_of(result.walk_agents, "agent"));
         text += result.walk_shade_pct ? fmt::format(", {:.1f} % of the walk in shade", *result.walk_shade_pct)
@@ -116,5 +121,6 @@ CommandRunner setup(CLI::App& app) {
 // walks' own (the options of the "walks" command in run_options()).
 const Command run_command{NAME, DESCRIPTION, &setup};
 const Command walks_command{WALKS_NAME, WALKS_DESCRIPTION, &setup};
+const Command plan_command{PLAN_NAME, PLAN_DESCRIPTION, &setup};
 
 }  // namespace shadegap::cli

@@ -209,6 +209,7 @@ RunConfig RunOptions::build() {
     RunConfig config = m_project.empty() ? RunConfig{} : read_project_file(m_project);
     m_project_keys = config.project_keys;
     config.walks = m_command == "walks";
+    config.plan = m_command == "plan";
     for (const Binding& binding : m_bindings)
         if (binding.option->count() > 0) binding.copy_flag(config);
 

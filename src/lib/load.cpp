@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -562,6 +563,18 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     apply_scales(config, inputs.model);
     inputs.raster = describe_raster(config.canopy);
     load_shade(config, inputs);
+    if (config.plan) {
+        std::error_code ignored;
+        const bool same = config.landcover == config.canopy ||
+                          std::filesystem::equivalent(config.landcover, config.canopy, ignored);
+        if (!same)
+            throw UsageError("landcover", "must be the canopy raster (" + config.canopy +
+                                              "): plan reads plantable, walkable and canopy classes from one "
+                                              "land-cover raster; a separate land cover is not supported yet");
+        if (inputs.model.coverage != "canopy")
+            throw UsageError("model", "plan adds canopy; model '" + inputs.model.name + "' ranks by " +
+                                          inputs.model.coverage + " (use a canopy model such as tree-equity)");
+    }
     if (config.walks) {
         // Lines and points in the CRS of the raster the walks measure shade on (the same grid).
         const RasterInfo& target = inputs.shade ? *inputs.shade : inputs.raster;

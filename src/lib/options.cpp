@@ -21,6 +21,7 @@ const char* const equity = "Equity";
 const char* const uncertainty = "Uncertainty";
 const char* const output = "Output";
 const char* const walks = "Walks";
+const char* const planting = "Plan";
 
 std::vector<RunOption> make_run_options() {
     using T = OptionType;
@@ -207,6 +208,37 @@ std::vector<RunOption> make_run_options() {
          "Also write routes.geojson with the routes of K agents, a sample drawn with --seed. "
          "Default: 0 (no routes.geojson).",
          false, {}, {}, "walks"},
+        {"landcover", "--landcover", {}, T::InputPath, &C::landcover, "PATH", planting,
+         "Land-cover raster of classes where trees can go: the canopy raster itself (--canopy), whose "
+         "--plantable-classes are plantable and --walkable-classes walkable. Required.",
+         false, {}, {}, "plan"},
+        {"plantable_classes", "--plantable-classes", {}, T::Numbers, &C::plantable_classes, "C1,C2,...", planting,
+         "Comma-separated land-cover values trees may be planted on (grass, bare soil; never canopy, "
+         "buildings, water or roads). Required.",
+         false, {}, {}, "plan"},
+        {"trees", "--trees", {}, T::Count, &C::trees, "N", planting,
+         "Trees to plant. Give it or --budget with --cost-per-tree.",
+         false, {}, {}, "plan"},
+        {"budget", "--budget", {}, T::Real, &C::budget, "AMOUNT", planting,
+         "Money to spend: floor(budget / cost per tree) trees. Needs --cost-per-tree.",
+         false, {"cost_per_tree"}, {}, "plan"},
+        {"cost_per_tree", "--cost-per-tree", {}, T::Real, &C::cost_per_tree, "AMOUNT", planting,
+         "Cost of planting one tree (in the budget's money); plan.csv gives each unit's cost with it.",
+         false, {}, {}, "plan"},
+        {"spacing", "--spacing", {}, T::Real, &C::spacing, "M", planting,
+         "Least distance between two planting sites, in metres. Default: 5.",
+         false, {}, {}, "plan"},
+        {"crown_m2", "--crown-m2", {}, T::Real, &C::crown_m2, "A", planting,
+         "Crown area of a planted tree at maturity, m²; sites keep a crown radius from existing canopy. "
+         "Default: 55.74 (600 ft², a medium tree).",
+         false, {}, {}, "plan"},
+        {"years", "--years", {}, T::Count, &C::years, "Y", planting,
+         "Years after planting: the planted canopy is scaled by survival^Y. Default: 0.",
+         false, {}, {}, "plan"},
+        {"survival", "--survival", {}, T::Real, &C::survival, "S", planting,
+         "Share of planted trees alive after each year, 0–1 (street trees: 0.949–0.965, Roman & "
+         "Scatena 2011). Default: 1 (no loss).",
+         false, {}, {}, "plan"},
         {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
          "Output folder for priority.geojson, priority.csv, units.csv (each CSV with its .csvt of "
          "column types) and run.json; created when missing. Required.",
@@ -286,6 +318,29 @@ void check_walks_config(const RunConfig& config, const Namer& name) {
             throw UsageError("destination_kind",
                              "expected FIELD=V1,V2,... (e.g. kind=school), got \"" + config.destination_kind + "\"");
     }
+}
+
+/// The rules of the plan options (config.plan).
+template <typename Namer>
+void check_plan_config(const RunConfig& config, const Namer& name) {
+    for (const char* key : {"landcover", "plantable_classes"}) {
+        const RunOption& option = option_of(key);
+        if (!is_set(option, config))
+            throw UsageError(key, fmt::format("required; give {} {} (or {} in the project file)", option.flag,
+                                              option.placeholder, option.key));
+    }
+    if (config.trees > 0 && config.budget > 0)
+        throw UsageError("trees", "cannot be combined with " + name("budget") + "; give one of them");
+    if (config.trees == 0 && !(config.budget > 0))
+        throw UsageError("trees", "required; give --trees N, or --budget AMOUNT with --cost-per-tree AMOUNT");
+    if (config.budget > 0 && !(config.cost_per_tree > 0))
+        throw UsageError("cost_per_tree", "expected an amount above 0 with " + name("budget"));
+    if (!(config.spacing > 0)) throw UsageError("spacing", "expected a distance above 0 m");
+    if (!(config.crown_m2 > 0)) throw UsageError("crown_m2", "expected an area above 0 m²");
+    if (!(config.survival > 0) || config.survival > 1)
+        throw UsageError("survival", fmt::format("expected a share of trees alive after a year, above 0 and at most 1, "
+                                                 "got {}",
+                                                 config.survival));
 }
 
 }  // namespace
@@ -415,6 +470,7 @@ void check_config(const RunConfig& config, const KeyNamer& name_key) {
             throw UsageError(option.key, fmt::format("expected a number ≥ 0, got {}", value));
     }
     if (config.walks) check_walks_config(config, name);
+    if (config.plan) check_plan_config(config, name);
 
     if (!config.residential_classes.empty() && config.neighbourhoods.empty() && !config.walks)
         throw UsageError("residential_classes", "needs " + how_to_give(option_of("neighbourhoods")));

@@ -345,7 +345,19 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
         result.walk_shade_pct = walk_tables.walk_shade_pct.at("everyone");
     }
 
-    const EquityTables equity_tables = equity(config, inputs, measured, walk_tables, threads, diagnostics);
+    const PlanTables plan_tables = plan_trees(config, inputs, aligned, measured, allocated, scored, threads, diagnostics);
+    if (plan_tables.enabled) {
+        clock.lap("plan");
+        result.plan_trees_asked = plan_tables.summary.at("trees").at("asked").get<std::int64_t>();
+        result.plan_trees_planted = plan_tables.summary.at("trees").at("planted").get<std::int64_t>();
+    }
+
+    EquityTables equity_tables = equity(config, inputs, measured, walk_tables, threads, diagnostics);
+    if (plan_tables.enabled && equity_tables.enabled) {
+        Diagnostics repeated;  // the same warnings as now's
+        equity_tables = with_scenarios(
+            equity_tables, equity(config, inputs, plan_tables.planted, walk_tables, threads, repeated));
+    }
     if (equity_tables.enabled) clock.lap("equity");
     result.ranking_unit_count = allocated.table.units.size();
     result.model = inputs.model.name;
@@ -360,7 +372,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     callbacks.before_commit = [&] { ScaledProgress(progress, 0.95, 1.0, "write")(0.9); };
     result.outputs =
         write(config, inputs, aligned, measured, allocated, scored, ranking, rank_uncertainty, equity_tables, walk_tables,
-              result,
+              plan_tables, result,
               threads, diagnostics,
               callbacks);
     ScaledProgress(progress, 0.95, 1.0, "write")(1);

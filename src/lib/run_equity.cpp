@@ -253,4 +253,23 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
     return out;
 }
 
+EquityTables with_scenarios(const EquityTables& now, const EquityTables& plan) {
+    EquityTables out = now;
+    for (OutputTable EquityTables::*table : {&EquityTables::equity, &EquityTables::disparity}) {
+        OutputTable& joined = out.*table;
+        joined.columns.insert(joined.columns.begin(), {"scenario", OutputColumn::Type::Text});
+        joined.rows.clear();
+        for (const auto& [name, source] : {std::pair<const char*, const EquityTables*>{"now", &now},
+                                           std::pair<const char*, const EquityTables*>{"plan", &plan}}) {
+            for (const auto& row : (source->*table).rows) {
+                std::vector<FieldValue> cells;
+                cells.push_back(std::string(name));
+                cells.insert(cells.end(), row.begin(), row.end());
+                joined.rows.push_back(std::move(cells));
+            }
+        }
+    }
+    return out;
+}
+
 }  // namespace shadegap::stages

@@ -135,6 +135,17 @@ struct WalkTables {
     std::vector<std::optional<double>> unit_walk_shade;
 };
 
+/// The plan stage's output (`shadegap plan`).
+struct PlanTables {
+    bool enabled = false;
+    OutputTable plan;        ///< plan.csv: per ranking unit
+    OutputTable sites;       ///< sites.geojson: the planted sites, in planting order
+    nlohmann::json summary;  ///< plan.json
+    /// The census units measured again with the planted canopy (times survival), for
+    /// equity.csv's scenario "plan".
+    Measured planted;
+};
+
 /// The uncertainty stage's output (with --moe and --draws), per ranking unit.
 struct RankUncertainty {
     bool enabled = false;
@@ -203,6 +214,16 @@ void measure_heat(const Inputs& inputs, const RunConfig& config, int threads, Un
 WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                           const Measured& measured, const Allocated& allocated, int threads, Diagnostics& diagnostics);
 
+/// plan (src/lib/run_plan.cpp): plantable land and sites of every ranking unit, the trees
+/// allocated, the crowns measured, the model re-run. Nothing without config.plan.
+PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
+                      const Measured& measured, const Allocated& allocated, const ScoredTable& scored, int threads,
+                      Diagnostics& diagnostics);
+
+/// The equity tables of now and of the plan in one: a first column `scenario` (now | plan),
+/// now's rows first.
+EquityTables with_scenarios(const EquityTables& now, const EquityTables& plan);
+
 /// equity (src/lib/run_equity.cpp): who lives with how much canopy (and shade, and walk
 /// shade): each person gets the exposure of the census unit they live in, whatever the
 /// ranking units; walk shade is each group's own agents'.
@@ -213,6 +234,11 @@ EquityTables equity(const RunConfig& config, const Inputs& inputs, const Measure
 /// config.draws times, the allocation, model and ranking rerun per draw.
 RankUncertainty uncertainty(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                             const Measured& measured, std::size_t ranking_units, int threads);
+
+/// The geometry of each ranking unit (WKB in the raster's CRS), in the ranking table's order;
+/// groups of census units (--group-by) as the union of their units.
+std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs, const AlignedInputs& aligned,
+                                                           const RankingTable& table);
 
 /// write (src/lib/write.cpp): throws OutputError when the output folder cannot take the
 /// outputs (a file in the way, earlier outputs without --overwrite).
@@ -230,7 +256,8 @@ struct WriteCallbacks {
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
                                const Ranking& ranking, const RankUncertainty& uncertainty,
-                               const EquityTables& equity, const WalkTables& walks, const RunResult& result,
+                               const EquityTables& equity, const WalkTables& walks, const PlanTables& plan,
+                               const RunResult& result,
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks);
 
 }  // namespace shadegap::stages

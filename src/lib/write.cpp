@@ -35,6 +35,7 @@ std::vector<std::string> output_names(const RunConfig& config) {
         names.insert(names.end(), {"walks.csv", "walks.csvt", "walks.json"});
         if (config.routes > 0) names.push_back("routes.geojson");
     }
+    if (config.plan) names.insert(names.end(), {"plan.csv", "plan.csvt", "sites.geojson", "plan.json"});
     names.push_back("run.json");
     return names;
 }
@@ -52,25 +53,6 @@ FieldValue integer_or_null(const std::optional<std::int64_t>& value) {
 FieldValue percent_or_null(const std::optional<double>& value) {
     if (!value || !std::isfinite(*value)) return std::monostate{};
     return 100.0 * *value;
-}
-
-/// The geometry of each ranking unit, in the raster's CRS.
-std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs, const AlignedInputs& aligned,
-                                                           const RankingTable& table) {
-    if (inputs.mode == RankingMode::Neighbourhoods) return aligned.neighbourhoods->wkb;
-    if (inputs.mode == RankingMode::CensusUnits) return aligned.units.wkb;
-    const auto& values = inputs.units.texts.at(inputs.group_by);
-    std::map<std::string, std::unique_ptr<OGRGeometry>> unions;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (!values[i]) continue;
-        auto geometry = detail::from_wkb(aligned.units.wkb[i]);
-        auto& slot = unions[*values[i]];
-        if (!slot) slot = std::move(geometry);
-        else slot.reset(slot->Union(geometry.get()));
-    }
-    std::vector<std::vector<unsigned char>> out;
-    for (const auto& unit : table.units) out.push_back(detail::to_wkb(*detail::polygonal_part(std::move(unions.at(unit.id)))));
-    return out;
 }
 
 OutputTable priority_table(const Model& model, const RankingTable& table, const ScoredTable& scored,
@@ -362,6 +344,24 @@ ReportContent with_run(ReportContent report, const Model& model, const RunResult
 
 }  // namespace
 
+std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs, const AlignedInputs& aligned,
+                                                           const RankingTable& table) {
+    if (inputs.mode == RankingMode::Neighbourhoods) return aligned.neighbourhoods->wkb;
+    if (inputs.mode == RankingMode::CensusUnits) return aligned.units.wkb;
+    const auto& values = inputs.units.texts.at(inputs.group_by);
+    std::map<std::string, std::unique_ptr<OGRGeometry>> unions;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!values[i]) continue;
+        auto geometry = detail::from_wkb(aligned.units.wkb[i]);
+        auto& slot = unions[*values[i]];
+        if (!slot) slot = std::move(geometry);
+        else slot.reset(slot->Union(geometry.get()));
+    }
+    std::vector<std::vector<unsigned char>> out;
+    for (const auto& unit : table.units) out.push_back(detail::to_wkb(*detail::polygonal_part(std::move(unions.at(unit.id)))));
+    return out;
+}
+
 void check_output_folder(const RunConfig& config) {
     const fs::path out(config.out);
     std::error_code ec;
@@ -386,7 +386,8 @@ void check_output_folder(const RunConfig& config) {
 std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
                                const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
                                const Ranking& ranking, const RankUncertainty& uncertainty,
-                               const EquityTables& equity, const WalkTables& walks, const RunResult& result,
+                               const EquityTables& equity, const WalkTables& walks, const PlanTables& plan,
+                               const RunResult& result,
                                int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
     const RankingTable& table = allocated.table;
     OutputTransaction transaction(config.out, &diagnostics);
@@ -412,6 +413,12 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_csvt(equity.disparity, transaction.path_for("disparity.csvt"));
     }
     std::string routes_geojson;
+    if (plan.enabled) {
+        write_csv(plan.plan, transaction.path_for("plan.csv"));
+        write_csvt(plan.plan, transaction.path_for("plan.csvt"));
+        write_geojson(plan.sites, transaction.path_for("sites.geojson"), threads);
+        write_file(transaction.path_for("plan.json"), plan.summary.dump(2) + "\n");
+    }
     if (walks.enabled) {
         write_csv(walks.walks, transaction.path_for("walks.csv"));
         write_csvt(walks.walks, transaction.path_for("walks.csvt"));

@@ -77,7 +77,7 @@ TEST_CASE("every option in a command's --help is on its page in docs/cli", "[cli
     REQUIRE(help.status == 0);
     const std::string overview = slurp(source_dir + "/docs/cli/shadegap.md");
     for (const std::string& option : options_in(help.out)) CHECK_THAT(overview, Contains(option));
-    for (const std::string command : {"run", "check", "info", "models", "walks"})
+    for (const std::string command : {"run", "check", "info", "models", "walks", "plan"})
         CHECK_THAT(overview, Contains("shadegap-" + command + ".md"));
 }
 
@@ -86,15 +86,16 @@ TEST_CASE("every option in a command's --help is on its page in docs/cli", "[cli
 TEST_CASE("every run option of the table is on its command's page, key and flag, and --help shows only its flags",
           "[cli]") {
     const std::set<std::string> reporting{"--help", "--quiet", "--progress", "--verbose"};
-    for (const std::string command : {"run", "check", "walks"}) {
-        // The walks page documents the walks options and refers to shadegap-run.md for the rest.
-        const std::string page = slurp(source_dir + "/docs/cli/shadegap-" + (command == "walks" ? "walks" : "run") + ".md");
+    for (const std::string command : {"run", "check", "walks", "plan"}) {
+        // The walks and plan pages document their own options and refer to shadegap-run.md for the rest.
+        const bool own_page = command == "walks" || command == "plan";
+        const std::string page = slurp(source_dir + "/docs/cli/shadegap-" + (own_page ? command : "run") + ".md");
         REQUIRE_FALSE(page.empty());
         std::set<std::string> table_flags;
         for (const RunOption& option : run_options()) {
             if (!takes_option(command, option)) continue;
             const bool is_table = option.type == OptionType::RoleColumns || option.type == OptionType::RoleFactors;
-            const bool on_page = command != "walks" || option.command == "walks";
+            const bool on_page = !own_page || option.command == command;
             for (const std::string& key : option.keys()) {
                 INFO(command << " key " << key);
                 if (on_page) CHECK_THAT(page, Contains(is_table ? "`[" + key + "]`" : "`" + key + "`"));

@@ -1,0 +1,195 @@
+// `shadegap plan` through the binary against a plan worked out by hand: where the sites may
+// go, the canopy the crowns add, the scores with them, budget and survival, equity now and
+// with the plan, and bad plan options.
+// SPDX-License-Identifier: MIT
+#include "fixtures.hpp"
+#include "run_binary.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace test = shadegap::test;
+
+constexpr double east0 = 500000;
+constexpr double north0 = 4100000;
+constexpr double crown = 55.74;
+
+std::string rectangle(double xa, double ya, double xb, double yb) {
+    const auto p = [](double x, double y) { return std::to_string(east0 + x) + " " + std::to_string(north0 + y); };
+    return "POLYGON((" + p(xa, ya) + "," + p(xb, ya) + "," + p(xb, yb) + "," + p(xa, yb) + "," + p(xa, ya) + "))";
+}
+
+std::map<std::string, std::string> row_where(const test::CsvTable& table, const std::string& key, const std::string& value) {
+    for (const auto& row : table.rows)
+        if (row.at(key) == value) return row;
+    FAIL("no row with " << key << " = " << value);
+    return {};
+}
+
+double number(const std::map<std::string, std::string>& row, const std::string& key) {
+    REQUIRE(row.count(key) == 1);
+    REQUIRE_FALSE(row.at(key).empty());
+    return std::stod(row.at(key));
+}
+
+/// A 120 m × 40 m land cover of 1 m cells (UTM 18N): road (6) everywhere but a 20 m × 20 m
+/// patch of grass (2) at x 80..100, y 10..30. Census units A (x 0..60, 100 people) and
+/// B (x 60..120, 200 people); model canopy-gap, one canopy cell (in A, far from the grass).
+/// Both units are denser than 8,000/km², so the goal is 0.40 × 0.5 = 0.2: A's gap is
+/// 0.2 − 1/2400, B's 0.2 (gap_max); the population is min-max normalised: priority 0 for A,
+/// 1 for B. Every tree goes to B, on
+/// its grass; with --spacing 9 the crowns (radius 4.21 m) neither overlap nor leave B.
+struct Lot {
+    test::TempDir dir;
+    std::string landcover = dir.file("landcover.tif");
+    std::string units = dir.file("units.gpkg");
+    Lot() {
+        std::vector<double> cells(120 * 40, 6.0);
+        for (int row = 0; row < 40; ++row)
+            for (int col = 0; col < 120; ++col) {
+                const double y = 39.5 - row;
+                if (col >= 80 && col < 100 && y > 10 && y < 30) cells[static_cast<std::size_t>(row * 120 + col)] = 2;
+            }
+        cells[static_cast<std::size_t>(4 * 120 + 5)] = 1;  // one canopy cell in A, at (5.5, 35.5)
+        test::write_raster(landcover, 120, 40, east0, north0 + 40, 1.0, cells, 32618);
+        test::write_layer(units, "GPKG", "units", 32618,
+                          {{rectangle(0, 0, 60, 40), {{"GEOID", "A"}}, {{"population", 100}}},
+                           {rectangle(60, 0, 120, 40), {{"GEOID", "B"}}, {{"population", 200}}}});
+    }
+    std::vector<std::string> args(const std::string& out, const std::vector<std::string>& extra) const {
+        std::vector<std::string> args = {"plan", "--canopy", landcover, "--canopy-kind", "classes=1",
+                                         "--landcover", landcover, "--plantable-classes", "2,3",
+                                         "--units", units, "--unit-id", "GEOID", "--model", "canopy-gap",
+                                         "--spacing", "9", "--out", out};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return args;
+    }
+};
+
+double value_at(const std::string& raster, double x, double y) {
+    GDALDatasetUniquePtr dataset(GDALDataset::Open(raster.c_str(), GDAL_OF_RASTER));
+    double transform[6];
+    dataset->GetGeoTransform(transform);
+    const int col = static_cast<int>(std::floor((x - transform[0]) / transform[1]));
+    const int row = static_cast<int>(std::floor((y - transform[3]) / transform[5]));
+    double value = -1;
+    REQUIRE(dataset->GetRasterBand(1)->RasterIO(GF_Read, col, row, 1, 1, &value, 1, 1, GDT_Float64, 0, 0) == CE_None);
+    return value;
+}
+
+}  // namespace
+
+TEST_CASE("plan: three trees on B's grass add three crowns of canopy and the score follows", "[plan][cli]") {
+    Lot lot;
+    const std::string out = lot.dir.file("out");
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, lot.args(out, {"--trees", "3", "--cost-per-tree", "450"}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+
+    const auto plan = test::read_csv(out + "/plan.csv");
+    const auto a = row_where(plan, "id", "A");
+    const auto b = row_where(plan, "id", "B");
+    CHECK(number(a, "trees") == 0);  // priority 0: worth nothing
+    CHECK(number(b, "trees") == 3);
+    CHECK(number(b, "cost") == Approx(1350));
+    CHECK(number(b, "plantable_m2") == Approx(400).epsilon(1e-9));
+    CHECK(number(a, "plantable_m2") == Approx(0).margin(1e-9));
+    CHECK(number(b, "canopy_pct_now") == Approx(0).margin(1e-12));
+    CHECK(number(b, "planted_m2") == Approx(3 * crown).epsilon(1e-9));
+    const double canopy_plan = 3 * crown / 2400;
+    CHECK(number(b, "canopy_pct_plan") == Approx(100 * canopy_plan).epsilon(1e-9));
+    CHECK(number(b, "score_now") == 0);
+    // After: B's gap 0.2 − canopy_plan; A's 0.2 − 1/2400 is now the largest (gap_max);
+    // score = floor(100 (1 − gap / gap_max · priority)).
+    const double a_gap = 0.2 - 1.0 / 2400;
+    CHECK(number(b, "score_plan") == std::floor(100 * (1 - (0.2 - canopy_plan) / a_gap)));
+    CHECK(number(a, "score_plan") == number(a, "score_now"));
+    // The sites fit: a 20 m square holds at most 9 points 9 m apart.
+    CHECK(number(b, "sites") >= 3);
+    CHECK(number(b, "sites") <= 9);
+
+    // sites.geojson: three planted sites on grass in B, 9 m apart, in planting order.
+    GDALDatasetUniquePtr sites(GDALDataset::Open((out + "/sites.geojson").c_str(), GDAL_OF_VECTOR));
+    REQUIRE(sites);
+    std::vector<std::pair<double, double>> points;
+    int order = 0;
+    for (auto& feature : *sites->GetLayer(0)) {
+        CHECK(feature->GetFieldAsInteger("order") == ++order);
+        CHECK(std::string(feature->GetFieldAsString("unit_id")) == "B");
+        const double x = feature->GetFieldAsDouble("x");
+        const double y = feature->GetFieldAsDouble("y");
+        CHECK(value_at(lot.landcover, x, y) == 2);
+        points.emplace_back(x, y);
+    }
+    REQUIRE(points.size() == 3);
+    for (std::size_t i = 0; i < points.size(); ++i)
+        for (std::size_t j = i + 1; j < points.size(); ++j)
+            CHECK(std::hypot(points[i].first - points[j].first, points[i].second - points[j].second) >= 9);
+    const std::string summary = test::read_text(out + "/plan.json");
+    CHECK(summary.find("\"planted\": 3") != std::string::npos);
+}
+
+TEST_CASE("plan: a budget, survival over the years, and the groups' canopy now and with the plan", "[plan][cli]") {
+    Lot lot;
+    const std::string out = lot.dir.file("out");
+    const auto outcome = test::run_binary(
+        SHADEGAP_BINARY, lot.args(out, {"--budget", "1000", "--cost-per-tree", "300", "--years", "2", "--survival",
+                                        "0.9", "--equity-group", "all=population"}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const auto plan = test::read_csv(out + "/plan.csv");
+    const auto b = row_where(plan, "id", "B");
+    CHECK(number(b, "trees") == 3);  // ⌊1000 / 300⌋
+    CHECK(number(b, "planted_m2") == Approx(3 * crown * 0.81).epsilon(1e-9));
+    const auto equity = test::read_csv(out + "/equity.csv");
+    REQUIRE(equity.header.front() == "scenario");
+    std::map<std::string, double> everyone;
+    for (const auto& row : equity.rows)
+        if (row.at("group") == "everyone") everyone[row.at("scenario")] = number(row, "canopy_pct");
+    CHECK(everyone.at("now") == Approx(100 * (100 * 1.0 / 2400) / 300).epsilon(1e-9));
+    CHECK(everyone.at("plan") == Approx(100 * (100 * 1.0 / 2400 + 200 * 3 * crown * 0.81 / 2400) / 300).epsilon(1e-9));
+}
+
+TEST_CASE("plan: trees beyond what closes the gaps are left and said", "[plan][cli]") {
+    Lot lot;
+    const std::string out = lot.dir.file("out");
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, lot.args(out, {"--trees", "100"}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const auto b = row_where(test::read_csv(out + "/plan.csv"), "id", "B");
+    // B's gap takes 0.2 · 2400 / 55.74 = 8.6 crowns: 9 trees, if its sites hold them.
+    CHECK(number(b, "trees") == std::min(9.0, number(b, "sites")));
+    CHECK(outcome.err.find("of 100 trees planted") != std::string::npos);
+}
+
+TEST_CASE("plan: bad plan options are one-line errors", "[plan][cli][bad]") {
+    Lot lot;
+    const std::string out = lot.dir.file("out");
+    const auto fails = [&](const std::vector<std::string>& extra, int status, const std::string& message) {
+        const auto outcome = test::run_binary(SHADEGAP_BINARY, lot.args(out, extra));
+        INFO(outcome.err);
+        test::require_one_line_error(outcome, status);
+        CHECK(outcome.err.find(message) != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(out));
+    };
+    fails({}, 2, "--trees: required; give --trees N, or --budget AMOUNT with --cost-per-tree AMOUNT");
+    fails({"--trees", "3", "--budget", "100", "--cost-per-tree", "1"}, 2, "--trees: cannot be combined with --budget");
+    fails({"--budget", "100"}, 2, "--budget: needs --cost-per-tree");
+    fails({"--trees", "3", "--survival", "1.5"}, 2, "--survival: expected a share of trees alive after a year");
+    const std::string other = lot.dir.file("other.tif");
+    std::vector<double> other_cells(4800, 2.0);
+    other_cells[0] = 1;
+    test::write_raster(other, 120, 40, east0, north0 + 40, 1.0, other_cells, 32618);
+    auto args = lot.args(out, {"--trees", "3"});
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--landcover") args[i + 1] = other;
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, args);
+    test::require_one_line_error(outcome, 2);
+    CHECK(outcome.err.find("--landcover: must be the canopy raster") != std::string::npos);
+}
