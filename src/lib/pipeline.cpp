@@ -345,7 +345,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
         result.walk_shade_pct = walk_tables.walk_shade_pct.at("everyone");
     }
 
-    const PlanTables plan_tables = plan_trees(config, inputs, aligned, measured, allocated, scored, threads, diagnostics);
+    const PlanTables plan_tables = plan_trees(config, inputs, aligned, measured, allocated, scored, ranking, threads, diagnostics);
     if (plan_tables.enabled) {
         clock.lap("plan");
         result.plan_trees_asked = plan_tables.summary.at("trees").at("asked").get<std::int64_t>();

@@ -145,8 +145,8 @@ std::vector<double> land_under(const Inputs& inputs, const RunConfig& config, co
 }  // namespace
 
 PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
-                      const Measured& measured, const Allocated& allocated, const ScoredTable& scored, int threads,
-                      Diagnostics& diagnostics) {
+                      const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
+                      const Ranking& ranking, int threads, Diagnostics& diagnostics) {
     PlanTables out;
     if (!config.plan) return out;
     out.enabled = true;
@@ -308,6 +308,29 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     double planted_total = 0;
     for (const double m2 : planted_m2) planted_total += m2 * alive;
     j["planted_canopy_m2"] = planted_total;
+    // The allocation beside the two simple rules, on the same trees (docs/plan.md).
+    std::vector<std::size_t> by_rank_order;
+    for (const std::size_t r : ranking.order)
+        if (scored.units[r].score) by_rank_order.push_back(r);
+    const auto describe = [&](const plan::Allocation& a) {
+        std::int64_t trees = 0;
+        double reached = 0;
+        double people_gain = 0;  // Σ population × canopy gain (fraction), capped at the gap
+        for (std::size_t r = 0; r < n; ++r) {
+            trees += a.trees[r];
+            if (a.trees[r] > 0) reached += needs[r].population;
+            if (needs[r].land_m2 > 0)
+                people_gain += needs[r].population *
+                               std::min(needs[r].gap, static_cast<double>(a.trees[r]) * crown_effective / needs[r].land_m2);
+        }
+        return nlohmann::json{{"trees", trees},
+                              {"objective", a.objective},
+                              {"people_reached", reached},
+                              {"people_canopy_points", 100 * people_gain}};
+    };
+    j["comparison"] = {{"plan", describe(allocation)},
+                       {"by_rank", describe(plan::allocate_by_rank(needs, by_rank_order, asked, crown_effective))},
+                       {"in_proportion_to_gap", describe(plan::allocate_in_proportion(needs, asked, crown_effective))}};
     j["city_score"] = {{"now", scored.city_score ? nlohmann::json(*scored.city_score) : nlohmann::json(nullptr)},
                        {"plan", scored_after.city_score ? nlohmann::json(*scored_after.city_score) : nlohmann::json(nullptr)}};
     j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

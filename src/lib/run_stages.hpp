@@ -217,8 +217,8 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
 /// plan (src/lib/run_plan.cpp): plantable land and sites of every ranking unit, the trees
 /// allocated, the crowns measured, the model re-run. Nothing without config.plan.
 PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
-                      const Measured& measured, const Allocated& allocated, const ScoredTable& scored, int threads,
-                      Diagnostics& diagnostics);
+                      const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
+                      const Ranking& ranking, int threads, Diagnostics& diagnostics);
 
 /// The equity tables of now and of the plan in one: a first column `scenario` (now | plan),
 /// now's rows first.
