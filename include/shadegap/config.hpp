@@ -111,6 +111,7 @@ struct RunConfig {
     double crown_m2 = 55.74;               ///< a planted tree's crown area at maturity, m²
     int years = 0;                         ///< years after planting the canopy is given for
     double survival = 1;                   ///< share of trees alive after each year
+    double tree_height = 10;               ///< a planted tree's height at maturity, m (its shadow, with --shade)
 
     std::string out;          ///< output folder
     bool overwrite = false;

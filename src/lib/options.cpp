@@ -235,6 +235,10 @@ std::vector<RunOption> make_run_options() {
         {"years", "--years", {}, T::Count, &C::years, "Y", planting,
          "Years after planting: the planted canopy is scaled by survival^Y. Default: 0.",
          false, {}, {}, "plan"},
+        {"tree_height", "--tree-height", {}, T::Real, &C::tree_height, "H", planting,
+         "A planted tree's height at maturity, in metres: with --shade, the shade day is cast again "
+         "with the planted crowns at this height (shade_pct_plan). Default: 10.",
+         false, {}, {}, "plan"},
         {"survival", "--survival", {}, T::Real, &C::survival, "S", planting,
          "Share of planted trees alive after each year, 0–1 (street trees: 0.949–0.965, Roman & "
          "Scatena 2011). Default: 1 (no loss).",
@@ -337,6 +341,7 @@ void check_plan_config(const RunConfig& config, const Namer& name) {
         throw UsageError("cost_per_tree", "expected an amount above 0 with " + name("budget"));
     if (!(config.spacing > 0)) throw UsageError("spacing", "expected a distance above 0 m");
     if (!(config.crown_m2 > 0)) throw UsageError("crown_m2", "expected an area above 0 m²");
+    if (!(config.tree_height > 0)) throw UsageError("tree_height", "expected a height above 0 m");
     if (!(config.survival > 0) || config.survival > 1)
         throw UsageError("survival", fmt::format("expected a share of trees alive after a year, above 0 and at most 1, "
                                                  "got {}",

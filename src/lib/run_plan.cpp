@@ -5,8 +5,11 @@
 #include "run_stages.hpp"
 
 #include "ogr_util.hpp"
+#include "shadegap/calendar.hpp"
 #include "shadegap/plan.hpp"
+#include "shadegap/shade.hpp"
 #include "shadegap/sites.hpp"
+#include "shadegap/timezone.hpp"
 
 #include <boost/geometry.hpp>
 #include <boost/geometry/index/rtree.hpp>
@@ -15,6 +18,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <random>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace shadegap::stages {
@@ -44,7 +50,7 @@ MultiPolygon multipolygon_of(const std::vector<unsigned char>& wkb) {
 /// Each zone's part of the union of the crowns: the crowns whose boxes meet the zone's,
 /// unioned (GEOS through OGR) and cut to the zone.
 std::vector<MultiPolygon> crowns_in_zones(const std::vector<Polygon>& crowns,
-                                          const std::vector<std::vector<unsigned char>>& zones_wkb) {
+                                          const std::vector<std::vector<unsigned char>>& zones_wkb, int threads) {
     std::vector<std::pair<BgBox, std::size_t>> boxes;
     for (std::size_t c = 0; c < crowns.size(); ++c) {
         const Box b = bounding_box({crowns[c]});
@@ -52,7 +58,9 @@ std::vector<MultiPolygon> crowns_in_zones(const std::vector<Polygon>& crowns,
     }
     const bgi::rtree<std::pair<BgBox, std::size_t>, bgi::rstar<16>> tree(boxes.begin(), boxes.end());
     std::vector<MultiPolygon> out(zones_wkb.size());
-    for (std::size_t z = 0; z < zones_wkb.size(); ++z) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (std::int64_t zk = 0; zk < static_cast<std::int64_t>(zones_wkb.size()); ++zk) {
+        const auto z = static_cast<std::size_t>(zk);
         const auto zone = detail::from_wkb(zones_wkb[z]);
         if (!zone) continue;
         OGREnvelope envelope;
@@ -70,7 +78,8 @@ std::vector<MultiPolygon> crowns_in_zones(const std::vector<Polygon>& crowns,
             polygon.addRing(&ring);
             discs.addGeometry(&polygon);
         }
-        std::unique_ptr<OGRGeometry> joined(discs.UnionCascaded());
+        // One crown needs no union.
+        std::unique_ptr<OGRGeometry> joined(found.size() == 1 ? discs.getGeometryRef(0)->clone() : discs.UnionCascaded());
         if (!joined) continue;
         std::unique_ptr<OGRGeometry> cut(joined->Intersection(zone.get()));
         if (!cut) continue;
@@ -79,43 +88,45 @@ std::vector<MultiPolygon> crowns_in_zones(const std::vector<Polygon>& crowns,
     return out;
 }
 
-/// The sites of two searches in one planting order, zone by zone: first the sites whose
-/// crowns cannot overlap (found at a spacing of a crown's diameter), then those of the
-/// search at --spacing that keep --spacing from every site kept so far (in any zone).
-/// So a unit's first trees add a whole crown each and the denser sites come after.
-std::vector<Site> merge_sites(const std::vector<Site>& wide, const std::vector<Site>& dense, std::size_t zones,
-                              double spacing) {
-    std::vector<std::vector<const Site*>> by_zone(zones);
-    for (const Site& site : wide) by_zone[site.zone].push_back(&site);
-    for (const Site& site : dense) by_zone[site.zone].push_back(&site);
-    std::unordered_map<std::int64_t, std::vector<std::pair<double, double>>> buckets;
-    const auto key = [spacing](double x, double y) {
-        const auto bx = static_cast<std::int64_t>(std::floor(x / spacing));
-        const auto by = static_cast<std::int64_t>(std::floor(y / spacing));
-        return bx * 0x100000001LL + by;
-    };
-    const auto free_at = [&](double x, double y) {
-        const auto bx = static_cast<std::int64_t>(std::floor(x / spacing));
-        const auto by = static_cast<std::int64_t>(std::floor(y / spacing));
-        for (std::int64_t dx = -1; dx <= 1; ++dx)
-            for (std::int64_t dy = -1; dy <= 1; ++dy) {
-                const auto it = buckets.find((bx + dx) * 0x100000001LL + (by + dy));
-                if (it == buckets.end()) continue;
-                for (const auto& p : it->second)
-                    if ((p.first - x) * (p.first - x) + (p.second - y) * (p.second - y) < spacing * spacing) return false;
-            }
-        return true;
-    };
+/// The sites in planting order, zone by zone: first those whose crowns cannot overlap
+/// (kept greedily in the sites' order at a spacing of a crown's diameter), then the others in
+/// their order. Every site is kept; only the order changes, so a unit's first trees each add
+/// a whole crown.
+std::vector<Site> crowns_apart_first(const std::vector<Site>& sites, double diameter) {
     std::vector<Site> out;
-    for (std::size_t z = 0; z < zones; ++z) {
-        std::uint32_t order = 0;
-        for (const Site* site : by_zone[z]) {
-            if (!free_at(site->x, site->y)) continue;
-            buckets[key(site->x, site->y)].emplace_back(site->x, site->y);
-            Site kept = *site;
-            kept.order = order++;
-            out.push_back(kept);
+    out.reserve(sites.size());
+    std::unordered_map<std::int64_t, std::vector<std::pair<double, double>>> buckets;
+    const auto bucket = [diameter](double v) { return static_cast<std::int64_t>(std::floor(v / diameter)); };
+    std::vector<char> first(sites.size(), 0);
+    for (std::size_t begin = 0; begin < sites.size();) {
+        std::size_t end = begin;
+        while (end < sites.size() && sites[end].zone == sites[begin].zone) ++end;
+        buckets.clear();
+        for (std::size_t k = begin; k < end; ++k) {
+            const auto bx = bucket(sites[k].x);
+            const auto by = bucket(sites[k].y);
+            bool apart = true;
+            for (std::int64_t dx = -1; dx <= 1 && apart; ++dx)
+                for (std::int64_t dy = -1; dy <= 1 && apart; ++dy) {
+                    const auto it = buckets.find((bx + dx) * 0x100000001LL + (by + dy));
+                    if (it == buckets.end()) continue;
+                    for (const auto& p : it->second)
+                        if ((p.first - sites[k].x) * (p.first - sites[k].x) + (p.second - sites[k].y) * (p.second - sites[k].y) <
+                            diameter * diameter)
+                            apart = false;
+                }
+            if (!apart) continue;
+            first[k] = 1;
+            buckets[bx * 0x100000001LL + by].emplace_back(sites[k].x, sites[k].y);
         }
+        std::uint32_t order = 0;
+        for (const bool pass : {true, false})
+            for (std::size_t k = begin; k < end; ++k)
+                if (static_cast<bool>(first[k]) == pass) {
+                    out.push_back(sites[k]);
+                    out.back().order = order++;
+                }
+        begin = end;
     }
     return out;
 }
@@ -140,6 +151,128 @@ std::vector<double> land_under(const Inputs& inputs, const RunConfig& config, co
     for (std::size_t k = 0; k < measured.size(); ++k)
         out[index[k]] = std::max(0.0, sums[k].valid_m2 - sums[k].water_m2 - sums[k].canopy_m2);
     return out;
+}
+
+/// A folder of working files, removed when the object goes.
+class WorkFolder {
+public:
+    WorkFolder() {
+        std::random_device seed;
+        m_path = std::filesystem::temp_directory_path() /
+                 ("shadegap-plan-" + std::to_string(::getpid()) + "-" + std::to_string(seed()));
+        std::filesystem::create_directories(m_path);
+    }
+    ~WorkFolder() {
+        std::error_code ignored;
+        std::filesystem::remove_all(m_path, ignored);
+    }
+    WorkFolder(const WorkFolder&) = delete;
+    WorkFolder& operator=(const WorkFolder&) = delete;
+    std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+private:
+    std::filesystem::path m_path;
+};
+
+/// A path the shade manifest records: as written when it exists, else beside the manifest.
+std::string recorded_path(const std::string& path, const std::string& manifest) {
+    std::error_code ignored;
+    if (std::filesystem::exists(path, ignored) || !is_plain_path(path) || std::filesystem::path(path).is_absolute())
+        return path;
+    return (std::filesystem::path(manifest).parent_path() / path).lexically_normal().string();
+}
+
+/// The shade of the day the --shade raster was made for, again, with the planted trees: the
+/// shade run's manifest gives its sun (dates, hours, step, time zone, transmissivity) and
+/// heights; the planted crowns raise the canopy heights to `tree_height_m` in every cell whose
+/// centre lies within the crown radius of a site. Returns the path of the new shade raster.
+std::string shade_with_trees(const RunConfig& config, const std::vector<Site>& sites,
+                             const std::vector<std::size_t>& planted, const WorkFolder& work, int threads) {
+    const std::string manifest_path = shade_manifest_path(config.shade);
+    std::ifstream in(manifest_path);
+    if (!in)
+        throw InputError(config.shade, "plan needs the shade run's manifest " + manifest_path +
+                                           " (written by shadegap shade beside its output) to shade the planted trees");
+    nlohmann::json manifest;
+    try {
+        in >> manifest;
+        ShadeConfig shade;
+        shade.dates = parse_date_range(manifest.at("dates").at("first").get<std::string>() + ".." +
+                                           manifest.at("dates").at("last").get<std::string>(),
+                                       manifest_path);
+        shade.window = parse_clock_window(manifest.at("time").at("start").get<std::string>() + "-" +
+                                              manifest.at("time").at("end").get<std::string>(),
+                                          manifest_path);
+        shade.step_minutes = manifest.at("step_minutes").get<int>();
+        shade.zone = TimeZone::parse(manifest.at("time_zone").get<std::string>(), manifest_path);
+        shade.transmissivity = manifest.at("transmissivity").get<double>();
+        shade.force_tz = true;  // the shade run checked it
+        shade.threads = threads;
+        std::string canopy_height;
+        for (const auto& input : manifest.at("inputs")) {
+            const std::string flag = input.at("flag").get<std::string>();
+            const std::string path = recorded_path(input.at("path").get<std::string>(), manifest_path);
+            if (flag == "--buildings") shade.buildings = path;
+            else if (flag == "--canopy-height") canopy_height = path;
+            else
+                throw InputError(config.shade, "its shade run used " + flag +
+                                                   ": plan adds trees to --canopy-height heights (give the shade run "
+                                                   "--buildings and --canopy-height)");
+        }
+        if (canopy_height.empty())
+            throw InputError(config.shade, "its shade run had no --canopy-height: plan needs the canopy heights to add "
+                                           "the planted trees to");
+
+        // The canopy heights with the planted crowns.
+        const std::string raised = work.file("canopy_height_plan.tif");
+        {
+            GDALDatasetUniquePtr source(GDALDataset::Open(canopy_height.c_str(), GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR));
+            if (!source) throw InputError(canopy_height, "cannot be opened to add the planted trees");
+            GDALDriver* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
+            const char* const options[] = {"TILED=YES", "COMPRESS=DEFLATE", nullptr};
+            GDALDatasetUniquePtr copy(gtiff->CreateCopy(raised.c_str(), source.get(), FALSE,
+                                                        const_cast<char**>(options), nullptr, nullptr));
+            if (!copy) throw InputError(canopy_height, "cannot be copied to add the planted trees");
+            double transform[6];
+            copy->GetGeoTransform(transform);
+            GDALRasterBand* band = copy->GetRasterBand(1);
+            int has_nodata = 0;
+            const double nodata = band->GetNoDataValue(&has_nodata);
+            const double radius = std::sqrt(config.crown_m2 / 3.14159265358979323846) /
+                                  RasterSource(canopy_height).info().linear_unit_m;
+            for (const std::size_t k : planted) {
+                const Site& site = sites[k];
+                const int col0 = static_cast<int>(std::floor((site.x - radius - transform[0]) / transform[1]));
+                const int col1 = static_cast<int>(std::floor((site.x + radius - transform[0]) / transform[1]));
+                const int row0 = static_cast<int>(std::floor((site.y + radius - transform[3]) / transform[5]));
+                const int row1 = static_cast<int>(std::floor((site.y - radius - transform[3]) / transform[5]));
+                const int c0 = std::max(0, col0), c1 = std::min(copy->GetRasterXSize() - 1, col1);
+                const int r0 = std::max(0, row0), r1 = std::min(copy->GetRasterYSize() - 1, row1);
+                if (c0 > c1 || r0 > r1) continue;
+                const int cols = c1 - c0 + 1, rows = r1 - r0 + 1;
+                std::vector<double> values(static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows));
+                if (band->RasterIO(GF_Read, c0, r0, cols, rows, values.data(), cols, rows, GDT_Float64, 0, 0) != CE_None)
+                    throw InputError(canopy_height, "cannot be read to add the planted trees");
+                for (int r = 0; r < rows; ++r)
+                    for (int c = 0; c < cols; ++c) {
+                        const double x = transform[0] + (c0 + c + 0.5) * transform[1];
+                        const double y = transform[3] + (r0 + r + 0.5) * transform[5];
+                        if ((x - site.x) * (x - site.x) + (y - site.y) * (y - site.y) > radius * radius) continue;
+                        double& v = values[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
+                                           static_cast<std::size_t>(c)];
+                        if ((has_nodata && v == nodata) || !std::isfinite(v) || v < config.tree_height) v = config.tree_height;
+                    }
+                if (band->RasterIO(GF_Write, c0, r0, cols, rows, values.data(), cols, rows, GDT_Float64, 0, 0) != CE_None)
+                    throw OutputError(raised, "cannot write the planted trees' heights");
+            }
+        }
+        shade.canopy_height = raised;
+        shade.out = work.file("shade_plan.tif");
+        run_shade(shade);
+        return shade.out;
+    } catch (const nlohmann::json::exception& error) {
+        throw InputError(manifest_path, std::string("is not a shade manifest shadegap can read (") + error.what() + ")");
+    }
 }
 
 }  // namespace
@@ -181,12 +314,7 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     site_options.threads = threads;
     const double diameter_m = 2 * std::sqrt(config.crown_m2 / 3.14159265358979323846);
     std::vector<Site> sites = find_sites(inputs.raster, zones, aligned.units.polygons, densities, site_options);
-    if (config.spacing < diameter_m) {
-        SiteOptions wide_options = site_options;
-        wide_options.spacing_m = diameter_m;
-        const std::vector<Site> wide = find_sites(inputs.raster, zones, aligned.units.polygons, densities, wide_options);
-        sites = merge_sites(wide, sites, n, config.spacing / inputs.raster.linear_unit_m);
-    }
+    if (config.spacing < diameter_m) sites = crowns_apart_first(sites, diameter_m / inputs.raster.linear_unit_m);
     std::vector<std::vector<std::size_t>> sites_of(n);
     for (std::size_t s = 0; s < sites.size(); ++s) sites_of[sites[s].zone].push_back(s);
 
@@ -215,9 +343,38 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     for (const std::size_t s : planted) crowns.push_back(plan::crown(sites[s].x, sites[s].y, config.crown_m2, metres));
 
     // The canopy the crowns add: the land under them, cut to each ranking unit and census unit.
-    const std::vector<double> planted_m2 = land_under(inputs, config, crowns_in_zones(crowns, zones_wkb), threads);
+    const std::vector<double> planted_m2 =
+        land_under(inputs, config, crowns_in_zones(crowns, zones_wkb, threads), threads);
+    // Census units ranked as themselves: the same polygons, the same measure.
     const std::vector<double> planted_census_m2 =
-        land_under(inputs, config, crowns_in_zones(crowns, aligned.units.wkb), threads);
+        inputs.mode == RankingMode::CensusUnits
+            ? planted_m2
+            : land_under(inputs, config, crowns_in_zones(crowns, aligned.units.wkb, threads), threads);
+
+    // With --shade: the same day's shade again with the planted trees at full height, over
+    // the same mask (the trees' own shadows; survival does not thin a shadow here).
+    std::vector<std::optional<double>> shade_plan(n);
+    std::vector<ZoneSums> census_shade_plan;
+    if (inputs.shade) {
+        const WorkFolder work;
+        const std::string shaded = shade_with_trees(config, sites, planted, work, threads);
+        OverlayOptions shade_options;
+        shade_options.kind = inputs.kind;
+        shade_options.water_classes = config.water_classes;
+        shade_options.threads = threads;
+        shade_options.shade = {config.shade, shade_mask_of(config)};
+        const auto now_sums = overlay_zones(inputs.raster.path, zones, shade_options);
+        shade_options.shade.path = shaded;
+        const auto plan_sums = overlay_zones(inputs.raster.path, zones, shade_options);
+        census_shade_plan = overlay_zones(inputs.raster.path, aligned.units.polygons, shade_options);
+        for (std::size_t r = 0; r < n; ++r) {
+            const ZoneSums& table_sums = table.units[r].sums;
+            if (!(table_sums.shade_mask_m2 > 0)) continue;
+            // The ranking unit's shade now, plus what the trees change on its polygon.
+            const double shade_m2 = table_sums.shade_m2 + (plan_sums[r].shade_m2 - now_sums[r].shade_m2);
+            shade_plan[r] = std::clamp(shade_m2 / table_sums.shade_mask_m2, 0.0, 1.0);
+        }
+    }
 
     // The model again, with the planted canopy (times survival) on each unit's land.
     RankingTable after = table;
@@ -232,6 +389,10 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
         ZoneSums& s = out.planted.units.sums[i];
         const double land = s.valid_m2 - s.water_m2;
         s.canopy_m2 = std::min(s.canopy_m2 + planted_census_m2[i] * alive, land);
+        if (!census_shade_plan.empty()) {
+            s.shade_m2 = census_shade_plan[i].shade_m2;
+            s.shade_mask_m2 = census_shade_plan[i].shade_mask_m2;
+        }
     }
 
     // plan.csv, in the ranking table's order.
@@ -241,6 +402,8 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
                         {"score_plan", Type::Real},   {"cost", Type::Real},          {"plantable_m2", Type::Real},
                         {"sites", Type::Integer},     {"planted_m2", Type::Real},    {"trees_needed", Type::Real},
                         {"priority", Type::Real},     {"population", Type::Real}};
+    if (inputs.shade)
+        out.plan.columns.insert(out.plan.columns.begin() + 7, {{"shade_pct_now", Type::Real}, {"shade_pct_plan", Type::Real}});
     for (std::size_t r = 0; r < n; ++r) {
         const RankingUnit& unit = table.units[r];
         std::vector<FieldValue> row;
@@ -251,6 +414,10 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
         row.push_back(number_or_null(percent(after.units[r].canopy_fraction())));
         row.push_back(number_or_null(scored.units[r].score));
         row.push_back(number_or_null(scored_after.units[r].score));
+        if (inputs.shade) {
+            row.push_back(number_or_null(percent(unit.shade_fraction())));
+            row.push_back(number_or_null(percent(shade_plan[r])));
+        }
         row.push_back(config.cost_per_tree > 0 ? FieldValue(config.cost_per_tree * static_cast<double>(allocation.trees[r]))
                                                : FieldValue(std::monostate{}));
         row.push_back(zone_sums[r].residential_m2);

@@ -193,3 +193,54 @@ TEST_CASE("plan: bad plan options are one-line errors", "[plan][cli][bad]") {
     test::require_one_line_error(outcome, 2);
     CHECK(outcome.err.find("--landcover: must be the canopy raster") != std::string::npos);
 }
+
+// The shade with the planted trees against the same made independently: the test raises
+// the canopy heights to 10 m in the cells whose centre lies within the crown radius of each
+// site of sites.geojson, casts the same noon with `shadegap shade`, and runs `shadegap run`
+// on it: B's shade_pct there is plan.csv's shade_pct_plan.
+TEST_CASE("plan --shade: the trees' shadows as an independent shade run gives them", "[plan][cli][shade]") {
+    Lot lot;
+    const std::string buildings = lot.dir.file("buildings.tif"), heights = lot.dir.file("canopy_height.tif");
+    test::write_raster(buildings, 120, 40, east0, north0 + 40, 1.0, std::vector<double>(4800, 0.0), 32618, GDT_Float32);
+    test::write_raster(heights, 120, 40, east0, north0 + 40, 1.0, std::vector<double>(4800, 0.0), 32618, GDT_Float32);
+    const auto shade = [&](const std::string& canopy_height, const std::string& out) {
+        const auto outcome = test::run_binary(SHADEGAP_BINARY, {"shade", "--buildings", buildings, "--canopy-height",
+                                                                canopy_height, "--date", "2026-07-15", "--time",
+                                                                "09:00-15:00", "--step", "120", "--tz",
+                                                                "America/New_York", "--out", out});
+        INFO(outcome.err);
+        REQUIRE(outcome.status == 0);
+    };
+    const std::string now = lot.dir.file("shade.tif");
+    shade(heights, now);
+    const std::string out = lot.dir.file("out");
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, lot.args(out, {"--trees", "3", "--shade", now}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const auto b = row_where(test::read_csv(out + "/plan.csv"), "id", "B");
+
+    // The planted heights, made here.
+    std::vector<double> raised(4800, 0.0);
+    const double r = std::sqrt(crown / 3.14159265358979323846);
+    GDALDatasetUniquePtr sites(GDALDataset::Open((out + "/sites.geojson").c_str(), GDAL_OF_VECTOR));
+    REQUIRE(sites);
+    for (auto& feature : *sites->GetLayer(0)) {
+        const double x = feature->GetFieldAsDouble("x") - east0, y = feature->GetFieldAsDouble("y") - north0;
+        for (int row = 0; row < 40; ++row)
+            for (int col = 0; col < 120; ++col)
+                if (std::hypot(col + 0.5 - x, 39.5 - row - y) <= r) raised[static_cast<std::size_t>(row * 120 + col)] = 10;
+    }
+    const std::string planted_heights = lot.dir.file("canopy_height_plan.tif");
+    test::write_raster(planted_heights, 120, 40, east0, north0 + 40, 1.0, raised, 32618, GDT_Float32);
+    const std::string with_trees = lot.dir.file("shade_plan.tif");
+    shade(planted_heights, with_trees);
+    const std::string check = lot.dir.file("check");
+    const auto run = test::run_binary(SHADEGAP_BINARY, {"run", "--canopy", lot.landcover, "--canopy-kind", "classes=1",
+                                                        "--units", lot.units, "--unit-id", "GEOID", "--model",
+                                                        "canopy-gap", "--shade", with_trees, "--out", check});
+    INFO(run.err);
+    REQUIRE(run.status == 0);
+    const auto independent = row_where(test::read_csv(check + "/priority.csv"), "id", "B");
+    CHECK(number(b, "shade_pct_plan") == Approx(number(independent, "shade_pct")).epsilon(1e-9));
+    CHECK(number(b, "shade_pct_plan") > number(b, "shade_pct_now") + 1);  // three trees' crowns and shadows
+}
