@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # report.html in a headless browser: after Leaflet runs, the map holds one path per ranking
-# unit; for `shadegap walks --routes K`, one more per route (the routes layer).
+# unit; for `shadegap walks --routes K`, one more per route (the routes layer); for
+# `shadegap plan --report`, one more per planted site (circle markers).
 # Exits 77 (CTest's SKIP_RETURN_CODE) when chromium is not installed.
 # Usage: report_browser.sh SHADEGAP_BINARY SAMPLE_DIR [CHROMIUM]
 set -euo pipefail
@@ -51,5 +52,16 @@ paths=$(paths_in_map "$work/walks")
 echo "walks: ranking units: $units; routes: $routes; paths in the map's overlay pane: $paths"
 if ((routes == 0 || paths != units + routes)); then
   echo "FAILED: expected one path per ranking unit and one per route" >&2
+  exit 1
+fi
+
+# `shadegap plan --report`: one circle marker (a path) more per planted site (the sites layer).
+"$shadegap" plan "$sample/city.toml" --landcover "$sample/landcover.tif" --plantable-classes 2,3 --trees 50 \
+  --report --threads 1 --out "$work/plan" --quiet
+sites=$(features "$work/plan/sites.geojson")
+paths=$(paths_in_map "$work/plan")
+echo "plan: ranking units: $units; sites: $sites; paths in the map's overlay pane: $paths"
+if ((sites == 0 || paths != units + sites)); then
+  echo "FAILED: expected one path per ranking unit and one circle marker per site" >&2
   exit 1
 fi

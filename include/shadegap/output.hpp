@@ -50,6 +50,28 @@ void write_csvt(const OutputTable& table, const std::string& path);
 /// style's update_time is null. Throws OutputError.
 void write_geopackage(const OutputTable& table, const std::string& path);
 
+/// One layer of a GeoPackage: its name, its table (with geometries in the table's CRS) and
+/// its default QGIS style with a sentence describing it.
+struct GeoPackageLayer {
+    std::string name;
+    const OutputTable* table = nullptr;
+    std::string qml;
+    std::string description;
+    bool points = false;  ///< a point layer, even without rows
+};
+
+/// Writes several layers into one GeoPackage, in the given order, each with its row in
+/// `layer_styles` (points stay points, other geometries are written as multipolygons).
+/// The same bytes on every run, as write_geopackage of one table. Throws OutputError.
+void write_geopackage(const std::vector<GeoPackageLayer>& layers, const std::string& path);
+
+/// The QGIS style (QML) of plan.gpkg's layer `plan`: a graduated renderer on
+/// `canopy_pct_plan` in five classes 0–10, 10–20, 20–30, 30–40, 40–100 (ColorBrewer Greens).
+std::string plan_style_qml();
+
+/// The QGIS style (QML) of plan.gpkg's layer `sites`: one green circle marker, 2.4 mm.
+std::string sites_style_qml();
+
 /// The QGIS style (QML) of the priority layer: a graduated renderer (`graduatedSymbol`) on
 /// `score` in five classes 0–20, 20–40, 40–60, 60–80, 80–100 (each upper bound included),
 /// coloured red (plant first) to green (ColorBrewer RdYlGn); units without a score are not

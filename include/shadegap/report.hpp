@@ -4,12 +4,33 @@
 
 #include "shadegap/output.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace shadegap {
+
+/// One allocation of plan.json's "comparison": the plan's, or a simple rule's on the same trees.
+struct PlanRule {
+    std::string name;  ///< plan, by_rank or in_proportion_to_gap
+    std::int64_t trees = 0;
+    double objective = 0;             ///< Σ priority × population × canopy gain (capped at the gap)
+    double people_reached = 0;        ///< people in the units that get at least one tree
+    double people_canopy_points = 0;  ///< Σ population × canopy gain in percentage points
+};
+
+/// plan.json's totals, as the report shows them.
+struct PlanSummary {
+    std::int64_t trees_asked = 0;
+    std::int64_t trees_planted = 0;
+    std::optional<double> cost;             ///< with --cost-per-tree
+    std::optional<double> city_score_now;   ///< plan.json "city_score"."now"
+    std::optional<double> city_score_plan;  ///< plan.json "city_score"."plan"
+    std::vector<PlanRule> comparison;       ///< plan first, then the simple rules
+};
 
 /// What report.html shows, as plain values (the outputs' own tables and texts).
 struct ReportContent {
@@ -32,6 +53,14 @@ struct ReportContent {
     std::string routes_geojson;
     double max_walk_m = 0;    ///< --max-walk-m of the walks
     double sun_aversion = 0;  ///< --sun-aversion of the walks; above 0: the gain of shade-seeking walks
+    /// plan.csv's table (id, name, trees, canopy_pct_now, canopy_pct_plan, score_now,
+    /// score_plan, cost, ...), shown in its own row order; no columns: no plan section.
+    OutputTable plan;
+    /// plan.json's totals and its comparison with the two simple rules.
+    PlanSummary plan_summary;
+    /// sites.geojson as written (RFC 7946, WGS 84; properties site_id, unit_id, order, x, y);
+    /// empty: no sites layer.
+    std::string sites_geojson;
     std::string model_name;
     std::vector<std::pair<std::string, double>> model_weights;  ///< variable → weight
     std::vector<std::string> warnings;                          ///< one sentence each
@@ -45,7 +74,9 @@ std::string escape_html(std::string_view text);
 /// script element (with <, > and & written as \u escapes), a choropleth of the units by
 /// score with a legend and popups, the ranked table, the equity bar chart (inline SVG)
 /// and sentences, the walks per group with sentences (and the routes as a second map
-/// layer coloured by walk_shade_pct), the model and its weights, the warnings. Every text from the data is
+/// layer coloured by walk_shade_pct), the plan (its sites as a third layer of circle markers,
+/// the units' trees and canopy and score now → plan, the totals, the two simple rules, each
+/// group's canopy now → plan), the model and its weights, the warnings. Every text from the data is
 /// escaped; the page requests nothing (no tile layer, no remote script, style or font).
 /// Pure and thread-safe.
 std::string build_report_html(const ReportContent& content);

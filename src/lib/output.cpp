@@ -56,17 +56,38 @@ enum class Geometry { None, Wgs84, TableCrs };
 /// Adds to a dataset after its table is written (before it is closed), e.g. a style table.
 using Finish = std::function<void(GDALDataset&, const std::string& path)>;
 
-/// Writes rows [first, last) of the table through an OGR driver to `path` (in memory; see
-/// table_bytes). Errors name `path` and the row's number in the whole table.
-void write_table_to(const OutputTable& table, std::size_t first, std::size_t last, const std::string& path,
-                    const char* driver_name, const char* const* layer_options, Geometry geometry_crs,
-                    const Finish& finish) {
-    const bool with_geometry = geometry_crs != Geometry::None;
+/// Creates a dataset of the OGR driver at `path`, lets `fill` write its layers and closes
+/// it, checking the close. Errors name `path`.
+void write_dataset_to(const std::string& path, const char* driver_name, const Finish& fill) {
     detail::ErrorCapture capture;
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(driver_name);
     if (driver == nullptr) throw OutputError(path, std::string("GDAL has no ") + driver_name + " driver");
     GDALDatasetUniquePtr dataset(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!dataset) throw OutputError(path, "cannot create (" + capture.message() + ")");
+    fill(*dataset, path);
+    CPLErrorReset();
+    dataset.reset();
+    if (CPLGetLastErrorType() >= CE_Failure)
+        throw OutputError(path, "cannot finish writing (" + capture.message() + ")");
+}
+
+/// Points when the table's first geometry is a point, otherwise (multi)polygons.
+bool point_table(const OutputTable& table) {
+    if (table.geometries.empty()) return false;
+    const auto geometry = detail::from_wkb(table.geometries.front());
+    return geometry && wkbFlatten(geometry->getGeometryType()) == wkbPoint;
+}
+
+/// Writes rows [first, last) of the table as the layer `layer_name` of `dataset`: points as
+/// points (a point layer even without rows with `point_layer`), any other geometry as a
+/// multipolygon. Errors name `path` and the row's number in
+/// the whole table.
+OGRLayer& write_layer(GDALDataset& dataset, const std::string& path, const std::string& layer_name,
+                      const OutputTable& table, std::size_t first, std::size_t last,
+                      const char* const* layer_options, Geometry geometry_crs, bool point_layer = false) {
+    const bool with_geometry = geometry_crs != Geometry::None;
+    const bool points = with_geometry && (point_layer || point_table(table));
+    detail::ErrorCapture capture;
 
     std::unique_ptr<OGRSpatialReference> layer_srs;
     std::unique_ptr<OGRCoordinateTransformation> to_wgs84;
@@ -82,10 +103,9 @@ void write_table_to(const OutputTable& table, std::size_t first, std::size_t las
         to_wgs84.reset(OGRCreateCoordinateTransformation(source.get(), layer_srs.get()));
         if (!to_wgs84) throw OutputError(path, "no transformation to WGS 84 (" + capture.message() + ")");
     }
-    const std::string layer_name = fs::path(path).stem().string();
-    OGRLayer* layer = dataset->CreateLayer(layer_name.c_str(), layer_srs.get(),
-                                           with_geometry ? wkbMultiPolygon : wkbNone,
-                                           const_cast<char**>(layer_options));
+    OGRLayer* layer = dataset.CreateLayer(layer_name.c_str(), layer_srs.get(),
+                                          !with_geometry ? wkbNone : points ? wkbPoint : wkbMultiPolygon,
+                                          const_cast<char**>(layer_options));
     if (layer == nullptr) throw OutputError(path, "cannot create the layer (" + capture.message() + ")");
     for (const auto& column : table.columns) {
         OGRFieldDefn field(column.name.c_str(), ogr_type(column.type));
@@ -112,25 +132,33 @@ void write_table_to(const OutputTable& table, std::size_t first, std::size_t las
             if (!geometry) throw OutputError(path, "row " + std::to_string(r) + " has an unreadable geometry");
             if (to_wgs84 && geometry->transform(to_wgs84.get()) != OGRERR_NONE)
                 throw OutputError(path, "cannot transform row " + std::to_string(r) + " to WGS 84 (" + capture.message() + ")");
-            feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
+            feature.SetGeometryDirectly(points ? geometry.release()
+                                               : OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
         }
         if (layer->CreateFeature(&feature) != OGRERR_NONE)
             throw OutputError(path, "cannot write row " + std::to_string(r) + " (" + capture.message() + ")");
     }
-    if (finish) finish(*dataset, path);
-    CPLErrorReset();
-    dataset.reset();
-    if (CPLGetLastErrorType() >= CE_Failure)
-        throw OutputError(path, "cannot finish writing (" + capture.message() + ")");
+    return *layer;
 }
 
-/// Rows [first, last) of the table as the file an OGR driver writes for them. The driver
+/// Writes rows [first, last) of the table through an OGR driver to `path` (in memory; see
+/// table_bytes), as a layer named after the file. Errors name `path` and the row's number in
+/// the whole table.
+void write_table_to(const OutputTable& table, std::size_t first, std::size_t last, const std::string& path,
+                    const char* driver_name, const char* const* layer_options, Geometry geometry_crs,
+                    const Finish& finish) {
+    write_dataset_to(path, driver_name, [&](GDALDataset& dataset, const std::string& at) {
+        write_layer(dataset, at, fs::path(at).stem().string(), table, first, last, layer_options, geometry_crs);
+        if (finish) finish(dataset, at);
+    });
+}
+
+/// The file `write` makes with an OGR driver at the memory path it is given. The driver
 /// writes into memory: GDAL's drivers do not all report a failed write (a full disk
 /// truncates the file silently), so the bytes go to disk through write_file(), which checks
 /// every step. Errors name `path`, the output the bytes are for.
-std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t last, const std::string& path,
-                        const char* driver_name, const char* const* layer_options, Geometry geometry_crs,
-                        const Finish& finish = {}) {
+std::string dataset_bytes(const std::string& path, const char* driver_name,
+                          const std::function<void(const std::string& memory_path)>& write) {
     GDALAllRegister();
     static std::atomic<unsigned> serial{0};
     const std::string folder = "/vsimem/shadegap-output-" + std::to_string(serial++);
@@ -141,7 +169,7 @@ std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t
     } cleanup{folder};
     VSIMkdir(folder.c_str(), 0755);
     try {
-        write_table_to(table, first, last, memory_path, driver_name, layer_options, geometry_crs, finish);
+        write(memory_path);
     } catch (const OutputError& error) {
         throw OutputError(shown_path(path), error.message());
     }
@@ -149,6 +177,15 @@ std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t
     const GByte* bytes = VSIGetMemFileBuffer(memory_path.c_str(), &length, FALSE);
     if (bytes == nullptr) throw OutputError(shown_path(path), "the " + std::string(driver_name) + " driver wrote nothing");
     return std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(length));
+}
+
+/// Rows [first, last) of the table as the file an OGR driver writes for them (dataset_bytes).
+std::string table_bytes(const OutputTable& table, std::size_t first, std::size_t last, const std::string& path,
+                        const char* driver_name, const char* const* layer_options, Geometry geometry_crs,
+                        const Finish& finish = {}) {
+    return dataset_bytes(path, driver_name, [&](const std::string& at) {
+        write_table_to(table, first, last, at, driver_name, layer_options, geometry_crs, finish);
+    });
 }
 
 void write_table(const OutputTable& table, const std::string& path, const char* driver_name,
@@ -265,43 +302,48 @@ void write_csvt(const OutputTable& table, const std::string& path) {
     write_file(path, line + "\n");
 }
 
-std::string score_style_qml() {
-    struct Class {
-        int lower, upper;
-        const char* color;  // ColorBrewer RdYlGn, 5 classes: red = plant first
-    };
-    constexpr Class classes[] = {{0, 20, "215,25,28,255"},
-                                 {20, 40, "253,174,97,255"},
-                                 {40, 60, "255,255,191,255"},
-                                 {60, 80, "166,217,106,255"},
-                                 {80, 100, "26,150,65,255"}};
+namespace {
+
+struct StyleClass {
+    int lower, upper;
+    const char* color;
+};
+
+/// A symbol layer's properties both as the Option map (QGIS >= 3.16) and as prop (older).
+std::string symbol_layer(const char* layer_class, const std::vector<std::pair<const char*, std::string>>& properties) {
+    std::string options, props;
+    for (const auto& property : properties) {
+        options += std::string("            <Option type=\"QString\" name=\"") + property.first + "\" value=\"" +
+                   property.second + "\"/>\n";
+        props += std::string("          <prop k=\"") + property.first + "\" v=\"" + property.second + "\"/>\n";
+    }
+    return std::string("        <layer class=\"") + layer_class + "\" enabled=\"1\" locked=\"0\" pass=\"0\">\n" +
+           "          <Option type=\"Map\">\n" + options + "          </Option>\n" + props + "        </layer>\n";
+}
+
+constexpr const char* qml_head = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+                                 "<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n";
+
+/// A graduated renderer of polygons on `attribute` in the given classes (each upper bound included).
+std::string graduated_style_qml(const char* attribute, const std::vector<StyleClass>& classes) {
     std::string ranges, symbols;
-    for (std::size_t k = 0; k < std::size(classes); ++k) {
-        const Class& c = classes[k];
+    for (std::size_t k = 0; k < classes.size(); ++k) {
+        const StyleClass& c = classes[k];
         const std::string lower = std::to_string(c.lower), upper = std::to_string(c.upper);
         ranges += "      <range render=\"true\" symbol=\"" + std::to_string(k) + "\" lower=\"" + lower +
                   "\" upper=\"" + upper + "\" label=\"" + lower + " - " + upper + "\"/>\n";
-        // Symbol layer properties both as the Option map (QGIS >= 3.16) and as prop (older).
-        const std::pair<const char*, std::string> properties[] = {
-            {"color", c.color},        {"outline_color", "35,35,35,255"}, {"outline_style", "solid"},
-            {"outline_width", "0.26"}, {"outline_width_unit", "MM"},      {"style", "solid"}};
-        std::string options, props;
-        for (const auto& property : properties) {
-            options += std::string("            <Option type=\"QString\" name=\"") + property.first + "\" value=\"" +
-                       property.second + "\"/>\n";
-            props += std::string("          <prop k=\"") + property.first + "\" v=\"" + property.second + "\"/>\n";
-        }
         symbols += "      <symbol type=\"fill\" name=\"" + std::to_string(k) +
-                   "\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">\n"
-                   "        <layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">\n"
-                   "          <Option type=\"Map\">\n" +
-                   options + "          </Option>\n" + props +
-                   "        </layer>\n"
+                   "\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">\n" +
+                   symbol_layer("SimpleFill", {{"color", c.color},
+                                               {"outline_color", "35,35,35,255"},
+                                               {"outline_style", "solid"},
+                                               {"outline_width", "0.26"},
+                                               {"outline_width_unit", "MM"},
+                                               {"style", "solid"}}) +
                    "      </symbol>\n";
     }
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-           "<qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n"
-           "  <renderer-v2 type=\"graduatedSymbol\" attr=\"score\" graduatedMethod=\"GraduatedColor\" "
+    return std::string(qml_head) + "  <renderer-v2 type=\"graduatedSymbol\" attr=\"" + attribute +
+           "\" graduatedMethod=\"GraduatedColor\" "
            "symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\" referencescale=\"-1\">\n"
            "    <ranges>\n" +
            ranges +
@@ -313,6 +355,47 @@ std::string score_style_qml() {
            "    <labelformat format=\"%1 - %2\" trimtrailingzeroes=\"true\" decimalplaces=\"0\"/>\n"
            "  </renderer-v2>\n"
            "  <layerGeometryType>2</layerGeometryType>\n"
+           "</qgis>\n";
+}
+
+}  // namespace
+
+std::string score_style_qml() {
+    // ColorBrewer RdYlGn, 5 classes: red = plant first
+    return graduated_style_qml("score", {{0, 20, "215,25,28,255"},
+                                         {20, 40, "253,174,97,255"},
+                                         {40, 60, "255,255,191,255"},
+                                         {60, 80, "166,217,106,255"},
+                                         {80, 100, "26,150,65,255"}});
+}
+
+std::string plan_style_qml() {
+    // ColorBrewer Greens, 5 classes: more canopy with the plan, darker
+    return graduated_style_qml("canopy_pct_plan", {{0, 10, "237,248,233,255"},
+                                                   {10, 20, "186,228,179,255"},
+                                                   {20, 30, "116,196,118,255"},
+                                                   {30, 40, "49,163,84,255"},
+                                                   {40, 100, "0,109,44,255"}});
+}
+
+std::string sites_style_qml() {
+    return std::string(qml_head) +
+           "  <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\" "
+           "referencescale=\"-1\">\n"
+           "    <symbols>\n"
+           "      <symbol type=\"marker\" name=\"0\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">\n" +
+           symbol_layer("SimpleMarker", {{"name", "circle"},
+                                         {"color", "65,171,93,255"},
+                                         {"outline_color", "0,68,27,255"},
+                                         {"outline_style", "solid"},
+                                         {"outline_width", "0.2"},
+                                         {"outline_width_unit", "MM"},
+                                         {"size", "2.4"},
+                                         {"size_unit", "MM"}}) +
+           "      </symbol>\n"
+           "    </symbols>\n"
+           "  </renderer-v2>\n"
+           "  <layerGeometryType>0</layerGeometryType>\n"
            "</qgis>\n";
 }
 
@@ -339,9 +422,16 @@ private:
     std::optional<std::string> m_before;
 };
 
-/// The `layer_styles` table as QGIS creates it in a GeoPackage, with one row: `qml` as the
-/// default style of `layer`.
-void add_layer_style(GDALDataset& dataset, const std::string& path, OGRLayer& layer, const std::string& qml) {
+/// A layer's default style: its QML and a sentence.
+struct LayerStyle {
+    OGRLayer* layer;
+    const std::string* qml;
+    const std::string* description;
+};
+
+/// The `layer_styles` table as QGIS creates it in a GeoPackage, with one row per layer: its
+/// `qml` as the layer's default style.
+void add_layer_styles(GDALDataset& dataset, const std::string& path, const std::vector<LayerStyle>& layers) {
     detail::ErrorCapture capture;
     const char* const options[] = {"FID=id", nullptr};
     OGRLayer* styles = dataset.CreateLayer("layer_styles", nullptr, wkbNone, const_cast<char**>(options));
@@ -364,34 +454,51 @@ void add_layer_style(GDALDataset& dataset, const std::string& path, OGRLayer& la
             throw OutputError(path, std::string("cannot create layer_styles.") + column.name + " (" +
                                         capture.message() + ")");
     }
-    OGRFeature row(styles->GetLayerDefn());
-    row.SetField("f_table_catalog", "");
-    row.SetField("f_table_schema", "");
-    row.SetField("f_table_name", layer.GetName());
-    row.SetField("f_geometry_column", layer.GetGeometryColumn());
-    row.SetField("styleName", layer.GetName());
-    row.SetField("styleQML", qml.c_str());
-    row.SetField("styleSLD", "");
-    row.SetField("useAsDefault", 1);
-    row.SetField("description", "shadegap: score in 5 classes, red (0-20, plant first) to green (80-100)");
-    row.SetField("owner", "");
-    row.SetField("ui", "");
-    row.SetFieldNull(row.GetFieldIndex("update_time"));  // a time would change the bytes of every run
-    if (styles->CreateFeature(&row) != OGRERR_NONE)
-        throw OutputError(path, "cannot write the layer_styles row (" + capture.message() + ")");
+    for (const LayerStyle& style : layers) {
+        OGRLayer& layer = *style.layer;
+        OGRFeature row(styles->GetLayerDefn());
+        row.SetField("f_table_catalog", "");
+        row.SetField("f_table_schema", "");
+        row.SetField("f_table_name", layer.GetName());
+        row.SetField("f_geometry_column", layer.GetGeometryColumn());
+        row.SetField("styleName", layer.GetName());
+        row.SetField("styleQML", style.qml->c_str());
+        row.SetField("styleSLD", "");
+        row.SetField("useAsDefault", 1);
+        row.SetField("description", style.description->c_str());
+        row.SetField("owner", "");
+        row.SetField("ui", "");
+        row.SetFieldNull(row.GetFieldIndex("update_time"));  // a time would change the bytes of every run
+        if (styles->CreateFeature(&row) != OGRERR_NONE)
+            throw OutputError(path, "cannot write the layer_styles row of " + std::string(layer.GetName()) + " (" +
+                                    capture.message() + ")");
+    }
 }
 
 }  // namespace
 
-void write_geopackage(const OutputTable& table, const std::string& path) {
+void write_geopackage(const std::vector<GeoPackageLayer>& layers, const std::string& path) {
     const char* const options[] = {"FID=fid", "GEOMETRY_NAME=geom", nullptr};
     // An OGR_CURRENT_DATE the caller has set is kept; otherwise the fixed date.
     const char* given = CPLGetConfigOption("OGR_CURRENT_DATE", nullptr);
     const ThreadConfigOption date("OGR_CURRENT_DATE", given ? given : gpkg_date);
-    const std::string qml = score_style_qml();
-    write_table(table, path, "GPKG", options, Geometry::TableCrs, [&qml](GDALDataset& dataset, const std::string& at) {
-        add_layer_style(dataset, at, *dataset.GetLayer(0), qml);
-    });
+    write_file(path, dataset_bytes(path, "GPKG", [&](const std::string& at) {
+        write_dataset_to(at, "GPKG", [&](GDALDataset& dataset, const std::string& where) {
+            std::vector<LayerStyle> styles;
+            for (const GeoPackageLayer& layer : layers) {
+                OGRLayer& written = write_layer(dataset, where, layer.name, *layer.table, 0, layer.table->rows.size(),
+                                                options, Geometry::TableCrs, layer.points);
+                styles.push_back({&written, &layer.qml, &layer.description});
+            }
+            add_layer_styles(dataset, where, styles);
+        });
+    }));
+}
+
+void write_geopackage(const OutputTable& table, const std::string& path) {
+    write_geopackage({{fs::path(path).stem().string(), &table, score_style_qml(),
+                       "shadegap: score in 5 classes, red (0-20, plant first) to green (80-100)"}},
+                     path);
 }
 
 namespace {

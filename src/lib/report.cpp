@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <optional>
+#include <string_view>
 
 namespace shadegap {
 
@@ -171,21 +174,36 @@ std::string comparison_sentence(const std::string& name, std::optional<double> p
                        *points < 0 ? "less" : "more", what, reference_words(reference));
 }
 
+/// The rows of a table of `scenario` (now | plan), or all rows when it has no such column.
+std::vector<const std::vector<FieldValue>*> rows_of(const OutputTable& table, const std::string& scenario) {
+    const auto column = column_of(table, "scenario");
+    std::vector<const std::vector<FieldValue>*> rows;
+    for (const auto& row : table.rows) {
+        const auto* name = column ? std::get_if<std::string>(&row[*column]) : nullptr;
+        if (!column || (name && *name == scenario)) rows.push_back(&row);
+    }
+    return rows;
+}
+
 std::string equity_html(const ReportContent& content) {
+    // With a plan, equity.csv holds now's rows and the plan's: the chart shows now's, the plan
+    // section the change.
     const OutputTable& equity = content.equity;
     const auto group = column_of(equity, "group");
     const auto canopy = column_of(equity, "canopy_pct");
     const auto diff = column_of(equity, "canopy_diff_pct");
     if (!group || !canopy) return {};
-    std::string html = "<h2>Canopy by group</h2>\n";
+    const bool scenarios = column_of(equity, "scenario").has_value();
+    const auto now_rows = rows_of(equity, "now");
+    std::string html = scenarios ? "<h2>Canopy by group (now)</h2>\n" : "<h2>Canopy by group</h2>\n";
     double most = 0;
-    for (const auto& row : equity.rows) most = std::max(most, number_of(row[*canopy]).value_or(0));
+    for (const auto* row : now_rows) most = std::max(most, number_of((*row)[*canopy]).value_or(0));
     const double bar_height = 22, label_width = 160, bar_width = 360;
     html += fmt::format("<svg id=\"equity-chart\" width=\"{}\" height=\"{}\" role=\"img\" "
                         "aria-label=\"canopy_pct by group\">\n",
-                        label_width + bar_width + 70, bar_height * static_cast<double>(equity.rows.size()) + 4);
-    for (std::size_t k = 0; k < equity.rows.size(); ++k) {
-        const auto& row = equity.rows[k];
+                        label_width + bar_width + 70, bar_height * static_cast<double>(now_rows.size()) + 4);
+    for (std::size_t k = 0; k < now_rows.size(); ++k) {
+        const auto& row = *now_rows[k];
         const double y = bar_height * static_cast<double>(k) + 2;
         const std::string name = text_of(row[*group], 0);
         const auto value = number_of(row[*canopy]);
@@ -197,7 +215,8 @@ std::string equity_html(const ReportContent& content) {
                             value ? fmt::format("{:.1f} %", *value) : std::string("no value"));
     }
     html += "</svg>\n<ul id=\"equity-words\">\n";
-    for (const auto& row : equity.rows) {
+    for (const auto* now_row : now_rows) {
+        const auto& row = *now_row;
         const auto* name = std::get_if<std::string>(&row[*group]);
         if (!name || *name == "everyone" || *name == content.reference) continue;
         html += comparison_sentence(*name, diff ? number_of(row[*diff]) : std::nullopt, "live with", "canopy",
@@ -210,9 +229,9 @@ std::string equity_html(const ReportContent& content) {
     if (measure && exposure && value && !content.disparity.rows.empty()) {
         html += "<h3>Disparity indices</h3>\n<table id=\"disparity\"><thead><tr><th>Measure</th><th>Exposure</th>"
                 "<th>Value</th></tr></thead><tbody>\n";
-        for (const auto& row : content.disparity.rows)
-            html += "<tr><td>" + text_of(row[*measure], 0) + "</td><td>" + text_of(row[*exposure], 0) + "</td><td>" +
-                    text_of(row[*value], 3) + "</td></tr>\n";
+        for (const auto* row : rows_of(content.disparity, "now"))
+            html += "<tr><td>" + text_of((*row)[*measure], 0) + "</td><td>" + text_of((*row)[*exposure], 0) +
+                    "</td><td>" + text_of((*row)[*value], 3) + "</td></tr>\n";
         html += "</tbody></table>\n";
     }
     return html;
@@ -290,6 +309,139 @@ std::string walks_html(const ReportContent& content) {
                                 *gain, *more);
     }
     return html + "</ul>\n";
+}
+
+struct PlanColumn {
+    const char* name;
+    const char* label;
+    int decimals;
+};
+
+constexpr std::array<PlanColumn, 8> plan_columns = {{{"id", "Id", 0},
+                                                     {"name", "Name", 0},
+                                                     {"trees", "Trees", 0},
+                                                     {"canopy_pct_now", "Canopy % now", 1},
+                                                     {"canopy_pct_plan", "Canopy % plan", 1},
+                                                     {"score_now", "Score now", 0},
+                                                     {"score_plan", "Score plan", 0},
+                                                     {"cost", "Cost", 0}}};
+
+/// The plan's rows in rank order (the ranking table's), units without a rank after them in
+/// plan.csv's order.
+std::vector<const std::vector<FieldValue>*> plan_rows_by_rank(const ReportContent& content) {
+    std::map<std::string, std::int64_t> rank_of;
+    const auto id = column_of(content.priority, "id");
+    const auto rank = column_of(content.priority, "rank");
+    if (id && rank)
+        for (const auto& row : content.priority.rows) {
+            const auto* key = std::get_if<std::string>(&row[*id]);
+            const auto* value = std::get_if<std::int64_t>(&row[*rank]);
+            if (key && value) rank_of.emplace(*key, *value);
+        }
+    const auto plan_id = column_of(content.plan, "id");
+    const auto rank_at = [&](const std::vector<FieldValue>* row) {
+        const auto* key = plan_id ? std::get_if<std::string>(&(*row)[*plan_id]) : nullptr;
+        const auto found = key ? rank_of.find(*key) : rank_of.end();
+        return found == rank_of.end() ? std::numeric_limits<std::int64_t>::max() : found->second;
+    };
+    std::vector<const std::vector<FieldValue>*> rows;
+    for (const auto& row : content.plan.rows) rows.push_back(&row);
+    std::stable_sort(rows.begin(), rows.end(), [&](const auto* a, const auto* b) { return rank_at(a) < rank_at(b); });
+    return rows;
+}
+
+std::string score_words(std::optional<double> score) {
+    return score ? fmt::format("{:.0f}", *score) : std::string("none");
+}
+
+/// The words of a rule of plan.json's "comparison".
+std::string rule_words(const std::string& name) {
+    if (name == "plan") return "This plan";
+    if (name == "by_rank") return "By rank alone";
+    if (name == "in_proportion_to_gap") return "In proportion to the gap";
+    return escape_html(name);
+}
+
+std::string plan_html(const ReportContent& content) {
+    const OutputTable& plan = content.plan;
+    if (plan.columns.empty()) return {};
+    const PlanSummary& summary = content.plan_summary;
+    std::string html = "<h2>Plan</h2>\n";
+    html += fmt::format("<p id=\"plan-totals\">{} of {} trees planted", summary.trees_planted, summary.trees_asked);
+    if (summary.cost) html += fmt::format(", at a cost of {:.0f}", *summary.cost);
+    html += fmt::format(". City score {} now, {} with the plan. The sites are on the map.</p>\n",
+                        score_words(summary.city_score_now), score_words(summary.city_score_plan));
+
+    // The units, before and after; the cost only when a cost per tree was given.
+    std::vector<std::pair<std::size_t, const PlanColumn*>> shown;
+    for (const auto& column : plan_columns) {
+        const auto index = column_of(plan, column.name);
+        if (!index) continue;
+        if (std::string_view(column.name) == "cost" &&
+            std::none_of(plan.rows.begin(), plan.rows.end(), [&](const auto& row) { return number_of(row[*index]).has_value(); }))
+            continue;
+        shown.emplace_back(*index, &column);
+    }
+    html += "<table id=\"plan\"><thead><tr>";
+    for (const auto& column : shown) html += fmt::format("<th>{}</th>", column.second->label);
+    html += "</tr></thead><tbody>\n";
+    for (const auto* row : plan_rows_by_rank(content)) {
+        html += "<tr>";
+        for (const auto& column : shown) html += "<td>" + text_of((*row)[column.first], column.second->decimals) + "</td>";
+        html += "</tr>\n";
+    }
+    html += "</tbody></table>\n";
+
+    // The plan beside the two simple rules on the same trees.
+    if (!summary.comparison.empty()) {
+        html += "<h3>Against two simple rules</h3>\n<table id=\"plan-comparison\"><thead><tr><th>Allocation</th>"
+                "<th>Trees</th><th>Objective</th><th>People reached</th><th>People &times; canopy points</th></tr>"
+                "</thead><tbody>\n";
+        for (const auto& rule : summary.comparison)
+            html += fmt::format("<tr><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.0f}</td><td>{:.1f}</td></tr>\n",
+                                rule_words(rule.name), rule.trees, rule.objective, rule.people_reached,
+                                rule.people_canopy_points);
+        html += "</tbody></table>\n";
+        const auto find = [&](const char* name) -> const PlanRule* {
+            for (const auto& rule : summary.comparison)
+                if (rule.name == name) return &rule;
+            return nullptr;
+        };
+        const PlanRule* mine = find("plan");
+        const PlanRule* by_rank = find("by_rank");
+        const PlanRule* proportion = find("in_proportion_to_gap");
+        if (mine && by_rank && proportion)
+            html += fmt::format("<p id=\"plan-comparison-words\">With the same {} trees, the plan closes {:.2f} of "
+                                "equity-weighted gap (priority &times; people &times; canopy gain), against {:.2f} "
+                                "planting by rank alone and {:.2f} planting in proportion to the gap.</p>\n",
+                                mine->trees, mine->objective, by_rank->objective, proportion->objective);
+    }
+
+    // Each group's canopy now and with the plan (equity.csv's two scenarios).
+    const OutputTable& equity = content.equity;
+    const auto group = column_of(equity, "group");
+    const auto canopy = column_of(equity, "canopy_pct");
+    if (group && canopy && column_of(equity, "scenario")) {
+        const auto now_rows = rows_of(equity, "now");
+        const auto plan_rows = rows_of(equity, "plan");
+        html += "<h3>Canopy by group, now and with the plan</h3>\n<table id=\"plan-equity\"><thead><tr><th>Group</th>"
+                "<th>Canopy % now</th><th>Canopy % plan</th><th>Change (points)</th></tr></thead><tbody>\n";
+        for (const auto* now_row : now_rows) {
+            const auto* name = std::get_if<std::string>(&(*now_row)[*group]);
+            if (!name) continue;
+            const std::vector<FieldValue>* plan_row = nullptr;
+            for (const auto* row : plan_rows)
+                if (const auto* other = std::get_if<std::string>(&(*row)[*group]); other && *other == *name) plan_row = row;
+            const auto before = number_of((*now_row)[*canopy]);
+            const auto after = plan_row ? number_of((*plan_row)[*canopy]) : std::nullopt;
+            html += "<tr><td>" + escape_html(*name) + "</td><td>" + text_of((*now_row)[*canopy], 1) + "</td><td>" +
+                    (plan_row ? text_of((*plan_row)[*canopy], 1) : std::string("&ndash;")) + "</td><td>" +
+                    (before && after ? fmt::format("{:+.1f}", *after - *before) : std::string("&ndash;")) +
+                    "</td></tr>\n";
+        }
+        html += "</tbody></table>\n";
+    }
+    return html;
 }
 
 std::string model_html(const ReportContent& content) {
@@ -373,6 +525,31 @@ constexpr const char* map_script = R"js(
     }).addTo(map);
     if (routes.getBounds().isValid()) bounds = bounds.isValid() ? bounds.extend(routes.getBounds()) : routes.getBounds();
   }
+  var sitesText = document.getElementById('shadegap-sites');
+  if (sitesText) {
+    var sitePopup = function (p) {
+      var box = document.createElement('div');
+      var title = document.createElement('strong');
+      title.textContent = 'Tree ' + p.order;
+      box.appendChild(title);
+      var table = document.createElement('table');
+      [['unit_id', 'Unit'], ['order', 'Order'], ['site_id', 'Site']].forEach(function (f) {
+        var row = table.insertRow();
+        row.insertCell().textContent = f[1];
+        var v = p[f[0]];
+        row.insertCell().textContent = v === null || v === undefined ? '\u2013' : String(v);
+      });
+      box.appendChild(table);
+      return box;
+    };
+    var sites = L.geoJSON(JSON.parse(sitesText.textContent), {
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, {radius: 4, color: '#00441b', weight: 1, fillColor: '#41ab5d', fillOpacity: 0.9});
+      },
+      onEachFeature: function (f, l) { l.bindPopup(sitePopup(f.properties)); }
+    }).addTo(map);
+    if (sites.getBounds().isValid()) bounds = bounds.isValid() ? bounds.extend(sites.getBounds()) : sites.getBounds();
+  }
   if (bounds.isValid()) map.fitBounds(bounds); else map.setView([0, 0], 1);
 })();
 )js";
@@ -386,6 +563,8 @@ table { border-collapse: collapse; margin: .5em 0; }
 th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
 th { background: #eee; }
 svg text { font-size: 13px; }
+.site-dot { display: inline-block; width: .7em; height: .7em; border-radius: 50%; border: 1px solid #00441b;
+            background: #41ab5d; vertical-align: middle; }
 )css";
 
 }  // namespace
@@ -419,8 +598,12 @@ std::string build_report_html(const ReportContent& content) {
             std::to_string(content.priority.rows.size()) + " ranking units. Click a unit for its numbers.</p>\n";
     html += "<div id=\"map\"></div>\n" + legend_html(classes, content.priority);
     if (!content.routes_geojson.empty()) html += routes_legend_html();
+    if (!content.sites_geojson.empty())
+        html += "<div class=\"legend\" id=\"sites-legend\"><span class=\"site-dot\"></span> a planted tree "
+                "(click for its unit and order)</div>\n";
     html += "<h2>Ranking</h2>\n" + ranked_table_html(content.priority);
     html += equity_html(content);
+    html += plan_html(content);
     html += walks_html(content);
     html += model_html(content);
     html += warnings_html(content.warnings);
@@ -433,6 +616,9 @@ std::string build_report_html(const ReportContent& content) {
         html += "<script type=\"application/json\" id=\"shadegap-shade-classes\">" + classes_json(shade_classes()) +
                 "</script>\n";
     }
+    if (!content.sites_geojson.empty())
+        html += "<script type=\"application/json\" id=\"shadegap-sites\">" + script_safe(content.sites_geojson) +
+                "</script>\n";
     html += "<script>\n" + detail::leaflet_js() + "\n</script>\n<script>" + script + "</script>\n</body>\n</html>\n";
     return html;
 }

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace shadegap::stages {
@@ -24,7 +25,8 @@ namespace fs = std::filesystem;
 namespace {
 
 /// The files a run writes: the four of every run with their .csvt, the equity tables
-/// when --equity-group is given, priority.gpkg with --format gpkg, the walks' with walks.
+/// when --equity-group is given, priority.gpkg with --format gpkg, the walks' with walks,
+/// the plan's with plan (and plan.gpkg with --format gpkg).
 std::vector<std::string> output_names(const RunConfig& config) {
     std::vector<std::string> names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv", "units.csvt"};
     if (!config.equity_groups.empty())
@@ -35,7 +37,10 @@ std::vector<std::string> output_names(const RunConfig& config) {
         names.insert(names.end(), {"walks.csv", "walks.csvt", "walks.json"});
         if (config.routes > 0) names.push_back("routes.geojson");
     }
-    if (config.plan) names.insert(names.end(), {"plan.csv", "plan.csvt", "sites.geojson", "plan.json"});
+    if (config.plan) {
+        names.insert(names.end(), {"plan.csv", "plan.csvt", "sites.geojson", "plan.json"});
+        if (config.format == "gpkg") names.push_back("plan.gpkg");
+    }
     names.push_back("run.json");
     return names;
 }
@@ -334,6 +339,46 @@ ReportContent with_walks(ReportContent report, const WalkTables& walks, const Ru
     return report;
 }
 
+std::optional<double> number_or_none(const nlohmann::json& value) {
+    if (!value.is_number()) return std::nullopt;
+    return value.get<double>();
+}
+
+/// plan.csv's table, plan.json's totals and comparison, and sites.geojson as written.
+ReportContent with_plan(ReportContent report, const PlanTables& plan, std::string sites_geojson) {
+    report.plan = plan.plan;
+    const nlohmann::json& summary = plan.summary;
+    PlanSummary& totals = report.plan_summary;
+    totals.trees_asked = summary.at("trees").at("asked").get<std::int64_t>();
+    totals.trees_planted = summary.at("trees").at("planted").get<std::int64_t>();
+    totals.cost = number_or_none(summary.at("cost"));
+    totals.city_score_now = number_or_none(summary.at("city_score").at("now"));
+    totals.city_score_plan = number_or_none(summary.at("city_score").at("plan"));
+    for (const char* name : {"plan", "by_rank", "in_proportion_to_gap"}) {
+        const auto rule = summary.at("comparison").find(name);
+        if (rule == summary.at("comparison").end()) continue;
+        totals.comparison.push_back({name, rule->at("trees").get<std::int64_t>(), rule->at("objective").get<double>(),
+                                     rule->at("people_reached").get<double>(),
+                                     rule->at("people_canopy_points").get<double>()});
+    }
+    report.sites_geojson = std::move(sites_geojson);
+    return report;
+}
+
+/// plan.gpkg: the planted sites (points) and the ranking units with plan.csv's columns,
+/// each with its QGIS default style.
+void write_plan_geopackage(const PlanTables& plan, const std::vector<std::vector<unsigned char>>& geometries,
+                           const std::string& crs_wkt, const std::string& path) {
+    OutputTable units = plan.plan;
+    units.geometries = geometries;  // plan.csv is in the ranking table's order, as the geometries
+    units.crs_wkt = crs_wkt;
+    write_geopackage({{"sites", &plan.sites, sites_style_qml(), "shadegap: the planted sites, one green circle each", true},
+                      {"plan", &units, plan_style_qml(),
+                       "shadegap: canopy with the plan (canopy_pct_plan) in 5 classes, light (0-10) to dark green "
+                       "(40-100)", false}},
+                     path);
+}
+
 ReportContent with_run(ReportContent report, const Model& model, const RunResult& result) {
     report.model_name = model.name;
     for (const auto& v : model.variables) report.model_weights.emplace_back(v.name, v.weight);
@@ -413,11 +458,15 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_csvt(equity.disparity, transaction.path_for("disparity.csvt"));
     }
     std::string routes_geojson;
+    std::string sites_geojson;
     if (plan.enabled) {
         write_csv(plan.plan, transaction.path_for("plan.csv"));
         write_csvt(plan.plan, transaction.path_for("plan.csvt"));
         write_geojson(plan.sites, transaction.path_for("sites.geojson"), threads);
+        if (config.report) sites_geojson = read_text(transaction.scratch_path("sites.geojson"));
         write_file(transaction.path_for("plan.json"), plan.summary.dump(2) + "\n");
+        if (config.format == "gpkg")
+            write_plan_geopackage(plan, geometries, inputs.raster.crs_wkt, transaction.path_for("plan.gpkg"));
     }
     if (walks.enabled) {
         write_csv(walks.walks, transaction.path_for("walks.csv"));
@@ -432,6 +481,7 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         report.priority = priority;
         if (equity.enabled) report = with_equity(std::move(report), equity);
         if (walks.enabled) report = with_walks(std::move(report), walks, config, std::move(routes_geojson));
+        if (plan.enabled) report = with_plan(std::move(report), plan, std::move(sites_geojson));
         write_file(transaction.path_for("report.html"), build_report_html(with_run(std::move(report), inputs.model, result)));
     }
     callbacks.tables_written();

@@ -7,8 +7,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -243,4 +248,113 @@ TEST_CASE("plan --shade: the trees' shadows as an independent shade run gives th
     const auto independent = row_where(test::read_csv(check + "/priority.csv"), "id", "B");
     CHECK(number(b, "shade_pct_plan") == Approx(number(independent, "shade_pct")).epsilon(1e-9));
     CHECK(number(b, "shade_pct_plan") > number(b, "shade_pct_now") + 1);  // three trees' crowns and shadows
+}
+
+namespace {
+
+/// The text between the first `begin` and the next `end`.
+std::string between(const std::string& text, const std::string& begin, const std::string& end) {
+    const auto from = text.find(begin);
+    REQUIRE(from != std::string::npos);
+    const auto to = text.find(end, from + begin.size());
+    REQUIRE(to != std::string::npos);
+    return text.substr(from + begin.size(), to - from - begin.size());
+}
+
+/// JSON embedded by the report, its <, > and & escapes undone by the parser.
+nlohmann::json embedded(const std::string& html, const std::string& id) {
+    return nlohmann::json::parse(between(html, "<script type=\"application/json\" id=\"" + id + "\">", "</script>"));
+}
+
+}  // namespace
+
+TEST_CASE("plan --report --format gpkg: the plan in report.html, sites and units in plan.gpkg", "[plan][cli][report]") {
+    Lot lot;
+    const std::string out = lot.dir.file("out");
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, lot.args(out, {"--trees", "3", "--report", "--format", "gpkg"}));
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const nlohmann::json sites = nlohmann::json::parse(test::read_text(out + "/sites.geojson"));
+    REQUIRE(sites.at("features").size() == 3);
+
+    // report.html: B's row of the plan table (name: the id; 3 trees, canopy 0.0 now; B ranks
+    // first), the totals, the two simple rules as plan.json has them, and the sites as written.
+    const std::string html = test::read_text(out + "/report.html");
+    const auto b = row_where(test::read_csv(out + "/plan.csv"), "id", "B");
+    const std::string plan_table = between(html, "<table id=\"plan\">", "</table>");
+    CHECK(plan_table.find("<tr><td>B</td><td>B</td><td>3</td><td>0.0</td>") != std::string::npos);
+    CHECK(plan_table.find("<tr><td>B</td>") < plan_table.find("<tr><td>A</td>"));
+    char canopy_plan[32];
+    std::snprintf(canopy_plan, sizeof canopy_plan, "<td>%.1f</td>", number(b, "canopy_pct_plan"));
+    CHECK(plan_table.find(std::string("<td>3</td><td>0.0</td>") + canopy_plan) != std::string::npos);
+    CHECK(html.find("<p id=\"plan-totals\">3 of 3 trees planted.") != std::string::npos);
+    const nlohmann::json comparison = nlohmann::json::parse(test::read_text(out + "/plan.json")).at("comparison");
+    for (const auto& [rule, words] : std::map<std::string, std::string>{
+             {"plan", "This plan"}, {"by_rank", "By rank alone"}, {"in_proportion_to_gap", "In proportion to the gap"}}) {
+        const auto& c = comparison.at(rule);
+        char row[200];
+        std::snprintf(row, sizeof row, "<tr><td>%s</td><td>%lld</td><td>%.2f</td><td>%.0f</td><td>%.1f</td></tr>",
+                      words.c_str(), static_cast<long long>(c.at("trees").get<std::int64_t>()),
+                      c.at("objective").get<double>(), c.at("people_reached").get<double>(),
+                      c.at("people_canopy_points").get<double>());
+        INFO(rule);
+        CHECK(html.find(row) != std::string::npos);
+    }
+    CHECK(html.find("id=\"plan-comparison-words\">With the same 3 trees") != std::string::npos);
+    CHECK(embedded(html, "shadegap-sites") == sites);
+
+    // plan.gpkg: the sites as points with the x, y of sites.geojson; the units with plan.csv's
+    // columns; a default style for each.
+    GDALAllRegister();
+    GDALDatasetUniquePtr gpkg(GDALDataset::Open((out + "/plan.gpkg").c_str(), GDAL_OF_VECTOR));
+    REQUIRE(gpkg);
+    OGRLayer* points = gpkg->GetLayerByName("sites");
+    REQUIRE(points != nullptr);
+    CHECK(wkbFlatten(points->GetGeomType()) == wkbPoint);
+    REQUIRE(points->GetFeatureCount() == 3);
+    points->ResetReading();
+    for (const auto& feature : sites.at("features")) {
+        std::unique_ptr<OGRFeature> row(points->GetNextFeature());
+        REQUIRE(row);
+        const auto& p = feature.at("properties");
+        CHECK(row->GetFieldAsDouble("x") == p.at("x").get<double>());
+        CHECK(row->GetFieldAsDouble("y") == p.at("y").get<double>());
+        CHECK(row->GetFieldAsInteger64("order") == p.at("order").get<std::int64_t>());
+        CHECK(std::string(row->GetFieldAsString("unit_id")) == "B");
+        const auto* point = row->GetGeometryRef()->toPoint();
+        CHECK(point->getX() == p.at("x").get<double>());
+        CHECK(point->getY() == p.at("y").get<double>());
+    }
+    OGRLayer* units = gpkg->GetLayerByName("plan");
+    REQUIRE(units != nullptr);
+    CHECK(wkbFlatten(units->GetGeomType()) == wkbMultiPolygon);
+    REQUIRE(units->GetFeatureCount() == 2);
+    std::map<std::string, std::int64_t> trees;
+    units->ResetReading();
+    for (std::unique_ptr<OGRFeature> row(units->GetNextFeature()); row; row.reset(units->GetNextFeature())) {
+        trees[row->GetFieldAsString("id")] = row->GetFieldAsInteger64("trees");
+        CHECK(row->GetGeometryRef()->toMultiPolygon()->get_Area() == Approx(60 * 40));
+        CHECK(row->GetFieldIndex("canopy_pct_plan") >= 0);
+    }
+    CHECK(trees == std::map<std::string, std::int64_t>{{"A", 0}, {"B", 3}});
+    OGRLayer* styles = gpkg->GetLayerByName("layer_styles");
+    REQUIRE(styles != nullptr);
+    std::map<std::string, std::string> qml;
+    styles->ResetReading();
+    for (std::unique_ptr<OGRFeature> row(styles->GetNextFeature()); row; row.reset(styles->GetNextFeature())) {
+        CHECK(row->GetFieldAsInteger("useAsDefault") == 1);
+        qml[row->GetFieldAsString("f_table_name")] = row->GetFieldAsString("styleQML");
+    }
+    REQUIRE(qml.size() == 2);
+    CHECK(qml.at("sites").find("class=\"SimpleMarker\"") != std::string::npos);
+    CHECK(qml.at("plan").find("attr=\"canopy_pct_plan\"") != std::string::npos);
+    gpkg.reset();
+    CHECK(std::filesystem::exists(out + "/priority.gpkg"));
+    CHECK(test::read_text(out + "/run.json").find(out + "/plan.gpkg") != std::string::npos);
+
+    // The same bytes on a second run.
+    const std::string again = lot.dir.file("again");
+    const auto second = test::run_binary(SHADEGAP_BINARY, lot.args(again, {"--trees", "3", "--report", "--format", "gpkg"}));
+    REQUIRE(second.status == 0);
+    CHECK(test::read_text(again + "/plan.gpkg") == test::read_text(out + "/plan.gpkg"));
 }

@@ -112,3 +112,86 @@ TEST_CASE("without walks the page has no walks section and no routes layer", "[r
     CHECK(html.find("id=\"shadegap-routes\"") == std::string::npos);
     CHECK(html.find("routes-legend") == std::string::npos);
 }
+
+TEST_CASE("the plan section: units in rank order before and after, totals, the two simple rules, groups, sites",
+          "[report][plan]") {
+    using Type = OutputColumn::Type;
+    ReportContent content;
+    content.priority_geojson = R"({"type": "FeatureCollection", "features": []})";
+    content.priority.columns = {{"id", Type::Text}, {"name", Type::Text}, {"rank", Type::Integer}, {"score", Type::Real}};
+    content.priority.rows = {{std::string("B<1>"), std::string("Bay & Co"), std::int64_t{1}, 10.0},
+                             {std::string("A"), std::monostate{}, std::int64_t{2}, 80.0}};
+    // plan.csv's order is the ranking table's (A first); the report shows rank order (B first).
+    content.plan.columns = {{"id", Type::Text},           {"name", Type::Text},         {"trees", Type::Integer},
+                            {"canopy_pct_now", Type::Real}, {"canopy_pct_plan", Type::Real}, {"score_now", Type::Real},
+                            {"score_plan", Type::Real},   {"cost", Type::Real}};
+    content.plan.rows = {
+        {std::string("A"), std::monostate{}, std::int64_t{0}, 30.04, 30.04, 80.0, 80.0, 0.0},
+        {std::string("B<1>"), std::string("Bay & Co"), std::int64_t{3}, 0.0, 5.66, 10.0, 24.6, 1500.0}};
+    content.plan_summary.trees_asked = 4;
+    content.plan_summary.trees_planted = 3;
+    content.plan_summary.cost = 1500.0;
+    content.plan_summary.city_score_now = 33.4;
+    content.plan_summary.city_score_plan = 42.6;
+    content.plan_summary.comparison = {{"plan", 3, 13.936, 200, 1393.5},
+                                       {"by_rank", 3, 13.936, 200, 1393.5},
+                                       {"in_proportion_to_gap", 3, 9.29, 300, 1100.04}};
+    content.equity.columns = {{"scenario", Type::Text}, {"group", Type::Text}, {"canopy_pct", Type::Real},
+                              {"canopy_diff_pct", Type::Real}};
+    content.equity.rows = {{std::string("now"), std::string("everyone"), 20.0, 0.0},
+                           {std::string("now"), std::string("<i>g"), 15.0, -5.0},
+                           {std::string("plan"), std::string("everyone"), 22.3, 0.0},
+                           {std::string("plan"), std::string("<i>g"), 19.0, -3.5}};
+    content.sites_geojson = R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": )"
+                            R"({"site_id": 7, "unit_id": "B</script>", "order": 1}, "geometry": null}]})";
+    content.model_name = "canopy-gap";
+    const std::string html = build_report_html(content);
+    const auto at = [&](const std::string& text) { return html.find(text); };
+
+    // The units, rank order, escaped; canopy to one decimal, scores whole, cost whole.
+    const std::string row_b = "<tr><td>B&lt;1&gt;</td><td>Bay &amp; Co</td><td>3</td><td>0.0</td><td>5.7</td>"
+                              "<td>10</td><td>25</td><td>1500</td></tr>";
+    const std::string row_a = "<tr><td>A</td><td>&ndash;</td><td>0</td><td>30.0</td><td>30.0</td><td>80</td>"
+                              "<td>80</td><td>0</td></tr>";
+    REQUIRE(at("<table id=\"plan\">") != std::string::npos);
+    CHECK(at("<th>Id</th><th>Name</th><th>Trees</th><th>Canopy % now</th><th>Canopy % plan</th><th>Score now</th>"
+             "<th>Score plan</th><th>Cost</th>") != std::string::npos);
+    REQUIRE(at(row_b) != std::string::npos);
+    REQUIRE(at(row_a) != std::string::npos);
+    CHECK(at(row_b) < at(row_a));
+    // The totals from plan.json.
+    CHECK(at("<p id=\"plan-totals\">3 of 4 trees planted, at a cost of 1500. City score 33 now, 43 with the plan.") !=
+          std::string::npos);
+    // The two simple rules: a table and one sentence.
+    CHECK(at("<tr><td>This plan</td><td>3</td><td>13.94</td><td>200</td><td>1393.5</td></tr>") != std::string::npos);
+    CHECK(at("<tr><td>By rank alone</td><td>3</td><td>13.94</td><td>200</td><td>1393.5</td></tr>") != std::string::npos);
+    CHECK(at("<tr><td>In proportion to the gap</td><td>3</td><td>9.29</td><td>300</td><td>1100.0</td></tr>") !=
+          std::string::npos);
+    CHECK(at("With the same 3 trees, the plan closes 13.94 of equity-weighted gap (priority &times; people &times; "
+             "canopy gain), against 13.94 planting by rank alone and 9.29 planting in proportion to the gap.") !=
+          std::string::npos);
+    // Each group's canopy now → plan; the equity chart shows now's rows only.
+    CHECK(at("<tr><td>everyone</td><td>20.0</td><td>22.3</td><td>+2.3</td></tr>") != std::string::npos);
+    CHECK(at("<tr><td>&lt;i&gt;g</td><td>15.0</td><td>19.0</td><td>+4.0</td></tr>") != std::string::npos);
+    CHECK(at("<h2>Canopy by group (now)</h2>") != std::string::npos);
+    CHECK(at(">15.0 %</text>") != std::string::npos);
+    CHECK(at(">19.0 %</text>") == std::string::npos);
+    CHECK(at("People in group &lt;i&gt;g live with 5.0 points less canopy than everyone.") != std::string::npos);
+    CHECK(at("3.5 points less canopy") == std::string::npos);
+    // The sites: embedded script-safe, a circle-marker layer, a legend line.
+    CHECK(at("<script type=\"application/json\" id=\"shadegap-sites\">") != std::string::npos);
+    CHECK(at("\"unit_id\": \"B\\u003c/script\\u003e\"") != std::string::npos);
+    CHECK(at("B</script>") == std::string::npos);
+    CHECK(at("L.circleMarker") != std::string::npos);
+    CHECK(at("id=\"sites-legend\"") != std::string::npos);
+    CHECK(at("Bay & Co") == std::string::npos);
+}
+
+TEST_CASE("without a plan the page has no plan section and no sites layer", "[report][plan]") {
+    ReportContent content;
+    content.priority_geojson = R"({"type": "FeatureCollection", "features": []})";
+    const std::string html = build_report_html(content);
+    CHECK(html.find("<h2>Plan</h2>") == std::string::npos);
+    CHECK(html.find("id=\"shadegap-sites\"") == std::string::npos);
+    CHECK(html.find("sites-legend") == std::string::npos);
+}
