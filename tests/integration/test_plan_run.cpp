@@ -140,6 +140,36 @@ TEST_CASE("plan: three trees on B's grass add three crowns of canopy and the sco
     CHECK(summary.find("\"planted\": 3") != std::string::npos);
 }
 
+// The same plan under the Tree Equity Score: with poverty the only variable (A 0.2, B 0.5),
+// min-max normalised, priority = 0.1 + 0.9 N: A 0.1, B 1. A's tree is worth
+// 0.1 · 100 · 55.74 / 2400, B's 1 · 200 · 55.74 / 2400: all three go to B. Goals and gaps as
+// above; score = floor(100 (1 − gap / gap_max · priority)), gap_max A's 0.2 − 1/2400 after.
+TEST_CASE("plan: the re-run score follows the Tree Equity Score by hand", "[plan][cli]") {
+    Lot lot;
+    test::write_layer(lot.units, "GPKG", "units", 32618,
+                      {{rectangle(0, 0, 60, 40), {{"GEOID", "A"}}, {{"population", 100}, {"pctpov", 0.2}}},
+                       {rectangle(60, 0, 120, 40), {{"GEOID", "B"}}, {{"population", 200}, {"pctpov", 0.5}}}});
+    const std::string out = lot.dir.file("out");
+    auto args = lot.args(out, {"--trees", "3", "--allow-missing-variables"});
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--model") args[i + 1] = "tree-equity";
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, args);
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const auto plan = test::read_csv(out + "/plan.csv");
+    const auto a = row_where(plan, "id", "A");
+    const auto b = row_where(plan, "id", "B");
+    CHECK(number(a, "priority") == Approx(0.1).epsilon(1e-12));
+    CHECK(number(b, "priority") == Approx(1).epsilon(1e-12));
+    CHECK(number(b, "trees") == 3);
+    const double canopy_plan = 3 * crown / 2400;
+    const double a_gap = 0.2 - 1.0 / 2400;
+    CHECK(number(b, "score_now") == std::floor(100 * (1 - 0.2 / 0.2 * 1)));
+    CHECK(number(a, "score_now") == std::floor(100 * (1 - a_gap / 0.2 * 0.1)));
+    CHECK(number(b, "score_plan") == std::floor(100 * (1 - (0.2 - canopy_plan) / a_gap * 1)));
+    CHECK(number(a, "score_plan") == std::floor(100 * (1 - a_gap / a_gap * 0.1)));
+}
+
 TEST_CASE("plan: a budget, survival over the years, and the groups' canopy now and with the plan", "[plan][cli]") {
     Lot lot;
     const std::string out = lot.dir.file("out");
