@@ -6,6 +6,7 @@
 #include "shadegap/raster.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace shadegap {
@@ -16,7 +17,10 @@ struct SiteOptions {
     CanopyKind canopy_kind;                 ///< which land-cover values are existing canopy (canopy_of(value) >= 0.5)
     double spacing_m = 5;                   ///< least distance between two sites
     double crown_m2 = 55.74;                ///< crown area at maturity; radius r = sqrt(crown_m2 / pi)
-    int threads = 1;                        ///< see resolve_threads(); 0 is all cores, below 0 a UsageError
+    int threads = 1;
+    /// A canopy raster on the land cover's grid (same CRS, origin, cell size and size) whose
+    /// values canopy_kind reads as existing canopy; none: the land cover's own values are.
+    std::optional<RasterInfo> canopy;                        ///< see resolve_threads(); 0 is all cores, below 0 a UsageError
 };
 
 struct Site {

@@ -567,10 +567,12 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
         std::error_code ignored;
         const bool same = config.landcover == config.canopy ||
                           std::filesystem::equivalent(config.landcover, config.canopy, ignored);
-        if (!same)
-            throw UsageError("landcover", "must be the canopy raster (" + config.canopy +
-                                              "): plan reads plantable, walkable and canopy classes from one "
-                                              "land-cover raster; a separate land cover is not supported yet");
+        if (!same) {
+            // A separate land cover (the canopy raster holds heights or percentages): cell for
+            // cell on the canopy raster's grid, which keeps saying where canopy is.
+            inputs.landcover = describe_raster(config.landcover);
+            require_same_grid(inputs.raster, *inputs.landcover, "the canopy raster " + config.canopy);
+        }
         if (inputs.model.coverage != "canopy")
             throw UsageError("model", "plan adds canopy; model '" + inputs.model.name + "' ranks by " +
                                           inputs.model.coverage + " (use a canopy model such as tree-equity)");

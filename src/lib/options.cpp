@@ -209,8 +209,9 @@ std::vector<RunOption> make_run_options() {
          "Default: 0 (no routes.geojson).",
          false, {}, {}, "walks"},
         {"landcover", "--landcover", {}, T::InputPath, &C::landcover, "PATH", planting,
-         "Land-cover raster of classes where trees can go: the canopy raster itself (--canopy), whose "
-         "--plantable-classes are plantable and --walkable-classes walkable. Required.",
+         "Land-cover raster of classes where trees can go (--plantable-classes) and people walk "
+         "(--walkable-classes): the canopy raster itself, or a raster on its grid beside a canopy raster "
+         "of heights or percentages. Required.",
          false, {}, {}, "plan"},
         {"plantable_classes", "--plantable-classes", {}, T::Numbers, &C::plantable_classes, "C1,C2,...", planting,
          "Comma-separated land-cover values trees may be planted on (grass, bare soil; never canopy, "

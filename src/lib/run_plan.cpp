@@ -292,14 +292,20 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     const auto zones_wkb = ranking_geometries(inputs, aligned, table);
     std::vector<MultiPolygon> zones;
     for (const auto& wkb : zones_wkb) zones.push_back(multipolygon_of(wkb));
+    const RasterInfo& landcover = inputs.landcover ? *inputs.landcover : inputs.raster;
     OverlayOptions options;
     options.kind = inputs.kind;
     options.water_classes = config.water_classes;
+    if (inputs.landcover) {
+        // The land cover's own classes: none of them canopy, water not asked for.
+        options.kind = CanopyKind{CanopyKind::Type::Classes, {}, 0};
+        options.water_classes.clear();
+    }
     options.residential_classes = config.plantable_classes;
     options.threads = threads;
     options.block_rows = config.block_size;
     options.block_cols = config.block_size;
-    const auto zone_sums = overlay_zones(inputs.raster.path, zones, options);
+    const auto zone_sums = overlay_zones(landcover.path, zones, options);
 
     // Sites, denser census units first within a unit.
     std::vector<double> densities(measured.units.size());
@@ -312,8 +318,9 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     site_options.spacing_m = config.spacing;
     site_options.crown_m2 = config.crown_m2;
     site_options.threads = threads;
+    if (inputs.landcover) site_options.canopy = inputs.raster;  // existing canopy from the canopy raster
     const double diameter_m = 2 * std::sqrt(config.crown_m2 / 3.14159265358979323846);
-    std::vector<Site> sites = find_sites(inputs.raster, zones, aligned.units.polygons, densities, site_options);
+    std::vector<Site> sites = find_sites(landcover, zones, aligned.units.polygons, densities, site_options);
     if (config.spacing < diameter_m) sites = crowns_apart_first(sites, diameter_m / inputs.raster.linear_unit_m);
     std::vector<std::vector<std::size_t>> sites_of(n);
     for (std::size_t s = 0; s < sites.size(); ++s) sites_of[sites[s].zone].push_back(s);

@@ -76,6 +76,8 @@ struct Inputs {
     /// annotation code).
     std::map<std::string, std::vector<std::optional<double>>> values;
     std::vector<std::string> scope;  ///< per census unit; empty: one scope
+    /// `shadegap plan`: the land-cover raster when it is not the canopy raster (on its grid).
+    std::optional<RasterInfo> landcover;
     /// `shadegap walks`: the streets and destinations, in the raster's CRS.
     std::optional<walks::StreetLayer> streets;
     std::optional<walks::DestinationLayer> destinations;

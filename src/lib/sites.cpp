@@ -56,6 +56,7 @@ private:
         std::uint8_t flags = 0;
         if (listed(m_options.plantable_classes, value)) flags |= plantable;
         if (listed(m_options.walkable_classes, value)) flags |= walkable;
+        if (m_options.canopy) return flags;  // canopy comes from the canopy raster
         const std::optional<double> share = m_options.canopy_kind.canopy_of(value);
         if (share && *share >= 0.5) flags |= canopy;
         return flags;
@@ -275,7 +276,9 @@ Setup make_setup(const RasterInfo& info, const SiteOptions& options, const std::
 /// threads never write to one.
 struct alignas(64) ThreadScratch {
     std::unique_ptr<RasterSource> source;
+    std::unique_ptr<RasterSource> canopy_source;  ///< with SiteOptions::canopy
     std::vector<double> values;
+    std::vector<double> canopy_values;
     std::vector<std::uint8_t> flags;  ///< CellFlag per cell
     std::vector<std::uint8_t> inside;
     std::vector<double> density;
@@ -305,6 +308,18 @@ std::vector<Site> zone_sites(const Setup& s, std::uint32_t zone_index, const Mul
     scratch.source->read(window, scratch.values);
     scratch.flags.resize(cells);
     for (std::size_t i = 0; i < cells; ++i) scratch.flags[i] = s.classes.of(scratch.values[i]);
+    if (s.options.canopy) {
+        // Existing canopy from the canopy raster, cell for cell (its nodata and NaN: none).
+        if (!scratch.canopy_source) scratch.canopy_source = std::make_unique<RasterSource>(*s.options.canopy);
+        scratch.canopy_source->read(window, scratch.canopy_values);
+        const std::optional<double> nodata = s.options.canopy->nodata;
+        for (std::size_t i = 0; i < cells; ++i) {
+            const double v = scratch.canopy_values[i];
+            if (std::isnan(v) || (nodata && v == *nodata)) continue;
+            const std::optional<double> share = s.options.canopy_kind.canopy_of(v);
+            if (share && *share >= 0.5) scratch.flags[i] |= canopy;
+        }
+    }
 
     // The zone's plantable centres.
     CentreMask mask(grid, window);
@@ -428,6 +443,7 @@ std::vector<Site> zone_sites(const Setup& s, std::uint32_t zone_index, const Mul
 std::vector<Site> find_sites(const RasterInfo& landcover, const std::vector<MultiPolygon>& zones,
                              const std::vector<MultiPolygon>& density_zones, const std::vector<double>& densities,
                              const SiteOptions& options) {
+    if (options.canopy) require_same_grid(landcover, *options.canopy, "the land cover " + landcover.path);
     if (landcover.geographic) {
         throw InputError(landcover.path, fmt::format("sites need a projected CRS (metres), but the raster is in "
                                                      "the geographic CRS '{}'", landcover.crs_name));

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -203,6 +204,44 @@ TEST_CASE("plan: trees beyond what closes the gaps are left and said", "[plan][c
     CHECK(outcome.err.find("of 100 trees planted") != std::string::npos);
 }
 
+// A canopy raster of heights (canopy where at least 2 m) beside a land cover of classes on
+// its grid: the land cover says where trees may go, the heights where canopy is. A 5 m tree
+// stands on grass at the centre of B's patch (90.5, 20.5): no site within the crown radius
+// r of that cell (its nearest point), and the tree's cell counts as canopy now.
+TEST_CASE("plan: a land cover beside a canopy height raster", "[plan][cli]") {
+    Lot lot;
+    std::vector<double> heights(4800, 0.0);
+    heights[static_cast<std::size_t>(19 * 120 + 90)] = 5;  // row 19: y 20..21; column 90: x 90..91
+    const std::string canopy = lot.dir.file("canopy_height.tif");
+    test::write_raster(canopy, 120, 40, east0, north0 + 40, 1.0, heights, 32618, GDT_Float32);
+    const std::string out = lot.dir.file("out");
+    auto args = lot.args(out, {"--trees", "40"});
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--canopy") args[i + 1] = canopy;
+        if (args[i] == "--canopy-kind") args[i + 1] = "min=2";
+        if (args[i] == "--spacing") args[i + 1] = "5";
+    }
+    const auto outcome = test::run_binary(SHADEGAP_BINARY, args);
+    INFO(outcome.err);
+    REQUIRE(outcome.status == 0);
+    const auto b = row_where(test::read_csv(out + "/plan.csv"), "id", "B");
+    CHECK(number(b, "plantable_m2") == Approx(400).epsilon(1e-9));  // the land cover's grass
+    CHECK(number(b, "canopy_pct_now") == Approx(100.0 / 2400).epsilon(1e-9));  // the heights' one tree
+    const double r = std::sqrt(crown / 3.14159265358979323846);
+    GDALDatasetUniquePtr sites(GDALDataset::Open((out + "/sites.geojson").c_str(), GDAL_OF_VECTOR));
+    REQUIRE(sites);
+    int count = 0;
+    for (auto& feature : *sites->GetLayer(0)) {
+        const double x = feature->GetFieldAsDouble("x") - east0, y = feature->GetFieldAsDouble("y") - north0;
+        const double dx = std::max({0.0, 90 - x, x - 91}), dy = std::max({0.0, 20 - y, y - 21});
+        CHECK(std::hypot(dx, dy) >= r - 1e-9);
+        CHECK(value_at(lot.landcover, x + east0, y + north0) == 2);
+        ++count;
+    }
+    CHECK(count == number(b, "trees"));
+    CHECK(count > 0);
+}
+
 TEST_CASE("plan: bad plan options are one-line errors", "[plan][cli][bad]") {
     Lot lot;
     const std::string out = lot.dir.file("out");
@@ -217,16 +256,15 @@ TEST_CASE("plan: bad plan options are one-line errors", "[plan][cli][bad]") {
     fails({"--trees", "3", "--budget", "100", "--cost-per-tree", "1"}, 2, "--trees: cannot be combined with --budget");
     fails({"--budget", "100"}, 2, "--budget: needs --cost-per-tree");
     fails({"--trees", "3", "--survival", "1.5"}, 2, "--survival: expected a share of trees alive after a year");
+    // A land cover off the canopy raster's grid (shifted by a cell).
     const std::string other = lot.dir.file("other.tif");
-    std::vector<double> other_cells(4800, 2.0);
-    other_cells[0] = 1;
-    test::write_raster(other, 120, 40, east0, north0 + 40, 1.0, other_cells, 32618);
+    test::write_raster(other, 120, 40, east0 + 1, north0 + 40, 1.0, std::vector<double>(4800, 2.0), 32618);
     auto args = lot.args(out, {"--trees", "3"});
     for (std::size_t i = 0; i + 1 < args.size(); ++i)
         if (args[i] == "--landcover") args[i + 1] = other;
     const auto outcome = test::run_binary(SHADEGAP_BINARY, args);
-    test::require_one_line_error(outcome, 2);
-    CHECK(outcome.err.find("--landcover: must be the canopy raster") != std::string::npos);
+    test::require_one_line_error(outcome, 1);
+    CHECK(outcome.err.find(other + ": its grid") != std::string::npos);
 }
 
 // The shade with the planted trees against the same made independently: the test raises
