@@ -6,6 +6,7 @@
 #include "terminal.hpp"
 
 #include "shadegap/error.hpp"
+#include "shadegap/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
     CLI::App app{"shadegap: where to plant trees first. Ranks a city's neighbourhoods by canopy gap "
                  "and who lives there.",
                  "shadegap"};
-    app.set_version_flag("--version", "shadegap " SHADEGAP_CLI_VERSION, "Print the version and exit.");
+    app.set_version_flag("--version", "shadegap " SHADEGAP_VERSION_STRING, "Print the version and exit.");
     app.set_help_flag("-h,--help", "Print this help and exit.");
     app.require_subcommand(0, 1);
     app.formatter(cli::make_help_formatter());

@@ -6,6 +6,7 @@
 #include "shadegap/output.hpp"
 #include "shadow_sweep.hpp"
 #include "shadegap/config.hpp"
+#include "shadegap/version.hpp"
 
 #include <cpl_string.h>
 #include <fmt/format.h>
@@ -297,7 +298,7 @@ void write_manifest(const std::string& path, const std::string& shown, const Sha
     const std::string marker = "instants written here";
     const nlohmann::json head = {
         {"command", "shade"},
-        {"version", SHADEGAP_VERSION},
+        {"version", SHADEGAP_VERSION_STRING},
         {"inputs", rasters},
         {"output", fs::path(config.out).filename().string()},
         {"masks_dir", config.masks_dir.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.masks_dir)},

@@ -6,6 +6,7 @@
 #include "ogr_util.hpp"
 #include "shadegap/output.hpp"
 #include "shadegap/report.hpp"
+#include "shadegap/version.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -212,7 +213,7 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
                      const std::vector<std::string>& ungrouped, const Coverage& coverage,
                      const EquityTables& equity) {
     nlohmann::json j;
-    j["shadegap_version"] = SHADEGAP_VERSION;
+    j["shadegap_version"] = SHADEGAP_VERSION_STRING;
     j["project_file"] = config.project_file;
     nlohmann::json in;
     in["canopy"] = file_json(config.canopy, inputs.raster.crs_name);
