@@ -83,8 +83,8 @@ std::string shade_manifest_path(const std::string& out);
 /// With `sun_tolerance_deg` > 0 the instants with the sun up are grouped by the cell of
 /// `sun_tolerance_deg` × `sun_tolerance_deg` degrees of (grid azimuth, elevation) they fall in;
 /// each group's shadow is cast once, at the mean position of its instants, and counts once for
-/// each of them. The groups (a position, a weight and the numbers of the instants, 4 bytes
-/// each) are the only list kept; with 0 there are none and every instant is cast as it is made.
+/// each of them. The groups (a position and the numbers of its instants, 8 bytes per instant)
+/// are the only list kept; with 0 there are none and every instant is cast as it is made.
 ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress = {});
 
 }  // namespace shadegap
