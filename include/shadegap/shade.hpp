@@ -16,6 +16,11 @@
 
 namespace shadegap {
 
+/// Default of `--sun-tolerance`, in degrees: instants whose sun positions fall in one cell of
+/// this size (grid azimuth × elevation) share one shadow computation. Chosen and measured in
+/// docs/shade.md ("Sun positions computed once").
+inline constexpr double default_sun_tolerance_deg = 1.0;
+
 /// The options of `shadegap shade`.
 struct ShadeConfig {
     std::string surface;        ///< --surface: opaque heights (DSM − DEM)
@@ -25,6 +30,9 @@ struct ShadeConfig {
     DateRange dates;
     ClockWindow window;
     int step_minutes = 15;
+    /// --sun-tolerance: the edge in degrees of the (grid azimuth, elevation) cells whose instants
+    /// share one shadow; 0 casts every instant at its own position.
+    double sun_tolerance_deg = default_sun_tolerance_deg;
     TimeZone zone;
     bool force_tz = false;  ///< --force-tz: skip check_zone_fits_place() (sun.hpp)
     std::string out;        ///< Float32 COG of shade fractions
@@ -49,6 +57,7 @@ struct ShadeResult {
     std::size_t sampled_count = 0;       ///< instants sampled (local times that exist in the zone)
     std::vector<LocalDateTime> missing;  ///< local times skipped by a daylight-saving change
     std::size_t used_count = 0;          ///< instants with the sun above the horizon
+    std::size_t position_count = 0;      ///< sun positions whose shadows were cast (≤ used_count)
     std::vector<std::string> outputs;  ///< final paths written
     std::string manifest;              ///< path of OUT.json
     double seconds = 0;
@@ -70,6 +79,12 @@ std::string shade_manifest_path(const std::string& out);
 /// number of instants: the instants are made again from the sun's equations at each pass
 /// (counting, windows, each tile, masks, manifest) and the manifest is written one instant at
 /// a time. With masks, each mask adds its file name to the transaction (tens of bytes).
+///
+/// With `sun_tolerance_deg` > 0 the instants with the sun up are grouped by the cell of
+/// `sun_tolerance_deg` × `sun_tolerance_deg` degrees of (grid azimuth, elevation) they fall in;
+/// each group's shadow is cast once, at the mean position of its instants, and counts once for
+/// each of them. The groups (a position and the numbers of its instants, 8 bytes per instant)
+/// are the only list kept; with 0 there are none and every instant is cast as it is made.
 ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress = {});
 
 }  // namespace shadegap

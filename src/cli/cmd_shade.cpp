@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -61,6 +62,13 @@ void add_options(CLI::App& app, ShadeState& state) {
         ->type_name("HH:MM|HH:MM-HH:MM")->required()->group(times);
     app.add_option("--step", c.step_minutes, "Minutes between the sampled clock times of a --time window. Default: 15.")
         ->type_name("MINUTES")->group(times);
+    app.add_option("--sun-tolerance", c.sun_tolerance_deg,
+                   fmt::format("Degrees: instants whose sun positions fall in one cell of this size (grid azimuth "
+                               "x elevation) share one shadow, cast at their mean position and counted once for "
+                               "each. 0 casts every instant exactly. Default: {} (on the sample city's summer: 3 times "
+                               "fewer shadows, a mean error of 0.13 percentage points; see docs/shade.md).",
+                               default_sun_tolerance_deg))
+        ->type_name("DEG")->group(times);
     app.add_option("--tz", state.tz,
                    "Time zone of --date and --time: an IANA name such as America/New_York (daylight saving "
                    "applies), a fixed offset such as -04:00, or UTC. Required.")
@@ -97,6 +105,9 @@ int run(ShadeState& state) {
     config.dates = parse_date_range(state.date, "--date");
     config.window = parse_clock_window(state.time, "--time");
     config.zone = TimeZone::parse(state.tz, "--tz");
+    if (!(config.sun_tolerance_deg >= 0) || !std::isfinite(config.sun_tolerance_deg))
+        throw UsageError("--sun-tolerance",
+                         fmt::format("expected a finite angle in degrees ≥ 0, got {}", state.config.sun_tolerance_deg));
     if (config.step_minutes <= 0)
         throw UsageError("--step", fmt::format("expected a positive number of minutes, got {}", config.step_minutes));
 
@@ -120,8 +131,12 @@ int run(ShadeState& state) {
         if (std::filesystem::path(output).extension() != ".tif" || output == config.out ||
             std::filesystem::path(output) == std::filesystem::path(config.out))
             names += (names.empty() ? "" : ", ") + std::filesystem::path(output).filename().string();
-    std::string text = fmt::format("shade at {} (sun up at {} of them)", count_of(result.sampled_count, "instant"),
+    std::string text = fmt::format("shade at {} (sun up at {} of them", count_of(result.sampled_count, "instant"),
                                    result.used_count);
+    if (result.position_count != result.used_count)
+        text += fmt::format(", cast at {} within --sun-tolerance {}°", count_of(result.position_count, "sun position"),
+                            config.sun_tolerance_deg);
+    text += ")";
     if (!config.masks_dir.empty()) text += fmt::format("; {} in {}", count_of(result.used_count, "mask"), config.masks_dir);
     text += "; wrote " + names;
     print_note(text);

@@ -206,6 +206,8 @@ std::string shade_with_trees(const RunConfig& config, const std::vector<Site>& s
         shade.step_minutes = manifest.at("step_minutes").get<int>();
         shade.zone = TimeZone::parse(manifest.at("time_zone").get<std::string>(), manifest_path);
         shade.transmissivity = manifest.at("transmissivity").get<double>();
+        // A manifest from before --sun-tolerance cast every instant exactly.
+        shade.sun_tolerance_deg = manifest.value("sun_tolerance_deg", 0.0);
         shade.force_tz = true;  // the shade run checked it
         shade.threads = threads;
         std::string canopy_height;

@@ -20,6 +20,8 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
+#include <utility>
 
 namespace shadegap {
 
@@ -194,6 +196,8 @@ ShadeInputs open_inputs(const ShadeConfig& config) {
     if (!(config.transmissivity >= 0 && config.transmissivity <= 1))
         throw UsageError("--transmissivity", fmt::format("expected a share of light from 0 to 1, got {}", config.transmissivity));
     if (config.out.empty()) throw UsageError("--out", "required; give --out PATH (the shade-fraction COG)");
+    if (!(config.sun_tolerance_deg >= 0 && std::isfinite(config.sun_tolerance_deg)))
+        throw UsageError("--sun-tolerance", fmt::format("expected a finite angle in degrees ≥ 0, got {}", config.sun_tolerance_deg));
     if (config.tile_size < 16) throw UsageError("tile size", fmt::format("{} cells is below 16", config.tile_size));
 
     ShadeInputs inputs;
@@ -280,13 +284,70 @@ nlohmann::json instant_json(const ShadeInstant& instant) {
     return item;
 }
 
+/// The sun positions whose shadows are cast, with --sun-tolerance above 0: the instants with
+/// the sun up grouped by the cell of tolerance × tolerance degrees of (grid azimuth, elevation)
+/// they fall in. Groups are numbered in the order of their first instant, and each position is
+/// the mean of its instants' positions, summed in instant order: the same groups for any thread
+/// count. A cell never straddles north (grid azimuths lie in [0, 360)), so the mean azimuth is
+/// the plain mean.
+struct SunGroup {
+    double grid_azimuth_deg = 0;
+    double elevation_deg = 0;
+    std::vector<std::uint32_t> instants;  ///< numbers in the manifest's "instants" array
+    std::vector<std::uint32_t> used;      ///< numbers among the instants with the sun up (masks)
+};
+
+std::vector<SunGroup> group_instants(const Instants& instants, double tolerance_deg) {
+    std::vector<SunGroup> groups;
+    std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> group_of_cell;
+    std::uint32_t number = 0;
+    std::uint32_t used = 0;
+    instants.each([&](const ShadeInstant& instant) {
+        if (instant.used) {
+            const double elevation = instant.sample.position.elevation_deg;
+            const std::pair<std::int64_t, std::int64_t> cell{
+                static_cast<std::int64_t>(std::floor(instant.grid_azimuth_deg / tolerance_deg)),
+                static_cast<std::int64_t>(std::floor(elevation / tolerance_deg))};
+            const auto found = group_of_cell.emplace(cell, groups.size());
+            if (found.second) groups.emplace_back();
+            SunGroup& group = groups[found.first->second];
+            group.grid_azimuth_deg += instant.grid_azimuth_deg;  // sums here, means below
+            group.elevation_deg += elevation;
+            group.instants.push_back(number);
+            group.used.push_back(used++);
+        }
+        ++number;
+    });
+    for (SunGroup& group : groups) {
+        const double count = static_cast<double>(group.instants.size());
+        group.grid_azimuth_deg /= count;
+        group.elevation_deg /= count;
+    }
+    return groups;
+}
+
+/// Writes `item` as an element of an array in the top-level object: two levels in, four spaces.
+void write_item(std::ofstream& file, const nlohmann::json& item_json, bool& first) {
+    file << (first ? "\n" : ",\n");
+    first = false;
+    const std::string item = item_json.dump(2);
+    std::size_t line = 0;
+    while (line < item.size()) {
+        const std::size_t end = item.find('\n', line);
+        const std::size_t stop = end == std::string::npos ? item.size() : end + 1;
+        file << "    ";
+        file.write(item.data() + line, static_cast<std::streamsize>(stop - line));
+        line = stop;
+    }
+}
+
 /// Writes the manifest beside the output (OUT.json): inputs, place, every instant and its sun.
 /// The instants are written one by one as they are made again, into the place of a marker in
 /// the rest of the document, which nlohmann::json lays out (keys in order, two-space indent):
 /// the bytes are those of the whole document dumped at once.
 void write_manifest(const std::string& path, const std::string& shown, const ShadeConfig& config,
-                    const ShadeInputs& inputs, const ShadeResult& result, const Instants& instants, float highest,
-                    int threads) {
+                    const ShadeInputs& inputs, const ShadeResult& result, const Instants& instants,
+                    const std::vector<SunGroup>& groups, float highest, int threads) {
     nlohmann::json missing = nlohmann::json::array();
     for (const LocalDateTime& local : result.missing) missing.push_back(format_local_time(local, 0).substr(0, 16));
     nlohmann::json rasters = nlohmann::json::array();
@@ -296,6 +357,7 @@ void write_manifest(const std::string& path, const std::string& shown, const Sha
     for (const Warning& warning : result.diagnostics.warnings())
         warnings.push_back({{"code", warning.code}, {"subject", warning.subject}, {"message", warning.message}});
     const std::string marker = "instants written here";
+    const std::string positions_marker = "positions written here";
     const nlohmann::json head = {
         {"command", "shade"},
         {"version", SHADEGAP_VERSION_STRING},
@@ -313,8 +375,11 @@ void write_manifest(const std::string& path, const std::string& shown, const Sha
         {"time", {{"start", clock_text(config.window.start_minute)}, {"end", clock_text(config.window.end_minute)}}},
         {"step_minutes", config.step_minutes},
         {"transmissivity", config.transmissivity},
+        {"sun_tolerance_deg", config.sun_tolerance_deg},
         {"instants_sampled", result.sampled_count},
         {"instants_used", result.used_count},
+        {"positions_computed", result.position_count},
+        {"positions", positions_marker},
         {"instants", marker},
         {"missing_local_times", missing},
         {"highest_surface_m", highest},
@@ -323,30 +388,54 @@ void write_manifest(const std::string& path, const std::string& shown, const Sha
         {"seconds", result.seconds},
         {"warnings", warnings}};
     const std::string text = head.dump(2);
+    const std::string positions_placeholder = "\"positions\": \"" + positions_marker + "\"";
     const std::string placeholder = "\"instants\": \"" + marker + "\"";
-    const std::size_t at = text.find(placeholder);
-    if (at == std::string::npos) throw OutputError(shown, "the manifest has no place for the instants");
+    const std::size_t positions_at = text.find(positions_placeholder);
+    const std::size_t instants_at = text.find(placeholder);
+    if (instants_at == std::string::npos || positions_at == std::string::npos)
+        throw OutputError(shown, "the manifest has no place for the instants");
+
+    // The positions cast: with a tolerance, the groups; without, each instant with the sun up.
+    const auto write_positions = [&](std::ofstream& file) {
+        file << "\"positions\": [";
+        bool first = true;
+        if (config.sun_tolerance_deg > 0) {
+            for (const SunGroup& group : groups)
+                write_item(file, {{"grid_azimuth_deg", group.grid_azimuth_deg}, {"elevation_deg", group.elevation_deg},
+                                  {"weight", group.instants.size()}, {"instants", group.instants}},
+                           first);
+        } else {
+            std::uint32_t number = 0;
+            instants.each([&](const ShadeInstant& instant) {
+                if (instant.used)
+                    write_item(file, {{"grid_azimuth_deg", instant.grid_azimuth_deg},
+                                      {"elevation_deg", instant.sample.position.elevation_deg}, {"weight", 1},
+                                      {"instants", {number}}},
+                               first);
+                ++number;
+            });
+        }
+        file << (first ? "]" : "\n  ]");
+    };
+    const auto write_instants = [&](std::ofstream& file) {
+        file << "\"instants\": [";
+        bool first = true;
+        instants.each([&](const ShadeInstant& instant) { write_item(file, instant_json(instant), first); });
+        file << (first ? "]" : "\n  ]");
+    };
+    // The two arrays go where their markers are, in the document's (alphabetical) key order.
+    const bool positions_first = positions_at < instants_at;
+    const std::size_t first_at = positions_first ? positions_at : instants_at;
+    const std::size_t first_end = first_at + (positions_first ? positions_placeholder : placeholder).size();
+    const std::size_t second_at = positions_first ? instants_at : positions_at;
+    const std::size_t second_end = second_at + (positions_first ? placeholder : positions_placeholder).size();
 
     std::ofstream file(path, std::ios::binary);
-    file.write(text.data(), static_cast<std::streamsize>(at));
-    file << "\"instants\": [";
-    bool first = true;
-    instants.each([&](const ShadeInstant& instant) {
-        file << (first ? "\n" : ",\n");
-        first = false;
-        // An element of an array in the top-level object: two levels in, four spaces.
-        const std::string item = instant_json(instant).dump(2);
-        std::size_t line = 0;
-        while (line < item.size()) {
-            const std::size_t end = item.find('\n', line);
-            const std::size_t stop = end == std::string::npos ? item.size() : end + 1;
-            file << "    ";
-            file.write(item.data() + line, static_cast<std::streamsize>(stop - line));
-            line = stop;
-        }
-    });
-    file << (first ? "]" : "\n  ]");
-    file.write(text.data() + at + placeholder.size(), static_cast<std::streamsize>(text.size() - at - placeholder.size()));
+    file.write(text.data(), static_cast<std::streamsize>(first_at));
+    if (positions_first) write_positions(file); else write_instants(file);
+    file.write(text.data() + first_end, static_cast<std::streamsize>(second_at - first_end));
+    if (positions_first) write_instants(file); else write_positions(file);
+    file.write(text.data() + second_end, static_cast<std::streamsize>(text.size() - second_end));
     file << '\n';
     file.close();
     if (!file) throw OutputError(shown, "cannot be written");
@@ -388,6 +477,29 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                                 fmt::format("{} does not exist in {} (daylight saving starts); left out",
                                             format_local_time(local, 0).substr(0, 16), config.zone.name()));
     const std::size_t used_count = result.used_count;
+
+    // Sun positions: with a tolerance, the groups of instants, kept; without, every instant with
+    // the sun up, made again at each pass. `each_position` visits them in order with their weight
+    // and the numbers among the instants with the sun up of the instants they stand for.
+    const double tolerance = config.sun_tolerance_deg;
+    const std::vector<SunGroup> groups = tolerance > 0 ? group_instants(instants, tolerance) : std::vector<SunGroup>();
+    result.position_count = tolerance > 0 ? groups.size() : used_count;
+    const std::size_t position_count = result.position_count;
+    const auto each_position = [&](const std::function<void(const SunDirection&, double, const std::uint32_t*,
+                                                            std::size_t)>& visit) {
+        if (tolerance > 0) {
+            for (const SunGroup& group : groups)
+                visit(SunDirection{group.grid_azimuth_deg, group.elevation_deg},
+                      static_cast<double>(group.used.size()), group.used.data(), group.used.size());
+            return;
+        }
+        std::uint32_t k = 0;
+        instants.each([&](const ShadeInstant& instant) {
+            if (!instant.used) return;
+            visit(SunDirection{instant.grid_azimuth_deg, instant.sample.position.elevation_deg}, 1.0, &k, 1);
+            ++k;
+        });
+    };
 
     // Outputs: refuse to replace anything before any work.
     const fs::path out_path(config.out);
@@ -441,12 +553,9 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
             if (progress) progress(0.1 * static_cast<double>(row0 + band.rows) / static_cast<double>(rows), "heights");
         }
     }
-    const auto direction_of = [](const ShadeInstant& instant) {
-        return SunDirection{instant.grid_azimuth_deg, instant.sample.position.elevation_deg};
-    };
 
-    // Tiles, and the window of heights each needs for the longest shadow of any instant: one
-    // window per tile, whatever the number of instants.
+    // Tiles, and the window of heights each needs for the longest shadow of any position: one
+    // window per tile, whatever the number of positions.
     const std::int64_t tile_size = config.tile_size;
     const std::int64_t tile_rows = (rows + tile_size - 1) / tile_size;
     const std::int64_t tile_cols = (cols + tile_size - 1) / tile_size;
@@ -455,9 +564,8 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                       std::min(tile_size, cols - tc * tile_size)};
     };
     std::vector<Window> needed(static_cast<std::size_t>(tile_rows * tile_cols));
-    instants.each([&](const ShadeInstant& instant) {
-        if (!instant.used) return;
-        const LineFamily family(cols, rows, cell_width_m, cell_height_m, direction_of(instant), false);
+    each_position([&](const SunDirection& sun, double, const std::uint32_t*, std::size_t) {
+        const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun, false);
         const std::int64_t reach = family.reach_steps(highest);
         for (std::int64_t tr = 0; tr < tile_rows; ++tr)
             for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
@@ -470,12 +578,13 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     // Masks stay open between tiles unless there are so many that files would run short; then
     // each is made at the first tile and reopened for the next.
     const bool keep_masks_open = used_count <= 64;
-    std::vector<std::unique_ptr<WorkRaster>> open_masks;
+    std::vector<std::unique_ptr<WorkRaster>> open_masks(mask_staging && keep_masks_open ? used_count : 0);
     const auto mask_work_path = [&](std::size_t k) {
         return mask_staging->scratch_path(fmt::format("mask{}.work.tif", k));
     };
 
-    // Each tile: the heights it needs are read once, then every instant is cast over them.
+    // Each tile: the heights it needs are read once, then every position is cast over them and
+    // counts once for each instant it stands for.
     const double shade_of_canopy = 1.0 - config.transmissivity;
     std::vector<std::uint8_t> codes;
     std::vector<std::uint8_t> valid;
@@ -503,35 +612,41 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
 
             shade_sum.assign(static_cast<std::size_t>(tile.cell_count()), 0.0);
             codes.resize(static_cast<std::size_t>(tile.cell_count()));
-            std::size_t k = 0;  // the instant's number among those with the sun up
-            instants.each([&](const ShadeInstant& instant) {
-                if (!instant.used) return;
-                const LineFamily family(cols, rows, cell_width_m, cell_height_m, direction_of(instant));
+            std::size_t p = 0;  // the position's number
+            each_position([&](const SunDirection& sun, double weight, const std::uint32_t* used, std::size_t n) {
+                const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun);
                 std::fill(codes.begin(), codes.end(), 0);
                 sweep_tile(family, window, tile, family.reach_steps(highest), threads, codes.data());
+                // weight × 1 and weight × (1 − T): with no tolerance, weight is 1 and the sums
+                // are those of adding each instant, bit for bit.
+                const double opaque_shade = weight;
+                const double canopy_shade = weight * shade_of_canopy;
                 for (std::size_t i = 0; i < codes.size(); ++i) {
-                    if (codes[i] == static_cast<std::uint8_t>(Shadow::opaque)) shade_sum[i] += 1.0;
-                    else if (codes[i] == static_cast<std::uint8_t>(Shadow::canopy)) shade_sum[i] += shade_of_canopy;
+                    if (codes[i] == static_cast<std::uint8_t>(Shadow::opaque)) shade_sum[i] += opaque_shade;
+                    else if (codes[i] == static_cast<std::uint8_t>(Shadow::canopy)) shade_sum[i] += canopy_shade;
                 }
                 if (mask_staging) {
+                    // Every instant the position stands for gets its shadow as its mask.
                     mask.resize(codes.size());
                     for (std::size_t i = 0; i < codes.size(); ++i)
                         mask[i] = valid[i] ? (codes[i] != 0 ? 1 : 0) : 255;
-                    if (keep_masks_open) {
-                        if (first_tile)
-                            open_masks.push_back(
-                                std::make_unique<WorkRaster>(mask_work_path(k), info, GDT_Byte, 255.0, true));
-                        open_masks[k]->write(tile, mask.data());
-                    } else if (first_tile) {
-                        WorkRaster(mask_work_path(k), info, GDT_Byte, 255.0, false).write(tile, mask.data());
-                    } else {
-                        WorkRaster(mask_work_path(k), GDT_Byte).write(tile, mask.data());
+                    for (std::size_t j = 0; j < n; ++j) {
+                        const std::size_t k = used[j];
+                        if (keep_masks_open) {
+                            if (first_tile)
+                                open_masks[k] = std::make_unique<WorkRaster>(mask_work_path(k), info, GDT_Byte, 255.0, true);
+                            open_masks[k]->write(tile, mask.data());
+                        } else if (first_tile) {
+                            WorkRaster(mask_work_path(k), info, GDT_Byte, 255.0, false).write(tile, mask.data());
+                        } else {
+                            WorkRaster(mask_work_path(k), GDT_Byte).write(tile, mask.data());
+                        }
                     }
                 }
-                ++k;
+                ++p;
                 if (progress) {
                     const double tiles_done = static_cast<double>(tr * tile_cols + tc) +
-                                              static_cast<double>(k) / static_cast<double>(used_count);
+                                              static_cast<double>(p) / static_cast<double>(position_count);
                     progress(0.1 + 0.8 * tiles_done / static_cast<double>(tile_rows * tile_cols), "shadows");
                 }
             });
@@ -561,7 +676,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
 
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     write_manifest(staging.path_for(manifest_path.filename().string()), manifest_path.string(), config, inputs, result,
-                   instants, highest, threads);
+                   instants, groups, highest, threads);
     if (mask_staging)
         for (const std::string& written : mask_staging->commit()) result.outputs.push_back(written);
     for (const std::string& written : staging.commit())

@@ -13,9 +13,11 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -353,4 +355,270 @@ TEST_CASE("run_shade: small tiles and many masks give the same fractions as one 
     CHECK(masks == small.used_count);
     for (std::size_t i = 0; i < mean.size(); ++i)
         CHECK(a.values[i] == Approx(mean[i] / static_cast<double>(masks)).margin(1e-6));
+}
+
+// --sun-tolerance: instants sharing one shadow (docs/shade.md, "Sun positions computed once").
+
+namespace {
+
+ShadeConfig box_config(const std::string& heights, const std::string& out, const std::string& date,
+                       const std::string& time, int step, double tolerance) {
+    ShadeConfig config;
+    config.surface = heights;
+    config.dates = parse_date_range(date, "--date");
+    config.window = parse_clock_window(time, "--time");
+    config.step_minutes = step;
+    config.zone = TimeZone::parse("America/New_York");
+    config.sun_tolerance_deg = tolerance;
+    config.out = out;
+    return config;
+}
+
+/// The manifest without the keys that differ between equal runs (time taken, threads).
+nlohmann::json manifest_of(const std::string& path) {
+    nlohmann::json manifest = nlohmann::json::parse(test::read_text(path));
+    manifest.erase("seconds");
+    manifest.erase("threads");
+    manifest.erase("output");
+    for (auto& input : manifest["inputs"]) input.erase("path");
+    return manifest;
+}
+
+}  // namespace
+
+TEST_CASE("sun tolerance 0 casts every instant, with the same bytes as positions one instant each", "[cli][shade][sun-tolerance]") {
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_box(heights, 32618, 1.0, 583000, 4507000);
+    // Tolerance 0 takes the path of the code before --sun-tolerance (each instant cast as it is
+    // made); a tolerance of 1e-9° takes the path of the groups, where no two instants of this run
+    // fall in one cell, so each group is one instant with weight 1 at its own position. The two
+    // must give the same bytes. (The bytes of tolerance 0 were also compared with the binary of
+    // main before this change on the sample city's summer: identical; see docs/shade.md.)
+    const ShadeResult exact = run_shade(box_config(heights, dir.file("exact.tif"), "2024-07-14..2024-07-16",
+                                                   "06:00-20:00", 20, 0.0));
+    const ShadeResult tiny = run_shade(box_config(heights, dir.file("tiny.tif"), "2024-07-14..2024-07-16",
+                                                  "06:00-20:00", 20, 1e-9));
+    CHECK(exact.position_count == exact.used_count);
+    CHECK(tiny.position_count == tiny.used_count);
+    CHECK(test::read_text(dir.file("exact.tif")) == test::read_text(dir.file("tiny.tif")));
+    nlohmann::json a = manifest_of(dir.file("exact.json"));
+    nlohmann::json b = manifest_of(dir.file("tiny.json"));
+    CHECK(a["sun_tolerance_deg"] == 0.0);
+    CHECK(b["sun_tolerance_deg"] == 1e-9);
+    a.erase("sun_tolerance_deg");
+    b.erase("sun_tolerance_deg");
+    CHECK(a == b);
+    REQUIRE(a["positions"].size() == exact.used_count);
+    CHECK(a["positions_computed"] == exact.used_count);
+    std::size_t number = 0;
+    std::size_t used = 0;
+    for (const auto& instant : a["instants"]) {
+        if (instant["used"].get<bool>()) {
+            const auto& position = a["positions"][used++];
+            CHECK(position["weight"] == 1);
+            CHECK(position["instants"] == nlohmann::json::array({number}));
+            CHECK(position["grid_azimuth_deg"] == instant["grid_azimuth_deg"]);
+            CHECK(position["elevation_deg"] == instant["elevation_deg"]);
+        }
+        ++number;
+    }
+}
+
+TEST_CASE("two instants within the sun tolerance are cast once, with weight 2", "[cli][shade][sun-tolerance]") {
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_box(heights, 32618, 1.0, 583000, 4507000);
+    const auto shade = [&](const std::string& name, const std::string& tolerance) {
+        const Outcome outcome = run({"shade", "--surface", heights, "--date", "2024-07-15", "--time", "10:00-10:02",
+                                     "--step", "2", "--tz", "America/New_York", "--sun-tolerance", tolerance,
+                                     "--out", dir.file(name + ".tif"), "--masks", dir.file(name)});
+        INFO(outcome.err);
+        REQUIRE(outcome.status == 0);
+        return outcome;
+    };
+    shade("exact", "0");
+    const nlohmann::json exact = nlohmann::json::parse(test::read_text(dir.file("exact.json")));
+    REQUIRE(exact["positions"].size() == 2);
+    const auto& first = exact["instants"][0];
+    const auto& second = exact["instants"][1];
+    // Two minutes apart at 10:00 in July the sun moves about half a degree: both fall in one
+    // cell of 5° × 5° of (grid azimuth, elevation), which this checks before relying on it.
+    const double a0 = first["grid_azimuth_deg"].get<double>(), e0 = first["elevation_deg"].get<double>();
+    const double a1 = second["grid_azimuth_deg"].get<double>(), e1 = second["elevation_deg"].get<double>();
+    REQUIRE(std::floor(a0 / 5) == std::floor(a1 / 5));
+    REQUIRE(std::floor(e0 / 5) == std::floor(e1 / 5));
+    CHECK(std::hypot(a1 - a0, e1 - e0) < 1.0);
+
+    const Outcome grouped = shade("grouped", "5");
+    CHECK_THAT(grouped.err, Contains("sun up at 2 of them, cast at 1 sun position within --sun-tolerance 5°"));
+    const nlohmann::json manifest = nlohmann::json::parse(test::read_text(dir.file("grouped.json")));
+    CHECK(manifest["sun_tolerance_deg"] == 5.0);
+    CHECK(manifest["instants_used"] == 2);
+    CHECK(manifest["positions_computed"] == 1);
+    REQUIRE(manifest["positions"].size() == 1);
+    const auto& position = manifest["positions"][0];
+    CHECK(position["weight"] == 2);
+    CHECK(position["instants"] == nlohmann::json::array({0, 1}));
+    CHECK(position["grid_azimuth_deg"].get<double>() == Approx((a0 + a1) / 2).margin(1e-12));
+    CHECK(position["elevation_deg"].get<double>() == Approx((e0 + e1) / 2).margin(1e-12));
+    CHECK(manifest["instants"] == exact["instants"]);  // the instants are listed as before
+    // Both instants keep their own mask, each the shadow of the one position; one position of
+    // weight 2 out of 2 instants: the fraction is that shadow, 0 or 1.
+    const Band mask0 = read_band(dir.file("grouped/" + manifest["instants"][0]["mask"].get<std::string>()));
+    const Band mask1 = read_band(dir.file("grouped/" + manifest["instants"][1]["mask"].get<std::string>()));
+    CHECK(mask0.values == mask1.values);
+    const Band fraction = read_band(dir.file("grouped.tif"));
+    for (std::size_t i = 0; i < fraction.values.size(); ++i) CHECK(fraction.values[i] == mask0.values[i]);
+}
+
+TEST_CASE("sun tolerance: the groups and the bytes do not depend on the threads", "[cli][shade][sun-tolerance]") {
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_box(heights, 32618, 1.0, 583000, 4507000);
+    ShadeConfig one = box_config(heights, dir.file("one.tif"), "2024-06-01..2024-06-20", "09:00-18:00", 15, 1.0);
+    one.threads = 1;
+    ShadeConfig two = one;
+    two.threads = 2;
+    two.out = dir.file("two.tif");
+    two.tile_size = 16;  // and tiles of any size
+    const ShadeResult a = run_shade(one);
+    const ShadeResult b = run_shade(two);
+    CHECK(a.position_count < a.used_count);
+    CHECK(a.position_count == b.position_count);
+    CHECK(test::read_text(dir.file("one.tif")) == test::read_text(dir.file("two.tif")));
+    nlohmann::json ma = manifest_of(dir.file("one.json"));
+    nlohmann::json mb = manifest_of(dir.file("two.json"));
+    mb["tile_size"] = ma["tile_size"];
+    CHECK(ma == mb);
+}
+
+namespace {
+
+struct Point {
+    double x;
+    double y;
+};
+
+double distance_to_segment(Point p, Point a, Point b) {
+    const double dx = b.x - a.x, dy = b.y - a.y;
+    const double length2 = dx * dx + dy * dy;
+    double t = length2 > 0 ? ((p.x - a.x) * dx + (p.y - a.y) * dy) / length2 : 0;
+    t = std::max(0.0, std::min(1.0, t));
+    return std::hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy));
+}
+
+/// Distance from p to the boundary of the convex hull of `points` (Andrew's monotone chain).
+double distance_to_hull_boundary(Point p, std::vector<Point> points) {
+    std::sort(points.begin(), points.end(), [](Point a, Point b) { return a.x < b.x || (a.x == b.x && a.y < b.y); });
+    const auto cross = [](Point o, Point a, Point b) { return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x); };
+    std::vector<Point> hull(2 * points.size());
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        while (k >= 2 && cross(hull[k - 2], hull[k - 1], points[i]) <= 0) --k;
+        hull[k++] = points[i];
+    }
+    for (std::size_t i = points.size() - 1, t = k + 1; i > 0; --i) {
+        while (k >= t && cross(hull[k - 2], hull[k - 1], points[i - 1]) <= 0) --k;
+        hull[k++] = points[i - 1];
+    }
+    hull.resize(k - 1);
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < hull.size(); ++i)
+        best = std::min(best, distance_to_segment(p, hull[i], hull[(i + 1) % hull.size()]));
+    return best;
+}
+
+}  // namespace
+
+TEST_CASE("sun tolerance 1 degree: the shade fraction stays within a bound from the box's geometry", "[cli][shade][sun-tolerance]") {
+    // The bound. The box (10 m high, footprint F = x 28..33, y −32..−28 m from the raster's
+    // top-left corner) casts at sun (grid azimuth A, elevation E) the analytic shadow
+    // S = F ⊕ [0, L·u], u = −(sin A, cos A), L = H / tan E: a convex set. A group's position lies
+    // in the same 1° × 1° cell as each of its instants, so an instant is cast at (A', E') with
+    // |A − A'| < 1° and |E − E'| < 1°: its shadow moves its far end by δ = |L·u − L'·u'|
+    // (H·Δ(cot E) along the sun, L·ΔA across it) and S' lies within the Hausdorff distance δ of
+    // S. shadegap marks a cell right whenever S's edge does not cross it (docs/shade.md: within
+    // √2/2 of the cell's centre for 1 m cells), so a cell can change at that instant only when
+    // its centre lies within r = δ + √2 of S's boundary (√2 for the two edges, each within half
+    // a diagonal). The fraction is a mean over the instants, so at every cell
+    //     |fraction(1°) − fraction(0)| ≤ (instants whose S's boundary lies within δ + √2 of the
+    //                                      cell's centre) / (instants used),
+    // a count made here from the manifest's positions alone, with no shadow cast.
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_box(heights, 32618, 1.0, 583000, 4507000);
+    const std::string date = "2024-06-01..2024-06-30";
+    run_shade(box_config(heights, dir.file("exact.tif"), date, "09:00-18:00", 15, 0.0));
+    const ShadeResult grouped = run_shade(box_config(heights, dir.file("grouped.tif"), date, "09:00-18:00", 15, 1.0));
+    CHECK(grouped.position_count < grouped.used_count / 2);
+    const nlohmann::json manifest = nlohmann::json::parse(test::read_text(dir.file("grouped.json")));
+    std::vector<std::size_t> group_of(manifest["instants"].size(), 0);
+    for (std::size_t g = 0; g < manifest["positions"].size(); ++g)
+        for (const auto& number : manifest["positions"][g]["instants"]) group_of[number.get<std::size_t>()] = g;
+
+    const double height = 10.0;
+    const double pi = std::acos(-1.0);
+    std::vector<double> bound(60 * 60, 0.0);
+    std::size_t used = 0;
+    for (std::size_t n = 0; n < manifest["instants"].size(); ++n) {
+        const auto& instant = manifest["instants"][n];
+        if (!instant["used"].get<bool>()) continue;
+        ++used;
+        const auto& position = manifest["positions"][group_of[n]];
+        const auto far_end = [&](double azimuth_deg, double elevation_deg) {
+            const double length = height / std::tan(elevation_deg * pi / 180);
+            return Point{-length * std::sin(azimuth_deg * pi / 180), -length * std::cos(azimuth_deg * pi / 180)};
+        };
+        const double azimuth = instant["grid_azimuth_deg"].get<double>();
+        const double elevation = instant["elevation_deg"].get<double>();
+        const Point end = far_end(azimuth, elevation);
+        const Point end_cast = far_end(position["grid_azimuth_deg"].get<double>(), position["elevation_deg"].get<double>());
+        REQUIRE(std::fabs(position["elevation_deg"].get<double>() - elevation) < 1.0);
+        REQUIRE(std::fabs(position["grid_azimuth_deg"].get<double>() - azimuth) < 1.0);
+        const double reach = std::hypot(end.x - end_cast.x, end.y - end_cast.y) + std::sqrt(2.0);
+        std::vector<Point> corners = {{28, -32}, {33, -32}, {33, -28}, {28, -28}};
+        for (std::size_t c = 0; c < 4; ++c) corners.push_back({corners[c].x + end.x, corners[c].y + end.y});
+        for (int r = 0; r < 60; ++r)
+            for (int c = 0; c < 60; ++c)
+                if (distance_to_hull_boundary({c + 0.5, -(r + 0.5)}, corners) <= reach)
+                    bound[static_cast<std::size_t>(r * 60 + c)] += 1.0;
+    }
+    REQUIRE(used == grouped.used_count);
+    const Band exact = read_band(dir.file("exact.tif"));
+    const Band near = read_band(dir.file("grouped.tif"));
+    double error_sum = 0;
+    double bound_sum = 0;
+    double largest = 0;
+    for (std::size_t i = 0; i < bound.size(); ++i) {
+        const double error = std::fabs(near.values[i] - exact.values[i]);
+        const double allowed = bound[i] / static_cast<double>(used);
+        INFO("cell " << i << ": |difference| " << error << ", bound " << allowed);
+        CHECK(error <= allowed + 1e-6);
+        error_sum += error;
+        bound_sum += allowed;
+        largest = std::max(largest, error);
+    }
+    const double cells = static_cast<double>(bound.size());
+    INFO("mean |difference| " << 100 * error_sum / cells << " pp, mean bound " << 100 * bound_sum / cells
+                              << " pp, largest " << 100 * largest << " pp");
+    CHECK(error_sum <= bound_sum);
+    CHECK(error_sum / cells < 0.005);  // under half a percentage point, as the default must be
+}
+
+TEST_CASE("sun tolerance: a negative value or not a number is a one-line usage error", "[cli][shade][sun-tolerance]") {
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_box(heights, 32618, 1.0, 583000, 4507000);
+    const std::string out = dir.file("o/shade.tif");
+    for (const std::string value : {"-1", "-0.5", "abc", "nan", "inf"}) {
+        INFO(value);
+        const Outcome outcome = run({"shade", "--surface", heights, "--date", "2024-07-15", "--time", "12:00", "--tz",
+                                     "America/New_York", "--sun-tolerance", value, "--out", out});
+        require_one_line_error(outcome, 2);
+        CHECK_THAT(outcome.err, Contains("--sun-tolerance"));
+        CHECK_FALSE(fs::exists(out));
+    }
+    ShadeConfig config = box_config(heights, out, "2024-07-15", "12:00", 15, -1.0);
+    CHECK_THROWS_AS(run_shade(config), UsageError);
 }
