@@ -23,8 +23,8 @@ struct StreetLayer {
 };
 
 /// Reads every line of `layer` (empty: the only one) and transforms it to the raster's CRS.
-/// Throws InputError for a missing file or layer, a layer of points or polygons, an empty
-/// layer; CrsError for a layer without a CRS or a failed transformation.
+/// Throws InputError for a missing file or layer, a layer without geometry, a layer of points
+/// or polygons, an empty layer; CrsError for a layer without a CRS or a failed transformation.
 StreetLayer read_streets(const std::string& path, const std::string& layer, const RasterInfo& raster);
 
 /// The points of an OGR layer, in the raster's CRS (the load of --destinations).
@@ -41,7 +41,8 @@ struct DestinationLayer {
 
 /// Reads the points of `layer` (a polygon gives its point on surface), keeping those whose
 /// field FIELD holds one of the values of `kind_filter` ("FIELD=V1,V2"; empty: all). Throws
-/// InputError for a missing file, layer or field, a layer of lines, and no point left.
+/// InputError for a missing file, layer or field, a layer without geometry or of lines, and
+/// no point left.
 DestinationLayer read_destinations(const std::string& path, const std::string& layer,
                                    const std::string& kind_filter, const RasterInfo& raster);
 

@@ -40,6 +40,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+/// Throws InputError when the layer has no geometry column (a CSV of attributes): `what` says
+/// what the option takes.
+void require_geometry(OGRLayer& layer, const std::string& path, const std::string& what) {
+    if (layer.GetLayerDefn()->GetGeomFieldCount() > 0) return;
+    throw InputError(path, "layer '" + std::string(layer.GetName()) + "' has no geometry (" + what + ")")
+        .with_hint("for a CSV of coordinates: ogr2ogr -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat -a_srs "
+                   "EPSG:4326 out.gpkg " + path);
+}
+
 /// The transformation from a layer's CRS to the raster's, or null when they are the same.
 std::unique_ptr<OGRCoordinateTransformation> transformation_to_raster(OGRLayer& layer, const std::string& path,
                                                                        const RasterInfo& raster,
@@ -344,6 +353,7 @@ StreetLayer read_streets(const std::string& path, const std::string& layer_name,
     GDALDatasetUniquePtr dataset = detail::open_vector(path);
     OGRLayer* layer = detail::find_layer(*dataset, path, layer_name);
     out.layer_name = layer->GetName();
+    require_geometry(*layer, path, "--streets takes the street or sidewalk centre lines");
     const OGRwkbGeometryType declared = wkbFlatten(layer->GetGeomType());
     if (declared != wkbUnknown && declared != wkbLineString && declared != wkbMultiLineString &&
         declared != wkbGeometryCollection)
@@ -382,6 +392,7 @@ DestinationLayer read_destinations(const std::string& path, const std::string& l
     GDALDatasetUniquePtr dataset = detail::open_vector(path);
     OGRLayer* layer = detail::find_layer(*dataset, path, layer_name);
     out.layer_name = layer->GetName();
+    require_geometry(*layer, path, "--destinations takes points");
     const OGRwkbGeometryType declared = wkbFlatten(layer->GetGeomType());
     if (declared == wkbLineString || declared == wkbMultiLineString)
         throw InputError(path, fmt::format("layer '{}' holds lines, not points (--destinations takes schools, stops, "

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -265,6 +266,12 @@ TEST_CASE("walks: wrong streets and destinations are one-line errors and write n
     fails(city.args(out, "type=school"), "no field 'type' for --destination-kind (fields: kind)");
     fails(city.args(out, "kind=school", "", city.units), "is a Polygon, not a line");
     fails(city.args(out, "school"), "--destination-kind: expected FIELD=V1,V2,... (e.g. kind=school)");
+    const std::string table = city.dir.file("schools.csv");
+    {
+        std::ofstream csv(table);
+        csv << "name,lon,lat\nA,-75,37\n";
+    }
+    fails(city.args(out, "", table), "layer 'schools' has no geometry (--destinations takes points)");
     auto both = city.args(out);
     both.insert(both.end(), {"--agents", "100"});
     fails(both, "--agents: cannot be combined with --agents-per-person");
