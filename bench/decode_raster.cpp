@@ -9,6 +9,8 @@
 // reads through it (a VRT's sources), is held to 256 MB unless GDAL_CACHEMAX is set, more
 // than the overlay allows itself. Prints one JSON line: cells, blocks, wall and CPU seconds,
 // and a checksum that keeps the reads from being elided.
+#include "bench_util.hpp"
+
 #include <cpl_conv.h>
 #include <gdal.h>
 #include <omp.h>
@@ -21,18 +23,6 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-namespace {
-
-/// CPU seconds of the whole process, all threads.
-double cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-
-}  // namespace
 
 int main(int argc, char** argv) {
     if (argc != 3) {
@@ -64,7 +54,7 @@ int main(int argc, char** argv) {
     const std::int64_t blocks = across * ((rows + block_rows - 1) / block_rows);
 
     const auto start = std::chrono::steady_clock::now();
-    const double cpu_start = cpu_seconds();
+    const double cpu_start = shadegap::bench::cpu_seconds();
     std::uint64_t checksum = 0;
     int failed = 0;
     // Each thread takes fixed, interleaved stripes of block columns in every block row, as
@@ -91,7 +81,7 @@ int main(int argc, char** argv) {
         }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double cpu = cpu_seconds() - cpu_start;
+    const double cpu = shadegap::bench::cpu_seconds() - cpu_start;
     for (auto ds : datasets) GDALClose(ds);
     if (failed) {
         std::fprintf(stderr, "shadegap_bench_decode: error: %s: %d block reads failed\n", path.c_str(), failed);

@@ -282,9 +282,12 @@ OGRSpatialReference utm() {
     return srs;
 }
 
-/// Writes cells [row0, row0 + rows) × [col0, col0 + cols) as a tiled DEFLATE GeoTIFF.
-void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0, std::int64_t rows,
-                   std::int64_t cols) {
+/// A tiled (256²) DEFLATE GeoTIFF at `file` of rows × cols cells of 1 m whose top-left cell is
+/// the generator's cell (row0, col0), in UTM 18N; `predictor` (or null) is the DEFLATE predictor.
+/// Errors name `path`.
+std::unique_ptr<GDALDataset> create_geotiff(const std::string& file, const std::string& path, std::int64_t rows,
+                                            std::int64_t cols, GDALDataType type, std::int64_t row0, std::int64_t col0,
+                                            const char* predictor) {
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
     if (!driver) fail(path, "the GTiff driver is missing");
     CPLStringList options;
@@ -292,15 +295,23 @@ void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0
     options.SetNameValue("BLOCKXSIZE", "256");
     options.SetNameValue("BLOCKYSIZE", "256");
     options.SetNameValue("COMPRESS", "DEFLATE");
+    if (predictor) options.SetNameValue("PREDICTOR", predictor);
     options.SetNameValue("BIGTIFF", "IF_SAFER");
-    std::unique_ptr<GDALDataset> ds(driver->Create(path.c_str(), static_cast<int>(cols), static_cast<int>(rows), 1,
-                                                   GDT_Byte, options.List()));
+    std::unique_ptr<GDALDataset> ds(
+        driver->Create(file.c_str(), static_cast<int>(cols), static_cast<int>(rows), 1, type, options.List()));
     if (!ds) fail(path, "cannot create");
     double transform[6] = {origin_x + static_cast<double>(col0), 1.0, 0.0, origin_y - static_cast<double>(row0),
                            0.0, -1.0};
     const OGRSpatialReference srs = utm();
     if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&srs) != CE_None)
         fail(path, "cannot georeference");
+    return ds;
+}
+
+/// Writes cells [row0, row0 + rows) × [col0, col0 + cols) as a tiled DEFLATE GeoTIFF.
+void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0, std::int64_t rows,
+                   std::int64_t cols) {
+    auto ds = create_geotiff(path, path, rows, cols, GDT_Byte, row0, col0, nullptr);
     GDALRasterBand* band = ds->GetRasterBand(1);
     band->SetNoDataValue(cover::nodata);
     std::vector<std::uint8_t> strip;
@@ -702,23 +713,8 @@ float shade_of(std::uint8_t cls, double leaf) {
 }
 
 void write_shade(std::int64_t size, const std::string& path) {
-    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
-    if (!driver) fail(path, "the GTiff driver is missing");
-    CPLStringList options;
-    options.SetNameValue("TILED", "YES");
-    options.SetNameValue("BLOCKXSIZE", "256");
-    options.SetNameValue("BLOCKYSIZE", "256");
-    options.SetNameValue("COMPRESS", "DEFLATE");
-    options.SetNameValue("PREDICTOR", "3");
-    options.SetNameValue("BIGTIFF", "IF_SAFER");
     const std::string partial = path + ".partial.tif";
-    std::unique_ptr<GDALDataset> ds(driver->Create(partial.c_str(), static_cast<int>(size), static_cast<int>(size), 1,
-                                                   GDT_Float32, options.List()));
-    if (!ds) fail(path, "cannot create");
-    double transform[6] = {origin_x, 1.0, 0.0, origin_y, 0.0, -1.0};
-    const OGRSpatialReference srs = utm();
-    if (ds->SetGeoTransform(transform) != CE_None || ds->SetSpatialRef(&srs) != CE_None)
-        fail(path, "cannot georeference");
+    auto ds = create_geotiff(partial, path, size, size, GDT_Float32, 0, 0, "3");
     GDALRasterBand* band = ds->GetRasterBand(1);
     band->SetDescription("shade fraction");
     std::vector<float> strip;

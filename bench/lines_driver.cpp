@@ -12,6 +12,8 @@
 #include "shadegap/lines.hpp"
 #include "shadegap/raster.hpp"
 
+#include "bench_util.hpp"
+
 #include <gdal.h>
 #include <ogr_srs_api.h>
 
@@ -57,21 +59,9 @@ void make_raster(const std::string& path) {
 }
 
 std::uint64_t digest(const std::vector<shadegap::LineShade>& result) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const auto& s : result) {
-        for (const double v : {s.length_m, s.shaded_m, s.unknown_m}) {
-            unsigned char bytes[sizeof v];
-            std::memcpy(bytes, &v, sizeof v);
-            for (const unsigned char b : bytes) h = (h ^ b) * 0x100000001b3ULL;
-        }
-    }
-    return h;
-}
-
-double cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+    shadegap::bench::Digest hash;
+    for (const auto& s : result) hash.add({s.length_m, s.shaded_m, s.unknown_m});
+    return hash.value();
 }
 
 }  // namespace
@@ -108,11 +98,11 @@ int main(int argc, char** argv) {
         return std::nullopt;
     };
 
-    const double cpu_start = cpu_seconds();
+    const double cpu_start = shadegap::bench::cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     const std::vector<shadegap::LineShade> result = shadegap::measure_lines(info, percent, lines, threads, block);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double cpu = cpu_seconds() - cpu_start;
+    const double cpu = shadegap::bench::cpu_seconds() - cpu_start;
     double total = 0, shaded = 0, unknown = 0;
     for (const auto& s : result) {
         total += s.length_m;

@@ -7,6 +7,7 @@
 // Prints one JSON line: the load+align and overlay seconds (wall clock, and the overlay's
 // CPU seconds summed over threads, which a busy machine disturbs less), the zone and cell
 // counts, the covered cells, and a digest of the result's bytes (equal digests: identical results).
+#include "bench_util.hpp"
 #include "shadegap/error.hpp"
 #include "shadegap/overlay.hpp"
 #include "shadegap/raster.hpp"
@@ -25,22 +26,9 @@ namespace {
 
 /// FNV-1a over the bytes of every sum, zone by zone.
 std::uint64_t digest(const std::vector<shadegap::ZoneSums>& sums) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const auto& s : sums) {
-        for (const double v : {s.valid_m2, s.canopy_m2, s.water_m2, s.nodata_m2, s.covered_m2}) {
-            unsigned char bytes[sizeof v];
-            std::memcpy(bytes, &v, sizeof v);
-            for (const unsigned char b : bytes) h = (h ^ b) * 0x100000001b3ULL;
-        }
-    }
-    return h;
-}
-
-/// CPU seconds of the whole process, all threads.
-double cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+    shadegap::bench::Digest hash;
+    for (const auto& s : sums) hash.add({s.valid_m2, s.canopy_m2, s.water_m2, s.nodata_m2, s.covered_m2});
+    return hash.value();
 }
 
 }  // namespace
@@ -59,7 +47,7 @@ int main(int argc, char** argv) {
         const shadegap::ZoneLayer layer = shadegap::read_zone_layer({argv[2], "", argv[3], "", {}, {}}, diagnostics);
         const shadegap::AlignedZones zones = shadegap::align_zones(layer, info, diagnostics);
         const auto aligned = clock::now();
-        const double cpu_before = cpu_seconds();
+        const double cpu_before = shadegap::bench::cpu_seconds();
 
         shadegap::OverlayOptions options;
         options.kind = shadegap::CanopyKind::parse(argv[4]);
@@ -70,7 +58,7 @@ int main(int argc, char** argv) {
         }
         const std::vector<shadegap::ZoneSums> sums = shadegap::overlay_zones(raster, zones.polygons, options);
         const auto done = clock::now();
-        const double overlay_cpu_s = cpu_seconds() - cpu_before;
+        const double overlay_cpu_s = shadegap::bench::cpu_seconds() - cpu_before;
 
         double covered_m2 = 0;
         for (const auto& s : sums) covered_m2 += s.covered_m2;

@@ -1278,9 +1278,13 @@ struct Field {
     int width;
 };
 
-void write_layer(const fs::path& path, const char* layer_name, int epsg, const std::vector<Field>& fields,
-                 const std::vector<Shape>& shapes, double steps_per_unit,
-                 const std::function<void(std::size_t, OGRFeature&)>& fill) {
+/// Writes a GeoPackage layer in EPSG:`epsg` with `fields` (not null) and `count` features in one
+/// transaction: feature i's geometry from make_geometry(i, ct), ct the transformation from UTM 18N
+/// into that CRS, its fields from fill(i, feature).
+void write_features(const fs::path& path, const char* layer_name, int epsg, OGRwkbGeometryType type,
+                    const std::vector<Field>& fields, std::size_t count,
+                    const std::function<std::unique_ptr<OGRGeometry>(std::size_t, OGRCoordinateTransformation&)>& make_geometry,
+                    const std::function<void(std::size_t, OGRFeature&)>& fill) {
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
     if (driver == nullptr) fail_gdal("GPKG", "driver not available");
     DatasetPtr ds(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
@@ -1293,7 +1297,7 @@ void write_layer(const fs::path& path, const char* layer_name, int epsg, const s
     CPLStringList options;
     options.SetNameValue("FID", "fid");
     options.SetNameValue("GEOMETRY_NAME", "geom");
-    OGRLayer* layer = ds->CreateLayer(layer_name, &target, wkbPolygon, options.List());
+    OGRLayer* layer = ds->CreateLayer(layer_name, &target, type, options.List());
     if (layer == nullptr) fail_gdal(path.string(), std::string("cannot create layer ") + layer_name);
     for (const Field& f : fields) {
         OGRFieldDefn defn(f.name, f.type);
@@ -1302,22 +1306,32 @@ void write_layer(const fs::path& path, const char* layer_name, int epsg, const s
         if (layer->CreateField(&defn) != OGRERR_NONE) fail_gdal(path.string(), std::string("field ") + f.name);
     }
     if (ds->StartTransaction() != OGRERR_NONE) fail_gdal(path.string(), "cannot start a transaction");
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
+    for (std::size_t i = 0; i < count; ++i) {
         OGRFeature feature(layer->GetLayerDefn());
-        OGRPolygon polygon;
-        OGRLinearRing outer = project_ring(shapes[i].outer, *ct, steps_per_unit, path.string());
-        polygon.addRing(&outer);
-        for (const Ring& h : shapes[i].holes) {
-            OGRLinearRing hole = project_ring(h, *ct, steps_per_unit, path.string());
-            polygon.addRing(&hole);
-        }
-        if (!polygon.IsValid()) fail_gdal(path.string(), "feature " + std::to_string(i) + " is not valid");
-        feature.SetGeometry(&polygon);
+        const std::unique_ptr<OGRGeometry> geometry = make_geometry(i, *ct);
+        feature.SetGeometry(geometry.get());
         fill(i, feature);
         if (layer->CreateFeature(&feature) != OGRERR_NONE) fail_gdal(path.string(), "cannot write a feature");
     }
     if (ds->CommitTransaction() != OGRERR_NONE) fail_gdal(path.string(), "cannot commit");
     close_dataset(std::move(ds), path);
+}
+
+void write_layer(const fs::path& path, const char* layer_name, int epsg, const std::vector<Field>& fields,
+                 const std::vector<Shape>& shapes, double steps_per_unit,
+                 const std::function<void(std::size_t, OGRFeature&)>& fill) {
+    const auto polygon_of = [&](std::size_t i, OGRCoordinateTransformation& ct) -> std::unique_ptr<OGRGeometry> {
+        auto polygon = std::make_unique<OGRPolygon>();
+        OGRLinearRing outer = project_ring(shapes[i].outer, ct, steps_per_unit, path.string());
+        polygon->addRing(&outer);
+        for (const Ring& h : shapes[i].holes) {
+            OGRLinearRing hole = project_ring(h, ct, steps_per_unit, path.string());
+            polygon->addRing(&hole);
+        }
+        if (!polygon->IsValid()) fail_gdal(path.string(), "feature " + std::to_string(i) + " is not valid");
+        return polygon;
+    };
+    write_features(path, layer_name, epsg, wkbPolygon, fields, shapes.size(), polygon_of, fill);
 }
 
 // Lines (two or more points each) or points (one each) in local metres, through UTM 18N, into
@@ -1326,51 +1340,22 @@ void write_lines_or_points(const fs::path& path, const char* layer_name, int eps
                            const std::vector<std::vector<Point>>& geometries, double steps_per_unit,
                            const std::function<void(std::size_t, OGRFeature&)>& fill) {
     const bool points = !geometries.empty() && geometries.front().size() == 1;
-    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
-    if (driver == nullptr) fail_gdal("GPKG", "driver not available");
-    DatasetPtr ds(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-    if (!ds) fail_gdal(path.string(), "cannot create");
-    OGRSpatialReference target = srs_of(epsg);
-    const OGRSpatialReference utm = srs_of(32618);
-    std::unique_ptr<OGRCoordinateTransformation, TransformDeleter> ct(
-        OGRCreateCoordinateTransformation(&utm, &target));
-    if (!ct) fail_gdal(path.string(), "no transformation from EPSG:32618 to EPSG:" + std::to_string(epsg));
-    CPLStringList options;
-    options.SetNameValue("FID", "fid");
-    options.SetNameValue("GEOMETRY_NAME", "geom");
-    OGRLayer* layer = ds->CreateLayer(layer_name, &target, points ? wkbPoint : wkbLineString, options.List());
-    if (layer == nullptr) fail_gdal(path.string(), std::string("cannot create layer ") + layer_name);
-    for (const Field& f : fields) {
-        OGRFieldDefn defn(f.name, f.type);
-        defn.SetWidth(f.width);
-        defn.SetNullable(FALSE);
-        if (layer->CreateField(&defn) != OGRERR_NONE) fail_gdal(path.string(), std::string("field ") + f.name);
-    }
-    if (ds->StartTransaction() != OGRERR_NONE) fail_gdal(path.string(), "cannot start a transaction");
-    for (std::size_t i = 0; i < geometries.size(); ++i) {
+    const auto line_or_point = [&](std::size_t i, OGRCoordinateTransformation& ct) -> std::unique_ptr<OGRGeometry> {
         if ((geometries[i].size() == 1) != points) throw std::runtime_error("internal: points and lines mixed");
         std::vector<double> xs, ys;
         for (const Point& p : geometries[i]) {
             xs.push_back(origin_x + p.u);
             ys.push_back(origin_y - p.v);
         }
-        if (!ct->Transform(xs.size(), xs.data(), ys.data())) fail_gdal(path.string(), "cannot transform a feature");
-        OGRFeature feature(layer->GetLayerDefn());
-        if (points) {
-            OGRPoint point(round_to(xs[0], steps_per_unit), round_to(ys[0], steps_per_unit));
-            feature.SetGeometry(&point);
-        } else {
-            OGRLineString line;
-            for (std::size_t k = 0; k < xs.size(); ++k) {
-                line.addPoint(round_to(xs[k], steps_per_unit), round_to(ys[k], steps_per_unit));
-            }
-            feature.SetGeometry(&line);
-        }
-        fill(i, feature);
-        if (layer->CreateFeature(&feature) != OGRERR_NONE) fail_gdal(path.string(), "cannot write a feature");
-    }
-    if (ds->CommitTransaction() != OGRERR_NONE) fail_gdal(path.string(), "cannot commit");
-    close_dataset(std::move(ds), path);
+        if (!ct.Transform(xs.size(), xs.data(), ys.data())) fail_gdal(path.string(), "cannot transform a feature");
+        if (points) return std::make_unique<OGRPoint>(round_to(xs[0], steps_per_unit), round_to(ys[0], steps_per_unit));
+        auto line = std::make_unique<OGRLineString>();
+        for (std::size_t k = 0; k < xs.size(); ++k)
+            line->addPoint(round_to(xs[k], steps_per_unit), round_to(ys[k], steps_per_unit));
+        return line;
+    };
+    write_features(path, layer_name, epsg, points ? wkbPoint : wkbLineString, fields, geometries.size(),
+                   line_or_point, fill);
 }
 
 void write_text(const fs::path& path, const std::string& text) {

@@ -67,4 +67,9 @@ std::vector<Site> find_sites(const RasterInfo& landcover, const std::vector<Mult
                              const std::vector<MultiPolygon>& density_zones, const std::vector<double>& densities,
                              const SiteOptions& options);
 
+/// The same sites (sorted by zone, then order) in a new order within each zone: first those
+/// kept, in their order, at least `distance` (CRS units) from each other, then all the others in
+/// their order; `order` numbered again. Every site stays.
+std::vector<Site> apart_first(const std::vector<Site>& sites, double distance);
+
 }  // namespace shadegap

@@ -63,6 +63,30 @@ std::string srs_name(const OGRSpatialReference* srs) {
     return text;
 }
 
+std::unique_ptr<OGRCoordinateTransformation> transformation_to_raster(const std::string& layer_wkt,
+                                                                       const std::string& layer_crs_name,
+                                                                       const std::string& layer_name,
+                                                                       const std::string& path,
+                                                                       const RasterInfo& raster) {
+    if (layer_wkt.empty())
+        throw CrsError(path, "layer '" + layer_name + "' has no CRS; shadegap will not guess it")
+            .with_hint("assign one, e.g. ogr2ogr -a_srs EPSG:4269 fixed.gpkg " + path);
+    if (raster.crs_wkt.empty())
+        throw CrsError(raster.path, "raster has no CRS; shadegap will not guess it")
+            .with_hint("assign one, e.g. gdal_edit.py -a_srs EPSG:32618 " + raster.path);
+    const auto source = srs_from_wkt(layer_wkt);
+    const auto target = srs_from_wkt(raster.crs_wkt);
+    if (!source) throw CrsError(path, "the layer's CRS cannot be read");
+    if (!target) throw CrsError(raster.path, "the raster's CRS cannot be read");
+    if (source->IsSame(target.get())) return nullptr;
+    ErrorCapture capture;
+    std::unique_ptr<OGRCoordinateTransformation> transform(OGRCreateCoordinateTransformation(source.get(), target.get()));
+    if (!transform)
+        throw CrsError(path, "no transformation from " + layer_crs_name + " to the raster's " + raster.crs_name + " (" +
+                                 capture.message() + ")");
+    return transform;
+}
+
 std::vector<unsigned char> to_wkb(const OGRGeometry& geometry) {
     std::vector<unsigned char> buffer(geometry.WkbSize());
     geometry.exportToWkb(wkbNDR, buffer.data(), wkbVariantIso);

@@ -9,6 +9,7 @@
 
 #include "gdal_util.hpp"
 #include "shadegap/geometry.hpp"
+#include "shadegap/raster.hpp"
 
 #include <memory>
 #include <string>
@@ -27,6 +28,16 @@ OGRLayer* find_layer(GDALDataset& dataset, const std::string& path, const std::s
 /// A spatial reference with the traditional GIS axis order (x = easting/longitude).
 std::unique_ptr<OGRSpatialReference> srs_from_wkt(const std::string& wkt);
 std::string srs_name(const OGRSpatialReference* srs);
+
+/// The transformation from a layer's CRS (`layer_wkt`, empty: none) to the raster's (traditional
+/// GIS axis order), or null when they are the same. Throws CrsError naming `path` when the layer
+/// has no CRS (with an ogr2ogr -a_srs hint) or its CRS cannot be read or transformed, naming the
+/// raster when it has no CRS.
+std::unique_ptr<OGRCoordinateTransformation> transformation_to_raster(const std::string& layer_wkt,
+                                                                       const std::string& layer_crs_name,
+                                                                       const std::string& layer_name,
+                                                                       const std::string& path,
+                                                                       const RasterInfo& raster);
 
 std::vector<unsigned char> to_wkb(const OGRGeometry& geometry);
 std::unique_ptr<OGRGeometry> from_wkb(const std::vector<unsigned char>& wkb);

@@ -140,19 +140,28 @@ constexpr std::array<TableColumn, 9> ranked_columns = {{{"rank", "Rank", 0},
                                                         {"population", "Population", 0},
                                                         {"trees_needed", "Trees needed", 0}}};
 
-std::string ranked_table_html(const OutputTable& priority) {
-    std::vector<std::pair<std::size_t, const TableColumn*>> shown;
-    for (const auto& column : ranked_columns)
-        if (const auto index = column_of(priority, column.name)) shown.emplace_back(*index, &column);
-    std::string html = "<table id=\"ranking\"><thead><tr>";
+using ShownColumns = std::vector<std::pair<std::size_t, const TableColumn*>>;
+
+/// A <table id="ID"> of `rows`, the cells of the `shown` columns (index in the row, column).
+std::string table_html(const char* id, const ShownColumns& shown, const std::vector<const std::vector<FieldValue>*>& rows) {
+    std::string html = fmt::format("<table id=\"{}\"><thead><tr>", id);
     for (const auto& column : shown) html += fmt::format("<th>{}</th>", column.second->label);
     html += "</tr></thead><tbody>\n";
-    for (const auto& row : priority.rows) {
+    for (const auto* row : rows) {
         html += "<tr>";
-        for (const auto& column : shown) html += "<td>" + text_of(row[column.first], column.second->decimals) + "</td>";
+        for (const auto& column : shown) html += "<td>" + text_of((*row)[column.first], column.second->decimals) + "</td>";
         html += "</tr>\n";
     }
     return html + "</tbody></table>\n";
+}
+
+std::string ranked_table_html(const OutputTable& priority) {
+    ShownColumns shown;
+    for (const auto& column : ranked_columns)
+        if (const auto index = column_of(priority, column.name)) shown.emplace_back(*index, &column);
+    std::vector<const std::vector<FieldValue>*> rows;
+    for (const auto& row : priority.rows) rows.push_back(&row);
+    return table_html("ranking", shown, rows);
 }
 
 /// Whom a group is compared with: everyone, or the people of the reference group.
@@ -311,13 +320,7 @@ std::string walks_html(const ReportContent& content) {
     return html + "</ul>\n";
 }
 
-struct PlanColumn {
-    const char* name;
-    const char* label;
-    int decimals;
-};
-
-constexpr std::array<PlanColumn, 8> plan_columns = {{{"id", "Id", 0},
+constexpr std::array<TableColumn, 8> plan_columns = {{{"id", "Id", 0},
                                                      {"name", "Name", 0},
                                                      {"trees", "Trees", 0},
                                                      {"canopy_pct_now", "Canopy % now", 1},
@@ -373,7 +376,7 @@ std::string plan_html(const ReportContent& content) {
                         score_words(summary.city_score_now), score_words(summary.city_score_plan));
 
     // The units, before and after; the cost only when a cost per tree was given.
-    std::vector<std::pair<std::size_t, const PlanColumn*>> shown;
+    ShownColumns shown;
     for (const auto& column : plan_columns) {
         const auto index = column_of(plan, column.name);
         if (!index) continue;
@@ -382,15 +385,7 @@ std::string plan_html(const ReportContent& content) {
             continue;
         shown.emplace_back(*index, &column);
     }
-    html += "<table id=\"plan\"><thead><tr>";
-    for (const auto& column : shown) html += fmt::format("<th>{}</th>", column.second->label);
-    html += "</tr></thead><tbody>\n";
-    for (const auto* row : plan_rows_by_rank(content)) {
-        html += "<tr>";
-        for (const auto& column : shown) html += "<td>" + text_of((*row)[column.first], column.second->decimals) + "</td>";
-        html += "</tr>\n";
-    }
-    html += "</tbody></table>\n";
+    html += table_html("plan", shown, plan_rows_by_rank(content));
 
     // The plan beside the two simple rules on the same trees.
     if (!summary.comparison.empty()) {

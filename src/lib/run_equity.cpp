@@ -25,11 +25,6 @@ struct Exposure {
     Values values;
 };
 
-FieldValue number_or_null(const std::optional<double>& value) {
-    if (!value || !std::isfinite(*value)) return std::monostate{};
-    return *value;
-}
-
 std::optional<double> difference(const std::optional<double>& a, const std::optional<double>& b) {
     if (!a || !b) return std::nullopt;
     return *a - *b;
@@ -38,11 +33,6 @@ std::optional<double> difference(const std::optional<double>& a, const std::opti
 std::optional<double> ratio(const std::optional<double>& a, const std::optional<double>& b) {
     if (!a || !b || *b == 0) return std::nullopt;
     return *a / *b;
-}
-
-std::optional<double> percent(const std::optional<double>& fraction) {
-    if (!fraction) return std::nullopt;
-    return 100 * *fraction;
 }
 
 using Groups = std::vector<std::pair<std::string, std::vector<double>>>;

@@ -21,7 +21,6 @@
 #include <fstream>
 #include <random>
 #include <unistd.h>
-#include <unordered_map>
 
 namespace shadegap::stages {
 
@@ -31,16 +30,6 @@ namespace bg = boost::geometry;
 namespace bgi = boost::geometry::index;
 using BgPoint = bg::model::d2::point_xy<double>;
 using BgBox = bg::model::box<BgPoint>;
-
-FieldValue number_or_null(const std::optional<double>& value) {
-    if (!value || !std::isfinite(*value)) return std::monostate{};
-    return *value;
-}
-
-std::optional<double> percent(const std::optional<double>& fraction) {
-    if (!fraction) return std::nullopt;
-    return 100 * *fraction;
-}
 
 MultiPolygon multipolygon_of(const std::vector<unsigned char>& wkb) {
     const auto geometry = detail::from_wkb(wkb);
@@ -84,49 +73,6 @@ std::vector<MultiPolygon> crowns_in_zones(const std::vector<Polygon>& crowns,
         std::unique_ptr<OGRGeometry> cut(joined->Intersection(zone.get()));
         if (!cut) continue;
         out[z] = detail::to_multipolygon(*detail::polygonal_part(std::move(cut)));
-    }
-    return out;
-}
-
-/// The sites in planting order, zone by zone: first those whose crowns cannot overlap
-/// (kept greedily in the sites' order at a spacing of a crown's diameter), then the others in
-/// their order. Every site is kept; only the order changes, so a unit's first trees each add
-/// a whole crown.
-std::vector<Site> crowns_apart_first(const std::vector<Site>& sites, double diameter) {
-    std::vector<Site> out;
-    out.reserve(sites.size());
-    std::unordered_map<std::int64_t, std::vector<std::pair<double, double>>> buckets;
-    const auto bucket = [diameter](double v) { return static_cast<std::int64_t>(std::floor(v / diameter)); };
-    std::vector<char> first(sites.size(), 0);
-    for (std::size_t begin = 0; begin < sites.size();) {
-        std::size_t end = begin;
-        while (end < sites.size() && sites[end].zone == sites[begin].zone) ++end;
-        buckets.clear();
-        for (std::size_t k = begin; k < end; ++k) {
-            const auto bx = bucket(sites[k].x);
-            const auto by = bucket(sites[k].y);
-            bool apart = true;
-            for (std::int64_t dx = -1; dx <= 1 && apart; ++dx)
-                for (std::int64_t dy = -1; dy <= 1 && apart; ++dy) {
-                    const auto it = buckets.find((bx + dx) * 0x100000001LL + (by + dy));
-                    if (it == buckets.end()) continue;
-                    for (const auto& p : it->second)
-                        if ((p.first - sites[k].x) * (p.first - sites[k].x) + (p.second - sites[k].y) * (p.second - sites[k].y) <
-                            diameter * diameter)
-                            apart = false;
-                }
-            if (!apart) continue;
-            first[k] = 1;
-            buckets[bx * 0x100000001LL + by].emplace_back(sites[k].x, sites[k].y);
-        }
-        std::uint32_t order = 0;
-        for (const bool pass : {true, false})
-            for (std::size_t k = begin; k < end; ++k)
-                if (static_cast<bool>(first[k]) == pass) {
-                    out.push_back(sites[k]);
-                    out.back().order = order++;
-                }
-        begin = end;
     }
     return out;
 }
@@ -308,6 +254,15 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     options.block_rows = config.block_size;
     options.block_cols = config.block_size;
     const auto zone_sums = overlay_zones(landcover.path, zones, options);
+    double plantable_total = 0;
+    for (const ZoneSums& sums : zone_sums) plantable_total += sums.residential_m2;
+    if (!(plantable_total > 0)) {
+        std::string classes;
+        for (const double c : config.plantable_classes) classes += (classes.empty() ? "" : ",") + format_number(c);
+        throw InputError(landcover.path, "has no cell of the plantable classes " + classes +
+                                              " in any ranking unit: nothing could be planted")
+            .with_hint("check --plantable-classes against the land cover's values (shadegap info " + landcover.path + ")");
+    }
 
     // Sites, denser census units first within a unit.
     std::vector<double> densities(measured.units.size());
@@ -323,7 +278,8 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     if (inputs.landcover) site_options.canopy = inputs.raster;  // existing canopy from the canopy raster
     const double diameter_m = 2 * std::sqrt(config.crown_m2 / 3.14159265358979323846);
     std::vector<Site> sites = find_sites(landcover, zones, aligned.units.polygons, densities, site_options);
-    if (config.spacing < diameter_m) sites = crowns_apart_first(sites, diameter_m / inputs.raster.linear_unit_m);
+    // A unit's first trees each add a whole crown: the sites whose crowns cannot overlap first.
+    if (config.spacing < diameter_m) sites = apart_first(sites, diameter_m / landcover.linear_unit_m);
     std::vector<std::vector<std::size_t>> sites_of(n);
     for (std::size_t s = 0; s < sites.size(); ++s) sites_of[sites[s].zone].push_back(s);
 

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -164,6 +165,18 @@ inline std::uint64_t draw_seed(int seed, int d) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/// An output cell of a number: null when there is none or it is not finite.
+inline FieldValue number_or_null(const std::optional<double>& value) {
+    if (!value || !std::isfinite(*value)) return std::monostate{};
+    return *value;
+}
+
+/// A fraction (0–1) as a percentage, or none.
+inline std::optional<double> percent(const std::optional<double>& fraction) {
+    if (!fraction) return std::nullopt;
+    return 100 * *fraction;
 }
 
 /// A number as the messages show it: up to 15 significant digits.

@@ -104,11 +104,6 @@ struct Tally {
     }
 };
 
-FieldValue number_or_null(const std::optional<double>& value) {
-    if (!value || !std::isfinite(*value)) return std::monostate{};
-    return *value;
-}
-
 /// The shade fraction of a raster value: the --shade raster's value (0–1), or else the
 /// canopy kind's share of the canopy raster's value.
 ShadeOf shade_source(const Inputs& inputs) {
@@ -134,74 +129,81 @@ LinePoint point_on_surface(const std::vector<unsigned char>& wkb) {
     return point;
 }
 
-/// Start points for `count` agents in census unit `unit`: uniform over its residential
-/// land (cells of `residential`) when it has some, else over the whole unit.
-class StartSampler {
+/// Where the agents of one census unit start: uniform over its residential land (cells of the
+/// residential classes) when `raster` is given, else anywhere in the unit. Made once per unit
+/// (the polygon converted and the raster window read once), drawn from once per group.
+class UnitStarts {
 public:
-    StartSampler(const Inputs& inputs, const std::vector<double>& residential) : m_inputs(&inputs), m_residential(residential) {}
+    UnitStarts(const MultiPolygon& polygons, const std::vector<unsigned char>& wkb, const Grid& grid,
+               const std::vector<double>& residential_classes, RasterSource* raster)
+        : m_shape(to_boost(polygons)), m_box(bounding_box(polygons)), m_wkb(&wkb), m_grid(&grid),
+          m_classes(&residential_classes), m_raster(raster), m_empty(polygons.empty()) {
+        if (!raster || m_empty) return;
+        m_window = grid.window_of(m_box.x_min, m_box.y_min, m_box.x_max, m_box.y_max);
+        if (!m_window.empty() && m_window.cell_count() <= max_window_cells) raster->read(m_window, m_cells);
+    }
 
-    /// Draws the start points; `fell_back` is set when the unit had residential classes
-    /// asked for but none could be found.
-    std::vector<LinePoint> draw(const MultiPolygon& polygons, const std::vector<unsigned char>& wkb,
-                                bool use_residential, std::size_t count,
-                                       Stream& stream, RasterSource* raster, bool& fell_back) const {
+    /// `count` start points; `fell_back` is set when residential land was asked for but could
+    /// not be found (the rest start anywhere in the unit).
+    std::vector<LinePoint> draw(std::size_t count, Stream& stream, bool& fell_back) const {
         std::vector<LinePoint> points;
-        if (count == 0 || polygons.empty()) return points;
-        const BgMultiPolygon shape = to_boost(polygons);
-        const Box box = bounding_box(polygons);
-        const Grid& grid = m_inputs->raster.grid;
-        Window window;
-        std::vector<double> cells;
-        if (use_residential && raster) {
-            window = grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
-            if (!window.empty() && window.cell_count() <= max_window_cells) raster->read(window, cells);
-        }
-        const auto residential_at = [&](const LinePoint& p) {
-            const auto row = static_cast<std::int64_t>(std::floor(grid.row_of(p.y)));
-            const auto col = static_cast<std::int64_t>(std::floor(grid.col_of(p.x)));
-            if (row < 0 || col < 0 || row >= grid.rows || col >= grid.cols) return false;
-            double value = 0;
-            if (!cells.empty()) {
-                if (row < window.row0 || col < window.col0 || row >= window.row0 + window.rows ||
-                    col >= window.col0 + window.cols)
-                    return false;
-                value = cells[static_cast<std::size_t>((row - window.row0) * window.cols + (col - window.col0))];
-            } else {
-                std::vector<double> one;
-                raster->read(Window{row, col, 1, 1}, one);
-                value = one[0];
-            }
-            return std::find(m_residential.begin(), m_residential.end(), value) != m_residential.end();
-        };
-        bool residential = use_residential && raster;
-        for (std::size_t k = 0; k < count; ++k) {
-            bool placed = false;
-            for (int attempt = 0; attempt < max_attempts && !placed; ++attempt) {
-                const LinePoint p{box.x_min + stream.uniform() * (box.x_max - box.x_min),
-                                         box.y_min + stream.uniform() * (box.y_max - box.y_min)};
-                if (!bg::within(BgPoint(p.x, p.y), shape)) continue;
-                if (residential && !residential_at(p)) continue;
-                points.push_back(p);
-                placed = true;
-            }
-            if (placed) continue;
-            if (residential) {
-                // Residential land too scarce to find: anywhere in the unit from here on.
-                residential = false;
+        if (m_empty) return points;
+        bool residential = m_raster != nullptr;
+        while (points.size() < count) {
+            const std::optional<LinePoint> p = draw_one(stream, residential);
+            if (p) {
+                points.push_back(*p);
+            } else if (residential) {
+                residential = false;  // residential land too scarce to find: anywhere from here on
                 fell_back = true;
-                --k;
-                continue;
+            } else {
+                points.push_back(point_on_surface(*m_wkb));  // a unit too thin to hit
             }
-            points.push_back(point_on_surface(wkb));
         }
         return points;
     }
 
 private:
+    std::optional<LinePoint> draw_one(Stream& stream, bool residential) const {
+        for (int attempt = 0; attempt < max_attempts; ++attempt) {
+            const LinePoint p{m_box.x_min + stream.uniform() * (m_box.x_max - m_box.x_min),
+                              m_box.y_min + stream.uniform() * (m_box.y_max - m_box.y_min)};
+            if (!bg::within(BgPoint(p.x, p.y), m_shape)) continue;
+            if (residential && !residential_at(p)) continue;
+            return p;
+        }
+        return std::nullopt;
+    }
+
+    bool residential_at(const LinePoint& p) const {
+        const auto row = static_cast<std::int64_t>(std::floor(m_grid->row_of(p.y)));
+        const auto col = static_cast<std::int64_t>(std::floor(m_grid->col_of(p.x)));
+        if (row < 0 || col < 0 || row >= m_grid->rows || col >= m_grid->cols) return false;
+        double value = 0;
+        if (!m_cells.empty()) {
+            if (row < m_window.row0 || col < m_window.col0 || row >= m_window.row0 + m_window.rows ||
+                col >= m_window.col0 + m_window.cols)
+                return false;
+            value = m_cells[static_cast<std::size_t>((row - m_window.row0) * m_window.cols + (col - m_window.col0))];
+        } else {
+            std::vector<double> one;  // a window too large to hold: the cell alone
+            m_raster->read(Window{row, col, 1, 1}, one);
+            value = one[0];
+        }
+        return std::find(m_classes->begin(), m_classes->end(), value) != m_classes->end();
+    }
+
     static constexpr int max_attempts = 10000;
     static constexpr std::int64_t max_window_cells = 16 * 1024 * 1024;
-    const Inputs* m_inputs;
-    std::vector<double> m_residential;
+    BgMultiPolygon m_shape;
+    Box m_box;
+    const std::vector<unsigned char>* m_wkb;
+    const Grid* m_grid;
+    const std::vector<double>* m_classes;
+    RasterSource* m_raster;
+    bool m_empty;
+    Window m_window;
+    std::vector<double> m_cells;
 };
 
 }  // namespace
@@ -241,7 +243,6 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
 
     // Agents, unit by unit (each unit and group its own random stream).
     const bool residential = !config.residential_classes.empty();
-    const StartSampler sampler(inputs, config.residential_classes);
     std::vector<std::vector<Agent>> by_unit(n);
     std::vector<char> fell_back(n, 0);
     std::vector<char> without_residential(n, 0);
@@ -264,17 +265,20 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
                     if (it != ranking_index.end()) fixed_ranking.push_back(it->second);
                 }
             }
+            bool anyone = false;
+            for (const auto& group : people) anyone = anyone || group[i] > 0;
+            if (!anyone) continue;
             std::vector<BgMultiPolygon> piece_shapes;
             for (const std::size_t p : pieces_of[i]) piece_shapes.push_back(to_boost(aligned.pieces.polygons[p]));
+            const UnitStarts land(aligned.units.polygons[i], aligned.units.wkb[i], inputs.raster.grid,
+                                  config.residential_classes, use_residential ? &*raster : nullptr);
             for (std::size_t g = 0; g < group_names.size(); ++g) {
                 const double residents = people[g][i];
                 if (!(residents > 0)) continue;
                 const auto count = static_cast<std::size_t>(std::max<long long>(1, std::llround(residents * per_person)));
                 Stream stream(draw_seed(config.seed, static_cast<int>(i)) ^ (0x632be59bd9b4e019ULL * (g + 1)));
                 bool fell = false;
-                const auto starts = sampler.draw(aligned.units.polygons[i], aligned.units.wkb[i], use_residential,
-                                                 count, stream,
-                                                 raster ? &*raster : nullptr, fell);
+                const auto starts = land.draw(count, stream, fell);
                 if (fell) fell_back[i] = 1;
                 for (const LinePoint& start : starts) {
                     Agent agent{start, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(g),

@@ -501,4 +501,29 @@ std::vector<Site> find_sites(const RasterInfo& landcover, const std::vector<Mult
     return result;
 }
 
+std::vector<Site> apart_first(const std::vector<Site>& sites, double distance) {
+    std::vector<Site> out;
+    out.reserve(sites.size());
+    std::vector<char> first(sites.size(), 0);
+    for (std::size_t begin = 0; begin < sites.size();) {
+        std::size_t end = begin;
+        while (end < sites.size() && sites[end].zone == sites[begin].zone) ++end;
+        SpacingGrid kept(distance);
+        for (std::size_t k = begin; k < end; ++k) {
+            if (!kept.free_at(sites[k].x, sites[k].y)) continue;
+            kept.add(sites[k].x, sites[k].y);
+            first[k] = 1;
+        }
+        std::uint32_t order = 0;
+        for (const char pass : {char{1}, char{0}})
+            for (std::size_t k = begin; k < end; ++k)
+                if (first[k] == pass) {
+                    out.push_back(sites[k]);
+                    out.back().order = order++;
+                }
+        begin = end;
+    }
+    return out;
+}
+
 }  // namespace shadegap

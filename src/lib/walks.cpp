@@ -49,33 +49,21 @@ void require_geometry(OGRLayer& layer, const std::string& path, const std::strin
                    "EPSG:4326 out.gpkg " + path);
 }
 
-/// The transformation from a layer's CRS to the raster's, or null when they are the same.
+/// The transformation from a layer's CRS to the raster's (detail::transformation_to_raster), or
+/// null when they are the same; `crs_name` receives the layer's CRS name.
 std::unique_ptr<OGRCoordinateTransformation> transformation_to_raster(OGRLayer& layer, const std::string& path,
                                                                        const RasterInfo& raster,
                                                                        std::string& crs_name) {
     const OGRSpatialReference* layer_srs = layer.GetSpatialRef();
-    if (!layer_srs)
-        throw CrsError(path, "layer '" + std::string(layer.GetName()) + "' has no CRS; shadegap will not guess it")
-            .with_hint("assign one, e.g. ogr2ogr -a_srs EPSG:4326 fixed.gpkg " + path);
-    if (raster.crs_wkt.empty())
-        throw CrsError(raster.path, "raster has no CRS; shadegap will not guess it")
-            .with_hint("assign one, e.g. gdal_edit.py -a_srs EPSG:32618 " + raster.path);
-    crs_name = detail::srs_name(layer_srs);
-    char* wkt = nullptr;
-    layer_srs->exportToWkt(&wkt);
-    const auto source = detail::srs_from_wkt(wkt ? wkt : "");
-    CPLFree(wkt);
-    const auto target = detail::srs_from_wkt(raster.crs_wkt);
-    if (!source) throw CrsError(path, "the layer's CRS cannot be read");
-    if (!target) throw CrsError(raster.path, "the raster's CRS cannot be read");
-    if (source->IsSame(target.get())) return nullptr;
-    detail::ErrorCapture capture;
-    std::unique_ptr<OGRCoordinateTransformation> transform(
-        OGRCreateCoordinateTransformation(source.get(), target.get()));
-    if (!transform)
-        throw CrsError(path, "no transformation from " + crs_name + " to the raster's " + raster.crs_name + " (" +
-                                 capture.message() + ")");
-    return transform;
+    std::string wkt;
+    if (layer_srs) {
+        crs_name = detail::srs_name(layer_srs);
+        char* text = nullptr;
+        layer_srs->exportToWkt(&text);
+        wkt = text ? text : "";
+        CPLFree(text);
+    }
+    return detail::transformation_to_raster(wkt, crs_name, layer.GetName(), path, raster);
 }
 
 void transform_or_throw(OGRGeometry& geometry, OGRCoordinateTransformation* transform, const std::string& path,

@@ -46,19 +46,13 @@ std::vector<std::string> output_names(const RunConfig& config) {
     return names;
 }
 
-FieldValue value_or_null(const std::optional<double>& value) {
-    if (!value || !std::isfinite(*value)) return std::monostate{};
-    return *value;
-}
-
 FieldValue integer_or_null(const std::optional<std::int64_t>& value) {
     if (!value) return std::monostate{};
     return *value;
 }
 
 FieldValue percent_or_null(const std::optional<double>& value) {
-    if (!value || !std::isfinite(*value)) return std::monostate{};
-    return 100.0 * *value;
+    return number_or_null(percent(value));
 }
 
 OutputTable priority_table(const Model& model, const RankingTable& table, const ScoredTable& scored,
@@ -90,22 +84,22 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
             unit.id,
             unit.name,
             ranking.rank[i] > 0 ? FieldValue(static_cast<std::int64_t>(ranking.rank[i])) : FieldValue(std::monostate{}),
-            value_or_null(s.score),
-            value_or_null(s.priority),
+            number_or_null(s.score),
+            number_or_null(s.priority),
             percent_or_null(unit.canopy_fraction()),
             percent_or_null(s.goal),
             percent_or_null(s.gap),
             unit.population,
             unit.area_m2 / 1e6,
-            value_or_null(s.density_km2),
-            value_or_null(s.trees_needed),
+            number_or_null(s.density_km2),
+            number_or_null(s.trees_needed),
             unit.land_m2() / 1e6,
             measured_m2 > 0 ? FieldValue(100.0 * (unit.sums.nodata_m2 + unit.outside_m2) / measured_m2)
                             : FieldValue(std::monostate{}),
             measured_m2 > 0 ? FieldValue(100.0 * unit.outside_m2 / measured_m2) : FieldValue(std::monostate{}),
         };
         if (with_shade) row.insert(row.begin() + 6, percent_or_null(unit.shade_fraction()));
-        if (with_heat) row.push_back(value_or_null(unit.heat_c));
+        if (with_heat) row.push_back(number_or_null(unit.heat_c));
         if (uncertainty.enabled) {
             // rank_low, rank_high and p_top after the rank.
             std::vector<FieldValue> with_draws;
@@ -121,11 +115,11 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
         }
         if (model.target_score) {
             row.push_back(percent_or_null(s.target_coverage));
-            row.push_back(value_or_null(s.target_plant_m2));
+            row.push_back(number_or_null(s.target_plant_m2));
         }
         for (const auto& variable : scored.variables_used) {
             const auto c = s.components.find(variable);
-            row.push_back(c == s.components.end() ? FieldValue(std::monostate{}) : value_or_null(c->second));
+            row.push_back(c == s.components.end() ? FieldValue(std::monostate{}) : number_or_null(c->second));
         }
         out.rows.push_back(std::move(row));
     }
@@ -166,10 +160,10 @@ OutputTable units_table(const Inputs& inputs, const AlignedZones& aligned, const
                                               : FieldValue(std::monostate{}));
         }
         if (inputs.residential) row.emplace_back(s.residential_m2);
-        if (inputs.heat) row.push_back(value_or_null(units.heat_c[i]));
+        if (inputs.heat) row.push_back(number_or_null(units.heat_c[i]));
         for (const auto* field : columns) {
             if (field->role == "population") row.push_back(units.population[i]);
-            else row.push_back(value_or_null(units.variables.at(field->role)[i]));
+            else row.push_back(number_or_null(units.variables.at(field->role)[i]));
         }
         out.rows.push_back(std::move(row));
     }

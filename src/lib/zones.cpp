@@ -283,25 +283,8 @@ double area_m2(const std::vector<unsigned char>& wkb, const RasterInfo& raster) 
 }
 
 AlignedZones align_zones(const ZoneLayer& layer, const RasterInfo& raster, Diagnostics& diagnostics) {
-    if (layer.crs_wkt.empty())
-        throw CrsError(layer.path, "layer '" + layer.layer_name + "' has no CRS; shadegap will not guess it")
-            .with_hint("assign one, e.g. ogr2ogr -a_srs EPSG:4269 fixed.gpkg " + layer.path);
-    if (raster.crs_wkt.empty())
-        throw CrsError(raster.path, "raster has no CRS; shadegap will not guess it")
-            .with_hint("assign one, e.g. gdal_edit.py -a_srs EPSG:32618 " + raster.path);
-    const auto source = detail::srs_from_wkt(layer.crs_wkt);
-    const auto target = detail::srs_from_wkt(raster.crs_wkt);
-    if (!source) throw CrsError(layer.path, "the layer's CRS cannot be read");
-    if (!target) throw CrsError(raster.path, "the raster's CRS cannot be read");
-
-    std::unique_ptr<OGRCoordinateTransformation> transform;
-    if (!source->IsSame(target.get())) {
-        detail::ErrorCapture capture;
-        transform.reset(OGRCreateCoordinateTransformation(source.get(), target.get()));
-        if (!transform)
-            throw CrsError(layer.path, "no transformation from " + layer.crs_name + " to the raster's " +
-                                           raster.crs_name + " (" + capture.message() + ")");
-    }
+    const std::unique_ptr<OGRCoordinateTransformation> transform =
+        detail::transformation_to_raster(layer.crs_wkt, layer.crs_name, layer.layer_name, layer.path, raster);
 
     // The raster's extent, to measure what part of each polygon lies on it.
     const Grid& grid = raster.grid;

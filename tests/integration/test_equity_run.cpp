@@ -1,6 +1,7 @@
 // `run --equity-group`: equity.csv and disparity.csv through the binary, against values
 // worked out by hand (the five-unit example of the equity issue).
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 #include "run_binary.hpp"
 
@@ -14,6 +15,8 @@
 namespace {
 
 namespace test = shadegap::test;
+using test::number;
+using test::row_where;
 
 constexpr double origin_x = 500000;
 constexpr double origin_y = 4100000;
@@ -66,19 +69,7 @@ struct FiveUnits {
     }
 };
 
-std::map<std::string, std::string> row_where(const test::CsvTable& table, const std::string& key,
-                                             const std::string& value) {
-    for (const auto& row : table.rows)
-        if (row.at(key) == value) return row;
-    FAIL("no row with " << key << " = " << value);
-    return {};
-}
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    REQUIRE(row.count(key) == 1);
-    REQUIRE_FALSE(row.at(key).empty());
-    return std::stod(row.at(key));
-}
 
 }  // namespace
 

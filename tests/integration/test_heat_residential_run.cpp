@@ -2,6 +2,7 @@
 // `run --residential-classes` (people split among neighbourhood pieces by residential land),
 // through the binary, against values worked out by hand.
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 #include "run_binary.hpp"
 
@@ -16,6 +17,8 @@
 namespace {
 
 namespace test = shadegap::test;
+using test::number;
+using test::row_where;
 
 constexpr double east0 = 500000;
 constexpr double north0 = 4100000;
@@ -25,19 +28,7 @@ std::string rectangle(double xa, double ya, double xb, double yb) {
     return "POLYGON((" + p(xa, ya) + "," + p(xb, ya) + "," + p(xb, yb) + "," + p(xa, yb) + "," + p(xa, ya) + "))";
 }
 
-std::map<std::string, std::string> row_where(const test::CsvTable& table, const std::string& key,
-                                             const std::string& value) {
-    for (const auto& row : table.rows)
-        if (row.at(key) == value) return row;
-    FAIL("no row with " << key << " = " << value);
-    return {};
-}
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    REQUIRE(row.count(key) == 1);
-    REQUIRE_FALSE(row.at(key).empty());
-    return std::stod(row.at(key));
-}
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // The whole pipeline on a tiny city whose every number is worked out by hand.
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 
 #include "shadegap/error.hpp"
@@ -13,6 +14,7 @@
 
 using namespace shadegap;
 using shadegap::test::TempDir;
+using shadegap::test::number;
 
 namespace {
 
@@ -101,12 +103,6 @@ RunConfig city_config(const TempDir& dir, const std::string& units) {
     return config;
 }
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    const auto it = row.find(key);
-    REQUIRE(it != row.end());
-    REQUIRE_FALSE(it->second.empty());
-    return std::stod(it->second);
-}
 
 /// The Tree Equity Score written out again here, independently of the library.
 struct HandScore {

@@ -2,6 +2,7 @@
 // go, the canopy the crowns add, the scores with them, budget and survival, equity now and
 // with the plan, and bad plan options.
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 #include "run_binary.hpp"
 
@@ -21,6 +22,8 @@
 namespace {
 
 namespace test = shadegap::test;
+using test::number;
+using test::row_where;
 
 constexpr double east0 = 500000;
 constexpr double north0 = 4100000;
@@ -31,18 +34,7 @@ std::string rectangle(double xa, double ya, double xb, double yb) {
     return "POLYGON((" + p(xa, ya) + "," + p(xb, ya) + "," + p(xb, yb) + "," + p(xa, yb) + "," + p(xa, ya) + "))";
 }
 
-std::map<std::string, std::string> row_where(const test::CsvTable& table, const std::string& key, const std::string& value) {
-    for (const auto& row : table.rows)
-        if (row.at(key) == value) return row;
-    FAIL("no row with " << key << " = " << value);
-    return {};
-}
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    REQUIRE(row.count(key) == 1);
-    REQUIRE_FALSE(row.at(key).empty());
-    return std::stod(row.at(key));
-}
 
 /// A 120 m × 40 m land cover of 1 m cells (UTM 18N): road (6) everywhere but a 20 m × 20 m
 /// patch of grass (2) at x 80..100, y 10..30. Census units A (x 0..60, 100 people) and
@@ -256,6 +248,15 @@ TEST_CASE("plan: bad plan options are one-line errors", "[plan][cli][bad]") {
     fails({"--trees", "3", "--budget", "100", "--cost-per-tree", "1"}, 2, "--trees: cannot be combined with --budget");
     fails({"--budget", "100"}, 2, "--budget: needs --cost-per-tree");
     fails({"--trees", "3", "--survival", "1.5"}, 2, "--survival: expected a share of trees alive after a year");
+    // A class the land cover does not hold (22 for 2): an error, not a plan of no trees.
+    auto typo = lot.args(out, {"--trees", "3"});
+    for (std::size_t i = 0; i + 1 < typo.size(); ++i)
+        if (typo[i] == "--plantable-classes") typo[i + 1] = "22";
+    const auto none = test::run_binary(SHADEGAP_BINARY, typo);
+    test::require_one_line_error(none, 1);
+    CHECK(none.err.find(lot.landcover + ": has no cell of the plantable classes 22 in any ranking unit") !=
+          std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(out));
     // A land cover off the canopy raster's grid (shifted by a cell).
     const std::string other = lot.dir.file("other.tif");
     test::write_raster(other, 120, 40, east0 + 1, north0 + 40, 1.0, std::vector<double>(4800, 2.0), 32618);

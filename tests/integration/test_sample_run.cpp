@@ -1,5 +1,6 @@
 // End to end on the sample city: the tool's numbers against a separate computation here.
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 
 #include "shadegap/pipeline.hpp"
@@ -12,6 +13,7 @@
 
 using namespace shadegap;
 using shadegap::test::TempDir;
+using shadegap::test::number;
 
 namespace {
 
@@ -106,10 +108,6 @@ double supersampled_canopy(const std::string& geoid, int k) {
     return canopy / land;
 }
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    REQUIRE_FALSE(row.at(key).empty());
-    return std::stod(row.at(key));
-}
 
 }  // namespace
 

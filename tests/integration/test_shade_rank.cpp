@@ -1,5 +1,6 @@
 // `run --shade`: shade_pct over the land and walkable masks, and the shade-equity model, by hand.
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 
 #include "shadegap/error.hpp"
@@ -15,6 +16,7 @@
 
 using namespace shadegap;
 using shadegap::test::TempDir;
+using shadegap::test::number;
 
 namespace {
 
@@ -130,12 +132,6 @@ HandShade hand_shade(const Unit& u, const std::function<bool(int)>& in_mask) {
 const std::function<bool(int)> land_mask = [](int value) { return value != 5; };
 const std::function<bool(int)> walkable_mask = [](int value) { return value == 3 || value == 6; };
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    const auto it = row.find(key);
-    REQUIRE(it != row.end());
-    REQUIRE_FALSE(it->second.empty());
-    return std::stod(it->second);
-}
 
 const std::map<std::string, std::string>& row_of(const test::CsvTable& table, const std::string& key,
                                                  const std::string& id) {

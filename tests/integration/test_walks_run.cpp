@@ -2,6 +2,7 @@
 // start, the tables per unit and group and equity.csv against those walks, the same bytes at
 // any thread count, the degenerate inputs, and the Walks section of report.html.
 // SPDX-License-Identifier: MIT
+#include "csv_rows.hpp"
 #include "fixtures.hpp"
 #include "run_binary.hpp"
 
@@ -19,6 +20,8 @@
 namespace {
 
 namespace test = shadegap::test;
+using test::number;
+using test::row_where;
 
 constexpr double east0 = 500000;
 constexpr double north0 = 4100000;
@@ -39,18 +42,11 @@ std::string line(const std::vector<std::pair<double, double>>& points) {
     return text + ")";
 }
 
-std::map<std::string, std::string> row_where(const test::CsvTable& table, const std::string& id, const std::string& group) {
-    for (const auto& row : table.rows)
-        if (row.at("id") == id && row.at("group") == group) return row;
-    FAIL("no row " << id << " " << group);
-    return {};
+/// walks.csv's row of ranking unit `id` and `group`.
+test::CsvRow walks_row(const test::CsvTable& table, const std::string& id, const std::string& group) {
+    return test::row_where(table, {{"id", id}, {"group", group}});
 }
 
-double number(const std::map<std::string, std::string>& row, const std::string& key) {
-    REQUIRE(row.count(key) == 1);
-    REQUIRE_FALSE(row.at(key).empty());
-    return std::stod(row.at(key));
-}
 
 /// One route of routes.geojson: its properties and its start (start_x, start_y: the raster's CRS,
 /// EPSG:32618, at full precision; the GeoJSON's own coordinates have 7 decimals of a degree),
@@ -177,7 +173,7 @@ TEST_CASE("walks: each agent's walk and shade follow from its start, the tables 
         east_shaded += r.shaded_m;
         east_below += r.shaded_m < 0.25 * r.walk_m ? 1 : 0;  // 22 m of more than 88 m
     }
-    const auto e = row_where(walks, "E", "everyone");
+    const auto e = walks_row(walks, "E", "everyone");
     CHECK(number(e, "agents") == 15);
     CHECK(number(e, "people") == Approx(30).epsilon(1e-12));
     CHECK(number(e, "walk_m") == Approx(east_walk / 15).epsilon(1e-9));
@@ -185,11 +181,11 @@ TEST_CASE("walks: each agent's walk and shade follow from its start, the tables 
     CHECK(number(e, "walk_shade_pct") == Approx(100 * east_shaded / east_walk).epsilon(1e-9));
     CHECK(number(e, "share_below_25pct") == Approx(east_below / 15).margin(1e-12));
     CHECK(number(e, "no_destination") == 0);
-    const auto w = row_where(walks, "W", "b");
+    const auto w = walks_row(walks, "W", "b");
     CHECK(number(w, "walk_shade_pct") == Approx(100).epsilon(1e-9));
     CHECK(number(w, "share_below_25pct") == 0);
-    CHECK(number(row_where(walks, "W", "a"), "agents") == 0);
-    CHECK(row_where(walks, "W", "a").at("walk_m").empty());
+    CHECK(number(walks_row(walks, "W", "a"), "agents") == 0);
+    CHECK(walks_row(walks, "W", "a").at("walk_m").empty());
 
     // equity.csv: each group's own agents (a lives in E only, b in W only).
     const auto equity = test::read_csv(out + "/equity.csv");
@@ -239,11 +235,11 @@ TEST_CASE("walks: agents beyond --max-walk-m are counted, not dropped", "[walks]
     INFO(outcome.err);
     REQUIRE(outcome.status == 0);
     const auto walks = test::read_csv(out + "/walks.csv");
-    const auto e = row_where(walks, "E", "everyone");
+    const auto e = walks_row(walks, "E", "everyone");
     CHECK(number(e, "agents") == 15);
     CHECK(number(e, "no_destination") == 15);
     CHECK(e.at("walk_m").empty());
-    CHECK(number(row_where(walks, "W", "everyone"), "no_destination") == 0);
+    CHECK(number(walks_row(walks, "W", "everyone"), "no_destination") == 0);
     CHECK(outcome.err.find("15 of 25 agents of everyone (30 of 50 residents) reach no destination within 40 m") !=
           std::string::npos);
 }

@@ -259,3 +259,20 @@ TEST_CASE("sites: a geographic raster and non-positive spacing or crown are erro
         }
     }
 }
+
+// Five sites 5 m apart in a row and two in another zone: at 8.42 m (a default crown's
+// diameter) the first pass keeps 0, 10 and 20, then 5 and 15 follow; the other zone alike.
+TEST_CASE("apart_first puts the sites whose crowns cannot overlap first, keeping every site", "[sites]") {
+    std::vector<shadegap::Site> sites;
+    for (std::uint32_t k = 0; k < 5; ++k) sites.push_back({5.0 * k, 0, 0, k, 0, 0});
+    sites.push_back({100, 0, 1, 0, 0, 0});
+    sites.push_back({103, 0, 1, 1, 0, 0});
+    const auto ordered = shadegap::apart_first(sites, 8.42);
+    REQUIRE(ordered.size() == 7);
+    const std::vector<double> xs = {0, 10, 20, 5, 15, 100, 103};
+    for (std::size_t k = 0; k < ordered.size(); ++k) {
+        CHECK(ordered[k].x == xs[k]);
+        CHECK(ordered[k].order == (k < 5 ? k : k - 5));
+        CHECK(ordered[k].zone == (k < 5 ? 0u : 1u));
+    }
+}
