@@ -10,7 +10,7 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessi
                        QgsProcessingOutputHtml, QgsProcessingOutputString,
                        QgsProcessingOutputVectorLayer, QgsProcessingParameterFile,
                        QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterRasterDestination)
+                       QgsProcessingParameterRasterDestination, QgsProcessingUtils)
 
 from . import cli, params
 
@@ -198,8 +198,10 @@ class CheckAlgorithm(ShadegapAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         args = self.command(parameters, context, feedback)
         folder = self.parameterAsFile(parameters, 'OUTPUT_FOLDER', context)
-        if folder:
-            args += ['--out', os.path.abspath(folder)]
+        if not folder:
+            # check needs the folder a run would write; a new temporary one is always fine.
+            folder = QgsProcessingUtils.generateTempFilename('shadegap-check')
+        args += ['--out', os.path.abspath(folder)]
         lines = cli.run(_executable(), args, feedback)
         return {'VERDICT': '\n'.join(lines)}
 

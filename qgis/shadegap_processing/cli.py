@@ -91,7 +91,8 @@ def _stop(proc):
 def run(executable, args, feedback):
     """Runs `executable args...`, reporting progress, warnings and the summary to feedback.
 
-    Returns the lines printed on stdout (check prints its verdict there). Raises
+    Returns the lines printed on stdout and the other lines of stderr that are not
+    progress, warnings or errors: the summary (check's verdict). Raises
     QgsProcessingException with the program's error line when it fails, and when the
     user cancels (the program is sent SIGTERM, which removes its temporary outputs)."""
     command = [executable] + [str(a) for a in args]
@@ -110,6 +111,7 @@ def run(executable, args, feedback):
     open_streams = 2
     stdout_lines, errors, others = [], [], []
     canceled = False
+    stage = None
     while open_streams:
         if feedback is not None and feedback.isCanceled() and not canceled:
             canceled = True
@@ -133,13 +135,18 @@ def run(executable, args, feedback):
         progress = _PROGRESS.match(text)
         if progress:
             if feedback is not None:
-                feedback.setProgressText(progress.group(1))
+                if progress.group(1) != stage:
+                    stage = progress.group(1)
+                    feedback.setProgressText(stage)
                 feedback.setProgress(float(progress.group(2)))
         elif text.startswith(ERROR_PREFIX):
             errors.append(text)
         elif text.startswith(WARNING_PREFIX):
             if feedback is not None:
-                feedback.reportError(text, False)
+                if hasattr(feedback, 'pushWarning'):
+                    feedback.pushWarning(text)
+                else:
+                    feedback.reportError(text, False)
         else:
             others.append(text)
             if feedback is not None:
@@ -159,4 +166,4 @@ def run(executable, args, feedback):
         if canceled and not errors:
             message = 'shadegap: canceled; no output was written'
         raise QgsProcessingException(message)
-    return stdout_lines
+    return stdout_lines + others

@@ -260,6 +260,58 @@ def main():
         if os.path.exists(os.path.join(qgis_bad, 'priority.geojson')):
             fail('a failed run left priority.geojson')
         print('bad input: Processing error ' + errors[0])
+
+        # 5. In this process (PyQGIS, no qgis_process): progress from the program's bar, the
+        # executable's lookup, and cancellation, which stops the program with SIGTERM.
+        sys.path.insert(0, os.path.join(source, 'qgis'))
+        from qgis.core import QgsProcessingException, QgsProcessingFeedback
+        from shadegap_processing import cli as plugin_cli
+        progress, stages = [], []
+
+        class Recorder(QgsProcessingFeedback):
+            def setProgressText(self, text):  # noqa: N802 (QGIS API)
+                stages.append(text)
+
+        feedback = Recorder()
+        feedback.progressChanged.connect(progress.append)
+        plugin_cli.run(shadegap, ['shade', '--buildings', heights, *options, '--out',
+                                  os.path.join(work, 'progress.tif'), '--progress'], feedback)
+        if not progress or progress[-1] != 100.0 or progress != sorted(progress) \
+                or 'shadows' not in stages:
+            fail('progress {} with stages {}: expected a rise to 100 through "shadows"'
+                 .format(progress, stages))
+        os.environ[plugin_cli.ENV_EXECUTABLE] = os.path.join(work, 'no-such-shadegap')
+        try:
+            plugin_cli.find_executable(None)
+            fail('find_executable accepted a SHADEGAP_EXE that names no file')
+        except QgsProcessingException as e:
+            if 'no-such-shadegap' not in str(e) or 'SHADEGAP_EXE' not in str(e):
+                fail('find_executable: unexpected message ' + str(e))
+        if plugin_cli.find_executable(shadegap) != shadegap:
+            fail('find_executable did not take the provider setting first')
+        # A long shade (a summer, every 5 minutes, each instant cast), canceled after 1 s.
+        feedback = QgsProcessingFeedback()
+        long_out = os.path.join(work, 'canceled', 'shade.tif')
+        import threading
+        import time
+        timer = threading.Timer(1.0, feedback.cancel)
+        timer.start()
+        started = time.monotonic()
+        try:
+            plugin_cli.run(shadegap, [
+                'shade', '--buildings', os.path.join(sample, 'building_height.tif'),
+                '--date', '2026-06-01..2026-08-31', '--time', '06:00-20:00', '--step', '5',
+                '--sun-tolerance', '0', '--tz', 'America/New_York', '--threads', '1',
+                '--out', long_out, '--progress'], feedback)
+            fail('a canceled shade returned without an error')
+        except QgsProcessingException as e:
+            if 'interrupted by SIGTERM' not in str(e):
+                fail('canceled: unexpected message ' + str(e))
+        elapsed = time.monotonic() - started
+        if elapsed > 30 or os.path.exists(long_out):
+            fail('canceled shade took {:.1f} s or left {}'.format(elapsed, long_out))
+        print('progress {} steps to 100 %; cancel stopped shade after {:.1f} s, nothing written'
+              .format(len(progress), elapsed))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
