@@ -143,7 +143,7 @@ POLYGONS = [QgsProcessing.TypeVectorPolygon]
 LINES = [QgsProcessing.TypeVectorLine]
 POINTS = [QgsProcessing.TypeVectorPoint]
 
-PROJECT = Spec('PROJECT', None, 'project', 'Project file (TOML; optional)',
+PROJECT = Spec('PROJECT', None, 'project', 'Project file (TOML)',
                help_text='Any option below may come from the project file; a parameter given '
                          'here overrides its value. Relative paths resolve against its folder.')
 
@@ -152,7 +152,7 @@ RUN_INPUTS = [
     PROJECT,
     Spec('CANOPY', '--canopy', 'raster', 'Canopy raster (land cover, canopy or percent)'),
     Spec('CANOPY_KIND', '--canopy-kind', 'string',
-         'Canopy kind: binary, percent, fraction, classes=C1,C2,... or min=X'),
+         'Canopy kind (binary, percent, fraction, classes=C1,... or min=X)'),
     Spec('WATER_CLASSES', '--water-classes', 'string', 'Water classes (comma-separated values)'),
     Spec('UNITS', '--units', 'vector', 'Census units (polygons with demographics)',
          types=POLYGONS, layer_flag='--units-layer'),
@@ -163,7 +163,7 @@ RUN_INPUTS = [
     Spec('ALLOW_UNMATCHED', '--allow-unmatched', 'bool',
          'Allow census units without a row in the CSV', advanced=True),
     Spec('NEIGHBOURHOODS', '--neighbourhoods', 'vector',
-         'Neighbourhoods (ranking units; optional)', types=POLYGONS,
+         'Neighbourhoods (ranking units)', types=POLYGONS,
          layer_flag='--neighbourhoods-layer'),
     Spec('NEIGHBOURHOOD_ID', '--neighbourhood-id', 'field', 'Neighbourhood id field',
          parent='NEIGHBOURHOODS'),
@@ -179,13 +179,13 @@ RUN_INPUTS = [
          advanced=True),
     Spec('ALLOW_MISSING_VARIABLES', '--allow-missing-variables', 'bool',
          'Run without the model variables that have no column', advanced=True),
-    Spec('SHADE', '--shade', 'raster', 'Shade-fraction raster on the canopy grid (optional)'),
+    Spec('SHADE', '--shade', 'raster', 'Shade-fraction raster on the canopy grid'),
     Spec('SHADE_MASK', '--shade-mask', 'enum', 'Shade mask', options=['land', 'walkable']),
     Spec('BUILDING_CLASSES', '--building-classes', 'string',
          'Building classes (comma-separated values)'),
     Spec('WALKABLE_CLASSES', '--walkable-classes', 'string',
          'Walkable classes (comma-separated values)'),
-    Spec('HEAT', '--heat', 'raster', 'Land-surface temperature raster in °C (optional)',
+    Spec('HEAT', '--heat', 'raster', 'Land-surface temperature raster in °C',
          advanced=True),
     Spec('RESIDENTIAL_CLASSES', '--residential-classes', 'string',
          'Residential classes (comma-separated values)', advanced=True),
