@@ -42,11 +42,12 @@ class ShadegapAlgorithm(QgsProcessingAlgorithm):
     def displayName(self):  # noqa: N802
         return self.DISPLAY
 
+    # No group: the five algorithms sit directly under the provider in the toolbox.
     def group(self):
-        return 'shadegap'
+        return ''
 
     def groupId(self):  # noqa: N802
-        return 'shadegap'
+        return ''
 
     def shortHelpString(self):  # noqa: N802
         return (self.SHORT + '\n\nRuns `shadegap {0}`; each parameter is the flag of the same '
