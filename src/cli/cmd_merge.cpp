@@ -75,7 +75,7 @@ int run(MergeState& state) {
     for (const std::string& output : result.outputs)
         names += (names.empty() ? "" : ", ") + std::filesystem::path(output).filename().string();
     print_note(fmt::format("merged {}: ranked {} (from {}); {}; wrote {} in {}", count_of(state.dirs.size(), "shard"),
-                           result.ranking_unit_count, count_of(result.unit_count, "census unit"),
+                           count_of(result.ranking_unit_count, "unit"), count_of(result.unit_count, "census unit"),
                            result.city_score ? fmt::format("city score {:.0f}", *result.city_score) : "no city score",
                            names, config.out));
     return 0;

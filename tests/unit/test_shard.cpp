@@ -12,7 +12,7 @@
 
 using namespace shadegap;
 
-TEST_CASE("--shard reads I/N with 1 <= I <= N and nothing else", "[shard]") {
+TEST_CASE("shard values are read as I/N with 1 <= I <= N and nothing else", "[shard]") {
     CHECK(problem_with_shard("1/1").empty());
     CHECK(problem_with_shard("3/8").empty());
     CHECK(problem_with_shard("8/8").empty());
