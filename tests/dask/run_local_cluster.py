@@ -35,7 +35,7 @@ def comparable(folder):
 
 
 def main():
-    exe, sample, package = sys.argv[1:4]
+    exe, sample, package = (os.path.abspath(arg) for arg in sys.argv[1:4])
     options = [os.path.join(sample, "city.toml"), "--equity-group", "black=black",
                "--equity-group", "white=white", "--threads", "1"]
     with tempfile.TemporaryDirectory(prefix="shadegap-dask-test-") as scratch:
