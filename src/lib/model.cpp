@@ -70,7 +70,7 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
             names.push_back(fmt::format("{} (column '{}')", variable.name, variable.column));
         ModelError error(model.source, fmt::format("none of the model's variables has a column "
                                                    "in the data: {}", join(names, ", ")));
-        error.with_hint("map them with --field NAME=COLUMN");
+        error.with_hint("map them with " + key_text("fields.NAME", "COLUMN"));
         throw error;
     }
 
@@ -103,7 +103,7 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
     if (goals_missing == n && n > 0) {
         ModelError error(model.source, fmt::format("goal.method = \"column\" but no unit has a "
                                                    "value in the goal column '{}'", goal_column));
-        error.with_hint(fmt::format("map it with --field {}=COLUMN", goal_column));
+        error.with_hint("map it with " + key_text("fields." + goal_column, "COLUMN"));
         throw error;
     }
     if (goals_missing > 0)
