@@ -510,7 +510,7 @@ std::string list_numbers(const std::vector<double>& values) {
 void load_shade(const RunConfig& config, Inputs& inputs) {
     // check_config() has checked the mask against --shade and --walkable-classes.
     if (config.shade.empty()) {
-        if (inputs.model.coverage == "shade")
+        if (inputs.model.coverage == CoverageKind::Shade)
             throw UsageError("shade", "model '" + inputs.model.name +
                                             "' ranks by shade (model.coverage = \"shade\") and needs a shade-fraction "
                                             "raster")
@@ -575,9 +575,9 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
             inputs.landcover = describe_raster(config.landcover);
             require_same_grid(inputs.raster, *inputs.landcover, "the canopy raster " + config.canopy);
         }
-        if (inputs.model.coverage != "canopy")
+        if (inputs.model.coverage != CoverageKind::Canopy)
             throw UsageError("model", "plan adds canopy; model '" + inputs.model.name + "' ranks by " +
-                                          inputs.model.coverage + " (use a canopy model such as tree-equity)");
+                                          to_string(inputs.model.coverage) + " (use a canopy model such as tree-equity)");
     }
     if (config.walks) {
         // Lines and points in the CRS of the raster the walks measure shade on (the same grid).

@@ -221,7 +221,7 @@ void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measur
     for (const auto& unit : table.units) {
         if (!unit.canopy_fraction()) {
             if (!(census_units && measured.warned_without_canopy.count(unit.id))) no_canopy.push_back(unit.id);
-        } else if (inputs.model.coverage == "shade" && !unit.shade_fraction()) {
+        } else if (inputs.model.coverage == CoverageKind::Shade && !unit.shade_fraction()) {
             no_shade.push_back(unit.id);
         }
     }

@@ -72,7 +72,7 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
                            {{"rank_low", Type::Integer}, {"rank_high", Type::Integer}, {"p_top", Type::Real}});
     if (with_heat) out.columns.push_back({"heat_c", Type::Real});
     if (model.target_score) {
-        out.columns.push_back({"target_" + model.coverage + "_pct", Type::Real});
+        out.columns.push_back({"target_" + to_string(model.coverage) + "_pct", Type::Real});
         out.columns.push_back({"target_plant_m2", Type::Real});
     }
     for (const auto& variable : scored.variables_used) out.columns.push_back({"p_" + variable, Type::Real});
@@ -175,7 +175,7 @@ nlohmann::json model_json(const Model& model) {
     nlohmann::json variables = nlohmann::json::array();
     for (const auto& v : model.variables) {
         nlohmann::json j = {{"name", v.name}, {"column", v.column}, {"weight", v.weight},
-                            {"normalise", v.normalise}, {"scale", v.scale}};
+                            {"normalise", to_string(v.normalise)}, {"scale", v.scale}};
         j["cap"] = v.cap ? nlohmann::json(*v.cap) : nlohmann::json(nullptr);
         variables.push_back(j);
     }
@@ -187,13 +187,13 @@ nlohmann::json model_json(const Model& model) {
     }
     return {{"name", model.name},
             {"source", model.source},
-            {"coverage", model.coverage},
-            {"goal", {{"method", model.goal_method}, {"baseline", model.goal_baseline},
+            {"coverage", to_string(model.coverage)},
+            {"goal", {{"method", to_string(model.goal_method)}, {"baseline", model.goal_baseline},
                       {"column", model.goal_column}, {"cap_factor", model.goal_cap_factor}, {"density", density}}},
             {"population_column", model.population_column},
             {"priority", {{"floor", model.priority_floor}, {"scope", model.scope_column}, {"variables", variables}}},
-            {"score", {{"max", model.score_max}, {"rounding", model.score_rounding}}},
-            {"trees", {{"crown_area_m2", model.crown_area_m2}, {"rounding", model.trees_rounding}}},
+            {"score", {{"max", model.score_max}, {"rounding", to_string(model.score_rounding)}}},
+            {"trees", {{"crown_area_m2", model.crown_area_m2}, {"rounding", to_string(model.trees_rounding)}}},
             {"target_score", model.target_score ? nlohmann::json(*model.target_score) : nlohmann::json(nullptr)}};
 }
 

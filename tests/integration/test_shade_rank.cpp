@@ -211,8 +211,8 @@ TEST_CASE("shade-equity: scores recomputed from the hand shade, the same bits fo
 
     // Independently of the library: the shade-equity formulas with the model's goal.
     const Model model = Model::builtin("shade-equity");
-    REQUIRE(model.coverage == "shade");
-    REQUIRE(model.goal_method == "constant");
+    REQUIRE(model.coverage == CoverageKind::Shade);
+    REQUIRE(model.goal_method == GoalMethod::Constant);
     const double goal = model.goal_baseline;
     const std::size_t n = units.size();
     std::vector<double> shade(n), gap(n), mask_m2(n), priority(n);
