@@ -94,7 +94,7 @@ RunOutcome compute(const RunConfig& config, const ProgressFn& progress = {});
 /// report); every other option is the one compute() ran with. Files are written under
 /// temporary names and renamed at the end: on an error nothing is left behind. Throws
 /// OutputError when `config.out` is empty or cannot take the files (earlier outputs without
-/// overwrite).
+/// overwrite), UsageError for an outcome that compute() did not return (no `state`).
 std::vector<std::string> write_outputs(const RunOutcome& outcome, const RunConfig& config);
 
 }  // namespace shadegap
