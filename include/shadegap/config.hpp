@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "shadegap/raster.hpp"
+
 #include <map>
 #include <set>
 #include <string>
@@ -25,6 +27,25 @@ bool is_connection_string(const std::string& path);
 /// Only plain paths resolve against a project file's folder or are checked for existence.
 bool is_plain_path(const std::string& path);
 
+/// Which valid land cells of the canopy raster a shade fraction is averaged over (the
+/// option `shade_mask`): Land, every land cell but the building classes; Walkable, the
+/// walkable classes only.
+enum class ShadeMaskKind { Land, Walkable };
+
+/// The map formats of a run (the option `format`): GeoJson writes priority.geojson;
+/// GeoPackage writes priority.gpkg (and plan.gpkg) as well.
+enum class OutputFormat { GeoJson, GeoPackage };
+
+/// The text of a choice, as the project file and the command line write it: "land",
+/// "walkable"; "geojson", "gpkg".
+std::string to_string(ShadeMaskKind mask);
+std::string to_string(OutputFormat format);
+
+/// A choice from its text. Throws UsageError whose subject is the configuration key
+/// ("shade_mask", "format"): "expected land or walkable, got \"paths\"".
+ShadeMaskKind parse_shade_mask(const std::string& text);
+OutputFormat parse_output_format(const std::string& text);
+
 /// The options of `shadegap run`. run_options() (options.hpp) declares each one: its
 /// project-file key, flag, type and help; check_config() checks them together.
 struct RunConfig {
@@ -35,11 +56,11 @@ struct RunConfig {
     std::set<std::string> project_keys;
 
     std::string canopy;       ///< canopy raster path
-    std::string canopy_kind = "binary";
+    CanopyKind canopy_kind;   ///< binary by default; CanopyKind::parse reads the text form
     std::vector<double> water_classes;  ///< raster values that are water (not land)
 
     std::string shade;        ///< shade-fraction raster (0–1) on the canopy raster's grid, or empty
-    std::string shade_mask = "land";  ///< "land" (land less buildings) | "walkable" (walkable classes)
+    ShadeMaskKind shade_mask = ShadeMaskKind::Land;
     std::vector<double> building_classes;  ///< raster values that are buildings (out of the land mask)
     std::vector<double> walkable_classes;  ///< raster values people walk on (the walkable mask)
 
@@ -122,7 +143,7 @@ struct RunConfig {
 
     std::string out;          ///< output folder
     bool overwrite = false;
-    std::string format = "geojson";  ///< "geojson" | "gpkg" (priority.gpkg as well)
+    OutputFormat format = OutputFormat::GeoJson;
     bool report = false;      ///< also write report.html
     int threads = all_cores;  ///< see resolve_threads()
     int block_size = 0;       ///< overlay block edge in cells; 0: the raster's own blocks

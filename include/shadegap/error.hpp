@@ -58,6 +58,16 @@ class UsageError : public ErrorOf<UsageError> { public: using ErrorOf::ErrorOf; 
 /// library unwinds and leaves no partial output. The CLI exits with 128 + the signal.
 class Interrupted : public ErrorOf<Interrupted> { public: using ErrorOf::ErrorOf; };
 
+/// A configuration key as the library's messages name it: between backquotes, in the
+/// project file's syntax, with the value to give where the message suggests one:
+/// key_text("rank_by", "FIELD") is "`rank_by = FIELD`", key_text("fields.population",
+/// "COLUMN") is "`fields.population = COLUMN`", key_text("overwrite", "true") is
+/// "`overwrite = true`", key_text("out") is "`out`". The CLI shows each as its flag
+/// (keys_as_flags() in options.hpp: "--rank-by FIELD", "--field population=COLUMN").
+inline std::string key_text(const std::string& key, const std::string& value = {}) {
+    return "`" + key + (value.empty() ? std::string() : " = " + value) + "`";
+}
+
 /// A warning: the run goes on, the user is told, run.json records it.
 struct Warning {
     std::string code;     ///< stable machine-readable kind, e.g. "geometry-repaired"

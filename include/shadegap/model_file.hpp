@@ -12,6 +12,18 @@
 
 namespace shadegap {
 
+/// What a model's goal, gap and score measure (model.coverage): the canopy share of land
+/// (canopy_pct) or the mean shade fraction over the shade mask (shade_pct; needs a shade raster).
+enum class CoverageKind { Canopy, Shade };
+
+/// How a model gives each unit its goal (goal.method): from the density table, from a
+/// column, or the baseline for every unit.
+enum class GoalMethod { DensityTable, Column, Constant };
+
+/// The model file's text of a choice: "canopy", "shade"; "density-table", "column", "constant".
+std::string to_string(CoverageKind coverage);
+std::string to_string(GoalMethod method);
+
 /// One priority variable of a model (a column of the data, normalised across the scope).
 struct ModelVariable {
     std::string name;         ///< role name, mapped to a column with --field NAME=COLUMN
@@ -19,8 +31,7 @@ struct ModelVariable {
     std::string description;
     double weight = 1;
     std::optional<double> cap;      ///< values above are set to the cap before normalising
-    /// "min-max": (x−min)/(max−min); "max": x/max; "none": x as it is (already 0–1)
-    std::string normalise = "min-max";
+    Normalisation normalise = Normalisation::MinMax;
     double scale = 1;         ///< multiplies the column's values (e.g. 0.01 for percents)
 };
 /// Every choice of the Tree Equity Score method, stated in the model file.
@@ -30,10 +41,8 @@ struct Model {
     std::string source;  ///< file path, or "built-in:NAME"
 
     // goal
-    /// What the goal, gap and score measure: "canopy" (canopy share of land, canopy_pct) or
-    /// "shade" (mean shade fraction over the shade mask, shade_pct; needs a shade raster).
-    std::string coverage = "canopy";
-    std::string goal_method = "density-table";  ///< "density-table" | "column" | "constant"
+    CoverageKind coverage = CoverageKind::Canopy;  ///< what the goal, gap and score measure
+    GoalMethod goal_method = GoalMethod::DensityTable;
     double goal_baseline = 0.40;                ///< fraction 0–1
     std::string goal_column;                    ///< role name of the goal column ("goal")
     std::vector<DensityBand> density_table;
@@ -49,11 +58,11 @@ struct Model {
 
     // score
     double score_max = 100;
-    std::string score_rounding = "floor";  ///< "floor" | "round" | "none"
+    Rounding score_rounding = Rounding::Floor;
 
     // trees
     double crown_area_m2 = 55.74;           ///< 600 ft², one medium tree
-    std::string trees_rounding = "floor";
+    Rounding trees_rounding = Rounding::Floor;
 
     // target inversion: coverage (canopy or shade) needed to reach this score
     std::optional<double> target_score;

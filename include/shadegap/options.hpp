@@ -19,8 +19,8 @@ enum class OptionType {
     InputPath,    ///< a file GDAL/OGR or shadegap reads; relative to the project file's folder
     OutputPath,   ///< the output folder; relative to the project file's folder
     String,       ///< a layer or field name, a join key
-    CanopyKind,   ///< a canopy kind, as CanopyKind::parse reads it
-    Choice,       ///< one of RunOption::choices
+    CanopyKind,   ///< a canopy kind (RunConfig holds a CanopyKind), as CanopyKind::parse reads its text
+    Choice,       ///< one of RunOption::choices (RunConfig holds the enum: ShadeMaskKind, OutputFormat)
     Model,        ///< a built-in model name, or a model file (then resolved like InputPath)
     Numbers,      ///< raster values: [4, 11] or "4,11" in the file, 4,11 on the command line
     Flag,         ///< true or false in the file; a flag without a value on the command line
@@ -34,7 +34,8 @@ enum class OptionType {
 using RunConfigMember =
     std::variant<std::string RunConfig::*, std::vector<double> RunConfig::*, bool RunConfig::*, int RunConfig::*,
                  double RunConfig::*, std::map<std::string, std::string> RunConfig::*,
-                 std::map<std::string, double> RunConfig::*>;
+                 std::map<std::string, double> RunConfig::*, CanopyKind RunConfig::*, ShadeMaskKind RunConfig::*,
+                 OutputFormat RunConfig::*>;
 
 /// One option of `shadegap run` (and `check`).
 struct RunOption {
@@ -79,8 +80,23 @@ bool names_model_file(const std::string& model);
 /// \"paths\""), or empty when it is fine; empty for the other types.
 std::string problem_with_value(const RunOption& option, const std::string& value);
 
+/// Sets a CanopyKind or Choice option of `config` from its text, the edge where the text
+/// becomes the typed value. Throws UsageError (subject: the key) when problem_with_value()
+/// finds a problem.
+void set_option_text(const RunOption& option, const std::string& text, RunConfig& config);
+
+/// The text of a CanopyKind or Choice option's value in `config`: "classes=1,2", "walkable".
+std::string option_text(const RunOption& option, const RunConfig& config);
+
 /// How to give an option, for messages: "--join-key FIELD (or join_key in the project file)".
 std::string how_to_give(const RunOption& option);
+
+/// `text` (an error's message or hint) with every configuration key named in it as key_text()
+/// writes one (error.hpp) shown as the command line gives it: "`rank_by = FIELD`" as
+/// "--rank-by FIELD", "`fields.population = COLUMN`" as "--field population=COLUMN",
+/// "`allow_unmatched = true`" as "--allow-unmatched", "`out`" as "--out". Backquoted text
+/// that names no option of run_options() is kept as it is.
+std::string keys_as_flags(std::string_view text);
 
 /// Names a configuration key inside a message; check_config() uses the key itself when
 /// given none. The CLI names it as the user gave it: "--join" or "join in city.toml".
@@ -93,7 +109,8 @@ using KeyNamer = std::function<std::string(const std::string& key)>;
 /// (join and join_key, neighbourhoods and neighbourhood_id, neighbourhood_* and
 /// neighbourhoods), shade_mask walkable with walkable_classes, shade_mask other than
 /// land only with shade. Throws UsageError whose subject is the configuration key at
-/// fault ("join_key", "fields.population"), the first in that order.
-void check_config(const RunConfig& config, const KeyNamer& name_key = {});
+/// fault ("join_key", "fields.population"), the first in that order. With `needs_out`
+/// false, `out` may be empty (compute() runs in memory).
+void check_config(const RunConfig& config, const KeyNamer& name_key = {}, bool needs_out = true);
 
 }  // namespace shadegap

@@ -44,7 +44,8 @@ Diagnostics validate(const RunConfig& config);
 
 /// Runs the whole pipeline and writes priority.geojson, priority.csv, units.csv and
 /// run.json into config.out. Outputs are written under temporary names and renamed at
-/// the end: on any error nothing is left behind. Throws an Error subclass.
+/// the end: on any error nothing is left behind. Throws an Error subclass. The same as
+/// compute() then write_outputs() (outcome.hpp), which keep the tables in memory between.
 RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress = {});
 
 }  // namespace shadegap

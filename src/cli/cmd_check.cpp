@@ -29,8 +29,8 @@ void add_options(CLI::App& app, CheckState& state) {
 
 /// What the run would use: "canopy landcover.tif (classes=1); units blocks.gpkg by GEOID; ...".
 std::string summary(const RunConfig& config, std::size_t warning_count) {
-    std::string text = fmt::format("canopy {} ({})", config.canopy, config.canopy_kind);
-    if (!config.shade.empty()) text += fmt::format("; shade {} ({} mask)", config.shade, config.shade_mask);
+    std::string text = fmt::format("canopy {} ({})", config.canopy, config.canopy_kind.to_string());
+    if (!config.shade.empty()) text += fmt::format("; shade {} ({} mask)", config.shade, to_string(config.shade_mask));
     text += fmt::format("; units {} by {}", config.units, config.unit_id);
     if (!config.join.empty()) text += fmt::format(" joined with {} by {}", config.join, config.join_key);
     if (!config.neighbourhoods.empty())

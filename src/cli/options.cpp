@@ -113,6 +113,12 @@ void RunOptions::bind(CLI::App& app, const RunOption& spec) {
     CLI::Option* option = nullptr;
     if (spec.type == OptionType::RoleColumns || spec.type == OptionType::RoleFactors) {
         option = app.add_option(names, m_table_args[spec.key], spec.help);
+    } else if (spec.type == OptionType::CanopyKind || spec.type == OptionType::Choice) {
+        // Text on the command line, the typed value in RunConfig: value_check() has checked the text.
+        std::string& text = m_texts[spec.key];
+        option = app.add_option(names, text, spec.help);
+        const RunOption* row = &spec;
+        m_bindings.push_back({&spec, option, [row, &text](RunConfig& config) { set_option_text(*row, text, config); }});
     } else {
         std::visit(
             [&](auto member) {

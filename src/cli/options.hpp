@@ -89,6 +89,8 @@ private:
     std::set<std::string> m_project_keys;  ///< the keys the project file set
     /// The ROLE=VALUE arguments of each table option (--field, --scale, --equity-group), by key.
     std::map<std::string, std::vector<std::string>> m_table_args;
+    /// The text of each CanopyKind and Choice option, by key (RunConfig holds the typed value).
+    std::map<std::string, std::string> m_texts;
     std::vector<Binding> m_bindings;
 };
 

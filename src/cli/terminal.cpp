@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 #include "terminal.hpp"
 
+#include "shadegap/options.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -39,15 +41,15 @@ bool stderr_is_terminal() {
 void print_error(std::string_view subject, std::string_view message, std::string_view hint) {
     std::string line = "shadegap: error: ";
     if (!subject.empty()) line += one_line(subject) + ": ";
-    line += one_line(message);
-    if (!hint.empty()) line += " (hint: " + one_line(hint) + ")";
+    line += one_line(keys_as_flags(message));
+    if (!hint.empty()) line += " (hint: " + one_line(keys_as_flags(hint)) + ")";
     write_line(line);
 }
 
 void print_warning(std::string_view subject, std::string_view message) {
     std::string line = "shadegap: warning: ";
     if (!subject.empty()) line += one_line(subject) + ": ";
-    line += one_line(message);
+    line += one_line(keys_as_flags(message));
     write_line(line);
 }
 

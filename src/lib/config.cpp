@@ -169,13 +169,13 @@ private:
             const std::string kind = string_of(key, node);
             const std::string problem = problem_with_value(*option, kind);
             if (!problem.empty()) throw InputError(m_path, fmt::format("key '{}': {}", key, problem));
-            set_text(*option, kind, config);
+            set_option_text(*option, kind, config);
             break;
         }
         case OptionType::Choice: {
             const std::string choice = string_of(key, node);
             if (!problem_with_value(*option, choice).empty()) fail(key, quoted_choices(*option), node);
-            set_text(*option, choice, config);
+            set_option_text(*option, choice, config);
             break;
         }
         case OptionType::Numbers:
@@ -212,6 +212,26 @@ private:
 
 }  // namespace
 
+std::string to_string(ShadeMaskKind mask) {
+    return mask == ShadeMaskKind::Walkable ? "walkable" : "land";
+}
+
+std::string to_string(OutputFormat format) {
+    return format == OutputFormat::GeoPackage ? "gpkg" : "geojson";
+}
+
+ShadeMaskKind parse_shade_mask(const std::string& text) {
+    if (text == "land") return ShadeMaskKind::Land;
+    if (text == "walkable") return ShadeMaskKind::Walkable;
+    throw UsageError("shade_mask", problem_with_value(*find_run_option("shade_mask"), text));
+}
+
+OutputFormat parse_output_format(const std::string& text) {
+    if (text == "geojson") return OutputFormat::GeoJson;
+    if (text == "gpkg") return OutputFormat::GeoPackage;
+    throw UsageError("format", problem_with_value(*find_run_option("format"), text));
+}
+
 int resolve_threads(int requested) {
     return requested > 0 ? requested : std::max(1, omp_get_max_threads());
 }
@@ -242,7 +262,7 @@ RunConfig read_project_file(const std::string& path) {
     if (content.find('\0') != std::string::npos) {
         const std::string what = looks_like_raster(path) ? "a raster" : "a binary file";
         throw InputError(path, "is " + what + ", not a project file (TOML text)")
-            .with_hint("give a raster with --canopy PATH, or a project file first: shadegap run city.toml");
+            .with_hint("give a raster with " + key_text("canopy", "PATH") + ", or a project file first: shadegap run city.toml");
     }
     return parse_project_file(content, path);
 }

@@ -98,8 +98,8 @@ std::optional<FieldSource> find_column(const RunConfig& config, const std::vecto
         std::vector<std::string> names;
         for (const auto& m : matches) names.push_back(m.column);
         const auto dot = role.find('.');
-        const std::string how = dot == std::string::npos ? "--field " + role + "=COLUMN"
-                                                         : "--equity-group " + role.substr(dot + 1) + "=COLUMN";
+        const std::string how = dot == std::string::npos ? key_text("fields." + role, "COLUMN")
+                                                         : key_text("equity_group." + role.substr(dot + 1), "COLUMN");
         throw InputError(matches.front().file, "column '" + column + "' for '" + role + "' matches " +
                                                    quoted_list(names, " and ") + " ignoring case")
             .with_hint("choose one with " + how);
@@ -126,9 +126,9 @@ std::vector<FieldSource> resolve_equity_fields(const RunConfig& config, const st
         InputError error(join ? config.units + " and " + join->path : config.units,
                          "field '" + column + "' for '" + role + "' not found" +
                              (close.empty() ? std::string() : " (close: " + quoted_list(close) + ")"));
-        error.with_hint(role == "rank_by" ? std::string("give the column with --rank-by FIELD")
-                                          : "give the column with --equity-group " + role.substr(role.find('.') + 1) +
-                                                "=FIELD");
+        error.with_hint("give the column with " +
+                        (role == "rank_by" ? key_text("rank_by", "FIELD")
+                                           : key_text("equity_group." + role.substr(role.find('.') + 1), "FIELD")));
         throw error;
     }
     return out;
@@ -156,7 +156,7 @@ std::vector<FieldSource> resolve_moe_fields(const RunConfig& config, const std::
         if (!source)
             throw InputError(join ? config.units + " and " + join->path : config.units,
                              "field '" + entry.second + "' for the margin of error of '" + column + "' not found")
-                .with_hint("give it with --moe " + column + "=MOE_FIELD");
+                .with_hint("give it with " + key_text("moe." + column, "MOE_FIELD"));
         out.push_back(std::move(*source));
     }
     return out;
@@ -212,7 +212,7 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
         } else if (explicit_field || role == "population" || role == "scope" || role == "goal") {
             throw InputError(config.units, "field '" + column + "' for '" + role + "' not found (fields: " +
                                                list_fields() + ")")
-                .with_hint("map it with --field " + role + "=COLUMN");
+                .with_hint("map it with " + key_text("fields." + role, "COLUMN"));
         } else {
             std::string item = role + " (column '" + column + "'";
             const auto close = close_columns(column, all_fields);
@@ -228,8 +228,8 @@ std::vector<FieldSource> resolve_fields(const RunConfig& config, const Model& mo
         throw InputError(join ? config.units + " and " + join->path : config.units,
                          fmt::format("model '{}' reads {} of its {} variables from no column: {}", model.name,
                                      missing.size(), total, list))
-            .with_hint("map each with --field ROLE=COLUMN, or run without them (weights renormalised) with "
-                       "--allow-missing-variables");
+            .with_hint("map each with " + key_text("fields.ROLE", "COLUMN") +
+                       ", or run without them (weights renormalised) with " + key_text("allow_missing_variables", "true"));
     }
     return out;
 }
@@ -309,7 +309,7 @@ void match_join(const RunConfig& config, Inputs& inputs, Diagnostics& diagnostic
             for (const auto& c : causes) text += (text.empty() ? "" : "; ") + c;
             return text + "; keep keys as text; ";
         }();
-        hint += "--allow-unmatched runs with the unmatched units' joined values null";
+        hint += key_text("allow_unmatched", "true") + " runs with the unmatched units' joined values null";
         throw InputError(join.path, message).with_hint(hint);
     }
     diagnostics.warn("join-missing", join.path,
@@ -488,10 +488,10 @@ void check_shares(const Inputs& inputs) {
     InputError error(subject, "values out of range: " + list);
     if (!percent_roles.empty()) {
         std::string flags;
-        for (const auto& role : percent_roles) flags += (flags.empty() ? "" : " ") + std::string("--scale ") + role + "=0.01";
+        for (const auto& role : percent_roles) flags += (flags.empty() ? "" : " ") + key_text("scale." + role, "0.01");
         error.with_hint("for columns in percent, " + flags);
     } else {
-        error.with_hint("check the columns mapped to these variables, and their scale (--scale ROLE=FACTOR)");
+        error.with_hint("check the columns mapped to these variables, and their scale (" + key_text("scale.ROLE", "FACTOR") + ")");
     }
     throw error;
 }
@@ -510,11 +510,11 @@ std::string list_numbers(const std::vector<double>& values) {
 void load_shade(const RunConfig& config, Inputs& inputs) {
     // check_config() has checked the mask against --shade and --walkable-classes.
     if (config.shade.empty()) {
-        if (inputs.model.coverage == "shade")
+        if (inputs.model.coverage == CoverageKind::Shade)
             throw UsageError("shade", "model '" + inputs.model.name +
                                             "' ranks by shade (model.coverage = \"shade\") and needs a shade-fraction "
                                             "raster")
-                .with_hint("make one with shadegap shade, then give --shade PATH");
+                .with_hint("make one with shadegap shade, then give " + key_text("shade", "PATH"));
         return;
     }
     inputs.shade = describe_raster(config.shade);
@@ -540,25 +540,27 @@ std::vector<std::string> read_scope(const Inputs& inputs, const FieldSource& fie
 }  // namespace
 
 ShadeMask shade_mask_of(const RunConfig& config) {
-    if (config.shade_mask == "walkable") return {ShadeMask::Type::Include, config.walkable_classes};
+    if (config.shade_mask == ShadeMaskKind::Walkable) return {ShadeMask::Type::Include, config.walkable_classes};
     return {ShadeMask::Type::Exclude, config.building_classes};
 }
 
 std::string describe_shade_mask(const RunConfig& config) {
-    if (config.shade_mask == "walkable") return "walkable (classes " + list_numbers(config.walkable_classes) + ")";
+    if (config.shade_mask == ShadeMaskKind::Walkable) return "walkable (classes " + list_numbers(config.walkable_classes) + ")";
     if (config.building_classes.empty()) return "land";
     return "land (less classes " + list_numbers(config.building_classes) + ")";
 }
 
 Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
-    check_config(config);  // the options together: required keys, partners, values
+    // The options together: required keys, partners, values. An empty out is compute()'s
+    // (run_pipeline and validate check it first).
+    check_config(config, {}, false);
 
     Inputs inputs;
     inputs.mode = !config.neighbourhoods.empty() ? RankingMode::Neighbourhoods
                   : !config.group_by.empty()     ? RankingMode::Groups
                                                  : RankingMode::CensusUnits;
     inputs.group_by = config.group_by;
-    inputs.kind = CanopyKind::parse(config.canopy_kind);
+    inputs.kind = config.canopy_kind;
     inputs.model = Model::resolve(config.model);
     apply_scales(config, inputs.model);
     inputs.raster = describe_raster(config.canopy);
@@ -573,9 +575,9 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
             inputs.landcover = describe_raster(config.landcover);
             require_same_grid(inputs.raster, *inputs.landcover, "the canopy raster " + config.canopy);
         }
-        if (inputs.model.coverage != "canopy")
+        if (inputs.model.coverage != CoverageKind::Canopy)
             throw UsageError("model", "plan adds canopy; model '" + inputs.model.name + "' ranks by " +
-                                          inputs.model.coverage + " (use a canopy model such as tree-equity)");
+                                          to_string(inputs.model.coverage) + " (use a canopy model such as tree-equity)");
     }
     if (config.walks) {
         // Lines and points in the CRS of the raster the walks measure shade on (the same grid).
@@ -601,7 +603,7 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics) {
     if (inputs.join &&
         std::find(unit_fields.begin(), unit_fields.end(), inputs.join_keys.units) == unit_fields.end())
         throw InputError(config.units, "join key '" + inputs.join_keys.units + "' is not a field of the units")
-            .with_hint("name each side with --join-key UNITS_FIELD=CSV_FIELD");
+            .with_hint("name each side with " + key_text("join_key", "UNITS_FIELD=CSV_FIELD"));
     if (inputs.join) request.text_fields.push_back(inputs.join_keys.units);
     const auto request_field = [](std::vector<std::string>& list, const std::string& column) {
         if (std::find(list.begin(), list.end(), column) == list.end()) list.push_back(column);

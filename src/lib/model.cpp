@@ -30,17 +30,13 @@ std::optional<double> variable_value(const RankingUnit& unit, const std::string&
 std::optional<double> unit_goal(const Model& model, const RankingUnit& unit,
                                 const std::optional<double>& density_km2,
                                 const std::string& goal_column) {
-    if (model.goal_method == "constant") return model.goal_baseline;
-    if (model.goal_method == "column") return variable_value(unit, goal_column);
-    if (model.goal_method == "density-table") {
-        if (!density_km2) return std::nullopt;
-        return tes::density_goal(model.goal_baseline, *density_km2, model.density_table,
-                                 model.goal_cap_factor);
+    switch (model.goal_method) {
+    case GoalMethod::Constant: return model.goal_baseline;
+    case GoalMethod::Column: return variable_value(unit, goal_column);
+    case GoalMethod::DensityTable: break;
     }
-    throw ModelError(model.source,
-                     fmt::format("key 'goal.method': expected one of \"density-table\", "
-                                 "\"column\", \"constant\", got {}",
-                                 quote(model.goal_method)));
+    if (!density_km2) return std::nullopt;
+    return tes::density_goal(model.goal_baseline, *density_km2, model.density_table, model.goal_cap_factor);
 }
 
 }  // namespace
@@ -70,12 +66,12 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
             names.push_back(fmt::format("{} (column '{}')", variable.name, variable.column));
         ModelError error(model.source, fmt::format("none of the model's variables has a column "
                                                    "in the data: {}", join(names, ", ")));
-        error.with_hint("map them with --field NAME=COLUMN");
+        error.with_hint("map them with " + key_text("fields.NAME", "COLUMN"));
         throw error;
     }
 
     // Goal, gap and the run's largest gap.
-    const bool shade = model.coverage == "shade";
+    const bool shade = model.coverage == CoverageKind::Shade;
     // The area a coverage share is of: what a gap of 1 would take to fill.
     const auto base_m2 = [shade](const RankingUnit& unit) {
         return std::max(0.0, shade ? unit.sums.shade_mask_m2 : unit.land_m2());
@@ -89,12 +85,12 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
         const double land_m2 = unit.land_m2();
         if (land_m2 > 0) scored.density_km2 = unit.population / (land_m2 / 1e6);
         scored.goal = unit_goal(model, unit, scored.density_km2, goal_column);
-        if (model.goal_method == "column" && !scored.goal) ++goals_missing;
-        if (model.goal_method == "column" && scored.goal &&
+        if (model.goal_method == GoalMethod::Column && !scored.goal) ++goals_missing;
+        if (model.goal_method == GoalMethod::Column && scored.goal &&
             !(*scored.goal >= 0 && *scored.goal <= 1))
             throw InputError(unit.id, fmt::format("goal column '{}' holds {}; expected a {} "
                                                   "fraction between 0 and 1",
-                                                  goal_column, *scored.goal, model.coverage));
+                                                  goal_column, *scored.goal, to_string(model.coverage)));
         if (scored.coverage && scored.goal) {
             scored.gap = std::max(0.0, *scored.goal - *scored.coverage);
             out.gap_max = std::max(out.gap_max, *scored.gap);
@@ -103,7 +99,7 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
     if (goals_missing == n && n > 0) {
         ModelError error(model.source, fmt::format("goal.method = \"column\" but no unit has a "
                                                    "value in the goal column '{}'", goal_column));
-        error.with_hint(fmt::format("map it with --field {}=COLUMN", goal_column));
+        error.with_hint("map it with " + key_text("fields." + goal_column, "COLUMN"));
         throw error;
     }
     if (goals_missing > 0)
@@ -134,7 +130,7 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
             }
             double x = *value * variable->scale;
             if (variable->cap) x = std::min(x, *variable->cap);
-            if (variable->normalise == "none" && (x < 0 || x > 1)) ++out_of_range;
+            if (variable->normalise == Normalisation::None && (x < 0 || x > 1)) ++out_of_range;
             values[i] = x;
         }
         if (nulls > 0)
@@ -171,8 +167,7 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
         const double land_m2 = base_m2(unit);
         scored.gap_score = out.gap_max > 0 ? *scored.gap / out.gap_max : 0.0;
         scored.trees_needed =
-            tes::round_as(*scored.gap * land_m2 / model.crown_area_m2, model.trees_rounding,
-                     "trees.rounding");
+            tes::round_as(*scored.gap * land_m2 / model.crown_area_m2, model.trees_rounding);
         if (!scored.priority) continue;
 
         scored.score_raw = model.score_max * (1 - *scored.gap_score * *scored.priority);

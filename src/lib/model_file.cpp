@@ -93,8 +93,10 @@ private:
                      std::string& out) const;
     void read_role(const toml::table& table, std::string_view name, const std::string& key,
                    bool allow_empty, std::string& out) const;
+    /// One of `choices` (an enum), read from its text (to_string of each).
+    template <typename Choice>
     void read_choice(const toml::table& table, std::string_view name, const std::string& key,
-                     std::initializer_list<std::string_view> choices, std::string& out) const;
+                     std::initializer_list<Choice> choices, Choice& out) const;
 
     void read_goal(const toml::table& goal, Model& model) const;
     void read_density_band(const toml::table& band, const std::string& key, bool last,
@@ -162,20 +164,23 @@ void ModelReader::read_role(const toml::table& table, std::string_view name,
     out = value;
 }
 
+template <typename Choice>
 void ModelReader::read_choice(const toml::table& table, std::string_view name,
-                              const std::string& key,
-                              std::initializer_list<std::string_view> choices,
-                              std::string& out) const {
+                              const std::string& key, std::initializer_list<Choice> choices,
+                              Choice& out) const {
     const toml::node* node = table.get(name);
     if (!node) return;
     std::vector<std::string> quoted;
-    for (const std::string_view choice : choices) quoted.push_back(quote(choice));
+    for (const Choice choice : choices) quoted.push_back(quote(to_string(choice)));
     const std::string expected = fmt::format("one of {}", join(quoted, ", "));
     if (!node->is_string()) fail_expected(key, expected, *node);
     const std::string value = *node->value_exact<std::string>();
-    if (std::find(choices.begin(), choices.end(), value) == choices.end())
-        fail_expected(key, expected, *node);
-    out = value;
+    for (const Choice choice : choices) {
+        if (to_string(choice) != value) continue;
+        out = choice;
+        return;
+    }
+    fail_expected(key, expected, *node);
 }
 
 void ModelReader::read_density_band(const toml::table& band, const std::string& key, bool last,
@@ -213,8 +218,8 @@ void ModelReader::read_density_band(const toml::table& band, const std::string& 
 
 void ModelReader::read_goal(const toml::table& goal, Model& model) const {
     check_keys(goal, "goal", {"method", "baseline", "column", "cap_factor", "density"});
-    read_choice(goal, "method", "goal.method", {"density-table", "column", "constant"},
-                model.goal_method);
+    read_choice(goal, "method", "goal.method",
+                {GoalMethod::DensityTable, GoalMethod::Column, GoalMethod::Constant}, model.goal_method);
     read_number(goal, "baseline", "goal.baseline", "a number between 0 and 1",
                 [](double v) { return v >= 0 && v <= 1; }, model.goal_baseline);
     read_role(goal, "column", "goal.column", false, model.goal_column);
@@ -253,8 +258,8 @@ ModelVariable ModelReader::read_variable(const toml::table& variable,
                     [](double v) { return std::isfinite(v); }, cap);
         out.cap = cap;
     }
-    read_choice(variable, "normalise", key + ".normalise", {"min-max", "max", "none"},
-                out.normalise);
+    read_choice(variable, "normalise", key + ".normalise",
+                {Normalisation::MinMax, Normalisation::Max, Normalisation::None}, out.normalise);
     read_number(variable, "scale", key + ".scale", "a positive number",
                 [](double v) { return v > 0 && std::isfinite(v); }, out.scale);
     return out;
@@ -300,10 +305,11 @@ Model ModelReader::read(const toml::table& root) const {
         check_keys(*section_model, "model", {"name", "description", "coverage"});
         read_string(*section_model, "name", "model.name", model.name);
         read_string(*section_model, "description", "model.description", model.description);
-        read_choice(*section_model, "coverage", "model.coverage", {"canopy", "shade"}, model.coverage);
+        read_choice(*section_model, "coverage", "model.coverage", {CoverageKind::Canopy, CoverageKind::Shade},
+                    model.coverage);
     }
     if (const toml::table* goal = section(root, "goal")) read_goal(*goal, model);
-    if (model.goal_method == "density-table" && model.density_table.empty())
+    if (model.goal_method == GoalMethod::DensityTable && model.density_table.empty())
         fail_missing("goal.density",
                      "at least one [[goal.density]] band with method = \"density-table\"");
 
@@ -322,14 +328,14 @@ Model ModelReader::read(const toml::table& root) const {
         check_keys(*score, "score", {"max", "rounding"});
         read_number(*score, "max", "score.max", "a positive number",
                     [](double v) { return v > 0 && std::isfinite(v); }, model.score_max);
-        read_choice(*score, "rounding", "score.rounding", {"floor", "round", "none"},
+        read_choice(*score, "rounding", "score.rounding", {Rounding::Floor, Rounding::Round, Rounding::None},
                     model.score_rounding);
     }
     if (const toml::table* trees = section(root, "trees")) {
         check_keys(*trees, "trees", {"crown_area_m2", "rounding"});
         read_number(*trees, "crown_area_m2", "trees.crown_area_m2", "a positive number",
                     [](double v) { return v > 0 && std::isfinite(v); }, model.crown_area_m2);
-        read_choice(*trees, "rounding", "trees.rounding", {"floor", "round", "none"},
+        read_choice(*trees, "rounding", "trees.rounding", {Rounding::Floor, Rounding::Round, Rounding::None},
                     model.trees_rounding);
     }
     if (const toml::table* target = section(root, "target")) {
@@ -401,11 +407,24 @@ std::vector<std::pair<std::string, std::string>> Model::fields() const {
     std::vector<std::pair<std::string, std::string>> out;
     for (const ModelVariable& variable : variables)
         if (variable.column != population_column) out.emplace_back(variable.name, variable.column);
-    if (goal_method == "column") {
+    if (goal_method == GoalMethod::Column) {
         const std::string role = goal_column.empty() ? "goal" : goal_column;
         out.emplace_back(role, role);
     }
     return out;
+}
+
+std::string to_string(CoverageKind coverage) {
+    return coverage == CoverageKind::Shade ? "shade" : "canopy";
+}
+
+std::string to_string(GoalMethod method) {
+    switch (method) {
+    case GoalMethod::DensityTable: return "density-table";
+    case GoalMethod::Column: return "column";
+    case GoalMethod::Constant: return "constant";
+    }
+    return "density-table";
 }
 
 std::vector<std::string> builtin_model_names() {

@@ -298,6 +298,10 @@ bool is_set(const RunOption& option, const RunConfig& config) {
             using Value = std::decay_t<decltype(config.*member)>;
             if constexpr (std::is_same_v<Value, bool>) {
                 return config.*member;
+            } else if constexpr (std::is_same_v<Value, CanopyKind>) {
+                return (config.*member).type != CanopyKind::Type::Binary;
+            } else if constexpr (std::is_same_v<Value, ShadeMaskKind> || std::is_same_v<Value, OutputFormat>) {
+                return config.*member != Value{};  // the first choice is the default
             } else if constexpr (std::is_same_v<Value, int> || std::is_same_v<Value, double>) {
                 return config.*member > 0;
             } else {
@@ -345,7 +349,8 @@ void check_plan_config(const RunConfig& config, const Namer& name) {
     if (config.trees > 0 && config.budget > 0)
         throw UsageError("trees", "cannot be combined with " + name("budget") + "; give one of them");
     if (config.trees == 0 && !(config.budget > 0))
-        throw UsageError("trees", "required; give --trees N, or --budget AMOUNT with --cost-per-tree AMOUNT");
+        throw UsageError("trees", "required; give " + key_text("trees", "N") + ", or " + key_text("budget", "AMOUNT") +
+                                      " with " + key_text("cost_per_tree", "AMOUNT"));
     if (config.budget > 0 && !(config.cost_per_tree > 0))
         throw UsageError("cost_per_tree", "expected an amount above 0 with " + name("budget"));
     if (!(config.spacing > 0)) throw UsageError("spacing", "expected a distance above 0 m");
@@ -412,16 +417,78 @@ std::string problem_with_value(const RunOption& option, const std::string& value
     return {};
 }
 
+void set_option_text(const RunOption& option, const std::string& text, RunConfig& config) {
+    const std::string problem = problem_with_value(option, text);
+    if (!problem.empty()) throw UsageError(option.key, problem);
+    std::visit(
+        [&](auto member) {
+            using Value = std::decay_t<decltype(config.*member)>;
+            if constexpr (std::is_same_v<Value, CanopyKind>) config.*member = CanopyKind::parse(text);
+            else if constexpr (std::is_same_v<Value, ShadeMaskKind>) config.*member = parse_shade_mask(text);
+            else if constexpr (std::is_same_v<Value, OutputFormat>) config.*member = parse_output_format(text);
+            else if constexpr (std::is_same_v<Value, std::string>) config.*member = text;
+            else throw std::logic_error("option '" + option.key + "' takes no text");
+        },
+        option.member);
+}
+
+std::string option_text(const RunOption& option, const RunConfig& config) {
+    return std::visit(
+        [&](auto member) -> std::string {
+            using Value = std::decay_t<decltype(config.*member)>;
+            if constexpr (std::is_same_v<Value, CanopyKind>) return (config.*member).to_string();
+            else if constexpr (std::is_same_v<Value, ShadeMaskKind> || std::is_same_v<Value, OutputFormat>)
+                return to_string(config.*member);
+            else if constexpr (std::is_same_v<Value, std::string>) return config.*member;
+            else throw std::logic_error("option '" + option.key + "' has no text");
+        },
+        option.member);
+}
+
 std::string how_to_give(const RunOption& option) {
     return fmt::format("{} {} (or {} in the project file)", option.flag, option.placeholder, option.key);
 }
 
-void check_config(const RunConfig& config, const KeyNamer& name_key) {
+std::string keys_as_flags(std::string_view text) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t open = text.find('`', at);
+        const std::size_t close = open == std::string_view::npos ? open : text.find('`', open + 1);
+        if (close == std::string_view::npos) break;
+        out.append(text.substr(at, open - at));
+        const std::string_view inside = text.substr(open + 1, close - open - 1);
+        const std::size_t equals = inside.find(" = ");
+        const std::string_view name = inside.substr(0, equals);
+        const std::string_view value = equals == std::string_view::npos ? std::string_view() : inside.substr(equals + 3);
+        const std::size_t dot = name.find('.');
+        const RunOption* option = find_run_option(name.substr(0, dot));
+        if (!option) {
+            // Not a key (a backquote in a file name or a value): keep it, and look on after it.
+            out += '`';
+            at = open + 1;
+            continue;
+        }
+        if (dot != std::string_view::npos) {
+            out += option->flag + " " + std::string(name.substr(dot + 1));
+            if (!value.empty()) out += "=" + std::string(value);
+        } else {
+            out += option->flag;
+            if (!value.empty() && !(option->type == OptionType::Flag && value == "true")) out += " " + std::string(value);
+        }
+        at = close + 1;
+    }
+    out.append(text.substr(std::min(at, text.size())));
+    return out;
+}
+
+void check_config(const RunConfig& config, const KeyNamer& name_key, bool needs_out) {
     const auto name = [&name_key](const std::string& key) { return name_key ? name_key(key) : key; };
     const auto& options = run_options();
 
     for (const RunOption& option : options) {
         if (!option.required || is_set(option, config)) continue;
+        if (!needs_out && option.key == "out") continue;
         throw UsageError(option.key, fmt::format("required; give {} {} (or {} = \"{}\" in the project file)",
                                                  option.flag, option.placeholder, option.key, option.placeholder));
     }
@@ -430,9 +497,10 @@ void check_config(const RunConfig& config, const KeyNamer& name_key) {
         throw UsageError("group_by", "cannot be combined with " + name("neighbourhoods") +
                                          "; rank either neighbourhoods or groups of census units");
 
+    // A program sets the typed values: one that has no text form (classes=, min=nan) is wrong.
     for (const RunOption& option : options) {
         if (option.type != OptionType::CanopyKind && option.type != OptionType::Choice) continue;
-        const std::string problem = problem_with_value(option, config.*std::get<std::string RunConfig::*>(option.member));
+        const std::string problem = problem_with_value(option, option_text(option, config));
         if (!problem.empty()) throw UsageError(option.key, problem);
     }
     if (config.model.empty())
@@ -495,9 +563,9 @@ void check_config(const RunConfig& config, const KeyNamer& name_key) {
 
     if (!config.residential_classes.empty() && config.neighbourhoods.empty() && !config.walks)
         throw UsageError("residential_classes", "needs " + how_to_give(option_of("neighbourhoods")));
-    if (config.shade_mask != "land" && config.shade.empty())
+    if (config.shade_mask != ShadeMaskKind::Land && config.shade.empty())
         throw UsageError("shade_mask", "needs " + how_to_give(option_of("shade")));
-    if (config.shade_mask == "walkable" && config.walkable_classes.empty())
+    if (config.shade_mask == ShadeMaskKind::Walkable && config.walkable_classes.empty())
         throw UsageError("shade_mask", fmt::format("walkable needs {} {} (the land-cover values of roads, sidewalks "
                                                    "and open ground)",
                                                    option_of("walkable_classes").flag,

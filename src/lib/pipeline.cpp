@@ -5,6 +5,7 @@
 #include "shadegap/pipeline.hpp"
 
 #include "run_stages.hpp"
+#include "shadegap/options.hpp"
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 namespace shadegap {
 
@@ -208,7 +210,7 @@ void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measur
     for (const auto& unit : table.units) {
         if (!unit.canopy_fraction()) {
             if (!(census_units && measured.warned_without_canopy.count(unit.id))) no_canopy.push_back(unit.id);
-        } else if (inputs.model.coverage == "shade" && !unit.shade_fraction()) {
+        } else if (inputs.model.coverage == CoverageKind::Shade && !unit.shade_fraction()) {
             no_shade.push_back(unit.id);
         }
     }
@@ -280,6 +282,7 @@ int thread_count(const RunConfig& config, Diagnostics& diagnostics) {
 using namespace stages;
 
 Diagnostics validate(const RunConfig& config) {
+    check_config(config);
     Diagnostics diagnostics;
     (void)thread_count(config, diagnostics);
     const Inputs inputs = load(config, diagnostics);
@@ -288,15 +291,16 @@ Diagnostics validate(const RunConfig& config) {
     return diagnostics;
 }
 
-RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
-    RunResult result;
+RunOutcome stages::compute_run(const RunConfig& config, const ProgressFn& progress) {
+    RunOutcome outcome;
+    RunResult& result = outcome.result;
     Diagnostics& diagnostics = result.diagnostics;
     Stopwatch clock(result.timings);
     const int threads = thread_count(config, diagnostics);
 
     ScaledProgress(progress, 0.0, 0.05, "load")(0);
-    const Inputs inputs = load(config, diagnostics);
-    check_output_folder(config);
+    Inputs inputs = load(config, diagnostics);
+    if (!config.out.empty()) check_output_folder(config);
     clock.lap("load");
 
     ScaledProgress(progress, 0.05, 0.1, "align")(0);
@@ -310,11 +314,11 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     result.unit_count = measured.units.size();
 
     ScaledProgress(progress, 0.9, 0.92, "allocate")(0);
-    const Allocated allocated = allocate(inputs, aligned, measured, diagnostics);
+    Allocated allocated = allocate(inputs, aligned, measured, diagnostics);
     clock.lap("allocate");
 
     ScaledProgress(progress, 0.92, 0.94, "model")(0);
-    const ScoredTable scored = apply_model(inputs.model, allocated.table, diagnostics);
+    ScoredTable scored = apply_model(inputs.model, allocated.table, diagnostics);
     warn_unscored(inputs, allocated.table, measured, diagnostics);
     clock.lap("model");
 
@@ -325,7 +329,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
         uncertainty(config, inputs, aligned, measured, allocated.table.units.size(), threads);
     if (rank_uncertainty.enabled) clock.lap("uncertainty");
 
-    const WalkTables walk_tables = walk_residents(config, inputs, aligned, measured, allocated, threads, diagnostics);
+    WalkTables walk_tables = walk_residents(config, inputs, aligned, measured, allocated, threads, diagnostics);
     if (walk_tables.enabled) {
         clock.lap("walks");
         const nlohmann::json& everyone = walk_tables.summary.at("groups").at(0);
@@ -334,7 +338,7 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
         result.walk_shade_pct = walk_tables.walk_shade_pct.at("everyone");
     }
 
-    const PlanTables plan_tables = plan_trees(config, inputs, aligned, measured, allocated, scored, ranking, threads, diagnostics);
+    PlanTables plan_tables = plan_trees(config, inputs, aligned, measured, allocated, scored, ranking, threads, diagnostics);
     if (plan_tables.enabled) {
         clock.lap("plan");
         result.plan_trees_asked = plan_tables.summary.at("trees").at("asked").get<std::int64_t>();
@@ -354,17 +358,27 @@ RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
     result.variables_used = scored.variables_used;
     result.city_score = scored.city_score;
 
-    ScaledProgress(progress, 0.95, 1.0, "write")(0);
-    WriteCallbacks callbacks;
-    callbacks.tables_written = [&] { clock.lap("write"); };  // before run.json, which records it
-    // The last chance for the caller to stop the run (an interrupt) before outputs move into place.
-    callbacks.before_commit = [&] { ScaledProgress(progress, 0.95, 1.0, "write")(0.9); };
-    result.outputs =
-        write(config, inputs, aligned, measured, allocated, scored, ranking, rank_uncertainty, equity_tables, walk_tables,
-              plan_tables, result,
-              threads, diagnostics,
-              callbacks);
-    ScaledProgress(progress, 0.95, 1.0, "write")(1);
+    auto state = std::make_shared<detail::RunState>();
+    state->tables = build_tables(inputs, aligned, measured, allocated, scored, ranking, rank_uncertainty);
+    state->config = config;
+    state->threads = threads;
+    state->inputs = std::move(inputs);
+    state->allocated = std::move(allocated);
+    state->scored = std::move(scored);
+    state->equity = std::move(equity_tables);
+    state->walks = std::move(walk_tables);
+    state->plan = std::move(plan_tables);
+    state->plan.planted = {};  // equity's "plan" scenario is computed
+    detail::fill_tables(outcome, *state);
+    outcome.state = std::move(state);
+    return outcome;
+}
+
+RunResult run_pipeline(const RunConfig& config, const ProgressFn& progress) {
+    check_config(config);  // out included, before any work
+    RunOutcome outcome = compute_run(config, progress);
+    RunResult result = std::move(outcome.result);
+    result.outputs = write_run(*outcome.state, config, result, progress);
     return result;
 }
 

@@ -261,7 +261,7 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
         for (const double c : config.plantable_classes) classes += (classes.empty() ? "" : ",") + format_number(c);
         throw InputError(landcover.path, "has no cell of the plantable classes " + classes +
                                               " in any ranking unit: nothing could be planted")
-            .with_hint("check --plantable-classes against the land cover's values (shadegap info " + landcover.path + ")");
+            .with_hint("check " + key_text("plantable_classes") + " against the land cover's values (shadegap info " + landcover.path + ")");
     }
 
     // Sites, denser census units first within a unit.

@@ -12,6 +12,7 @@
 #include "shadegap/progress.hpp"
 #include "shadegap/rank.hpp"
 #include "shadegap/raster.hpp"
+#include "shadegap/outcome.hpp"
 #include "shadegap/pipeline.hpp"
 #include "shadegap/walks.hpp"
 #include "shadegap/zones.hpp"
@@ -284,20 +285,56 @@ std::vector<std::vector<unsigned char>> ranking_geometries(const Inputs& inputs,
 /// outputs (a file in the way, earlier outputs without --overwrite).
 void check_output_folder(const RunConfig& config);
 
-/// What write calls back: after the tables are written (before run.json, which records the
-/// timings), and before the files move into place (the caller's last chance to stop).
-struct WriteCallbacks {
-    std::function<void()> tables_written;
-    std::function<void()> before_commit;
+/// The tables write turns into files, built once: priority.csv's (with each ranking unit's
+/// polygon, in rank order) and units.csv's, and the ranking units' polygons in the ranking
+/// table's order (for plan.gpkg).
+struct RunTables {
+    OutputTable priority;
+    OutputTable units;
+    std::vector<std::vector<unsigned char>> geometries;
 };
 
-/// write: priority.geojson, priority.csv(t), units.csv(t) and run.json into config.out
-/// through an output transaction; returns the files written.
-std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
-                               const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
-                               const Ranking& ranking, const RankUncertainty& uncertainty,
-                               const EquityTables& equity, const WalkTables& walks, const PlanTables& plan,
-                               const RunResult& result,
-                               int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks);
+/// Builds the tables of a run (src/lib/write.cpp).
+RunTables build_tables(const Inputs& inputs, const AlignedInputs& aligned, const Measured& measured,
+                       const Allocated& allocated, const ScoredTable& scored, const Ranking& ranking,
+                       const RankUncertainty& uncertainty);
+
+}  // namespace shadegap::stages
+
+namespace shadegap::detail {
+
+/// Everything a computed run keeps for writing its files (RunOutcome::state): the stages'
+/// values that the tables and run.json are made of. The overlay's sums and the aligned
+/// polygons are not kept: the tables hold what the files need of them.
+struct RunState {
+    RunConfig config;  ///< as compute() ran it
+    int threads = 1;
+    stages::Inputs inputs;
+    stages::Allocated allocated;
+    ScoredTable scored;
+    stages::RunTables tables;
+    stages::EquityTables equity;
+    stages::WalkTables walks;
+    stages::PlanTables plan;
+};
+
+/// The outcome's tables (src/lib/outcome.cpp): the state's output tables as typed columns.
+void fill_tables(RunOutcome& outcome, const RunState& state);
+
+}  // namespace shadegap::detail
+
+namespace shadegap::stages {
+
+/// The stages up to the write (src/lib/pipeline.cpp): what compute() returns, with progress
+/// on the slice 0–0.95 of run_pipeline's (the write takes the rest).
+RunOutcome compute_run(const RunConfig& config, const ProgressFn& progress);
+
+/// write: priority.geojson, priority.csv(t), units.csv(t), run.json and the configured others
+/// into `config.out` (whose output options apply: out, overwrite, format, report; every other
+/// option is state.config's) through an output transaction; returns the files written.
+/// Adds the "write" timing to `result` (run.json records result's timings and warnings) and
+/// reports progress on the slice 0.95–1.
+std::vector<std::string> write_run(const detail::RunState& state, const RunConfig& config, RunResult& result,
+                                   const ProgressFn& progress);
 
 }  // namespace shadegap::stages

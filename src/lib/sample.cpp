@@ -60,10 +60,10 @@ std::string describe_kind(CanopyKind::Type type) {
     InputError error(path, fmt::format("the values look like {}, not {} values: {}", describe_kind(looks_like),
                                        kind.to_string(), seen));
     if (looks_like == CanopyKind::Type::Classes)
-        error.with_hint(fmt::format("name the canopy classes among the values {}: --canopy-kind classes=C1,C2,...",
-                                    quote_values(sample)));
+        error.with_hint(fmt::format("name the canopy classes among the values {}: {}", quote_values(sample),
+                                    key_text("canopy_kind", "classes=C1,C2,...")));
     else
-        error.with_hint("use --canopy-kind " + suggested.to_string());
+        error.with_hint("use " + key_text("canopy_kind", suggested.to_string()));
     throw error;
 }
 

@@ -12,19 +12,40 @@
 #include <limits>
 #include <map>
 
+namespace shadegap {
+
+std::string to_string(Normalisation normalisation) {
+    switch (normalisation) {
+    case Normalisation::MinMax: return "min-max";
+    case Normalisation::Max: return "max";
+    case Normalisation::None: return "none";
+    }
+    return "min-max";
+}
+
+std::string to_string(Rounding rounding) {
+    switch (rounding) {
+    case Rounding::Floor: return "floor";
+    case Rounding::Round: return "round";
+    case Rounding::None: return "none";
+    }
+    return "floor";
+}
+
+}  // namespace shadegap
+
 namespace shadegap::tes {
 
-using detail::quote;
-
-/// Rounds as a model says. "floor" forgives a relative 1e-9: binary arithmetic can land
+/// Rounds as a model says. Floor forgives a relative 1e-9: binary arithmetic can land
 /// a hair below a whole number that exact arithmetic reaches (100 × (1 − 0.34) gives
 /// 65.99999999999999, which must floor to 66).
-double round_as(double value, const std::string& rounding, const char* key) {
-    if (rounding == "floor") return std::floor(value + 1e-9 * std::max(1.0, std::abs(value)));
-    if (rounding == "round") return std::round(value);
-    if (rounding == "none") return value;
-    throw ModelError(key, fmt::format("expected one of \"floor\", \"round\", \"none\", got {}",
-                                      quote(rounding)));
+double round_as(double value, Rounding rounding) {
+    switch (rounding) {
+    case Rounding::Floor: return std::floor(value + 1e-9 * std::max(1.0, std::abs(value)));
+    case Rounding::Round: return std::round(value);
+    case Rounding::None: return value;
+    }
+    return value;
 }
 
 double density_goal(double baseline, double density_km2, const std::vector<DensityBand>& table,
@@ -42,14 +63,11 @@ double density_goal(double baseline, double density_km2, const std::vector<Densi
 
 std::vector<std::optional<double>> normalise(const std::vector<std::optional<double>>& values,
                                              const std::vector<std::string>& scopes,
-                                             const std::string& method) {
-    if (method != "min-max" && method != "max" && method != "none")
-        throw ModelError("normalise", fmt::format("expected one of \"min-max\", \"max\", "
-                                                  "\"none\", got {}", quote(method)));
+                                             Normalisation method) {
     if (!scopes.empty() && scopes.size() != values.size())
         throw ModelError("normalise", fmt::format("{} values but {} scopes", values.size(),
                                                   scopes.size()));
-    if (method == "none") return values;
+    if (method == Normalisation::None) return values;
     static const std::string whole_run;
     const auto scope_of = [&](std::size_t i) -> const std::string& {
         return scopes.empty() ? whole_run : scopes[i];
@@ -69,7 +87,7 @@ std::vector<std::optional<double>> normalise(const std::vector<std::optional<dou
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!values[i]) continue;
         const Range& range = ranges.at(scope_of(i));
-        if (method == "max")
+        if (method == Normalisation::Max)
             out[i] = range.max > 0 ? *values[i] / range.max : 0.0;
         else
             out[i] = range.max > range.min ? (*values[i] - range.min) / (range.max - range.min)
@@ -95,10 +113,10 @@ std::optional<double> priority_index(const std::vector<std::optional<double>>& c
 }
 
 double score(double gap, double gap_max, double priority, double score_max,
-             const std::string& rounding) {
+             Rounding rounding) {
     const double gap_score = gap_max > 0 ? gap / gap_max : 0.0;
     const double raw = score_max * (1 - gap_score * priority);
-    return std::min(score_max, round_as(raw, rounding, "score.rounding"));
+    return std::min(score_max, round_as(raw, rounding));
 }
 
 std::optional<double> city_score(const std::vector<double>& scores,

@@ -341,13 +341,13 @@ StreetLayer read_streets(const std::string& path, const std::string& layer_name,
     GDALDatasetUniquePtr dataset = detail::open_vector(path);
     OGRLayer* layer = detail::find_layer(*dataset, path, layer_name);
     out.layer_name = layer->GetName();
-    require_geometry(*layer, path, "--streets takes the street or sidewalk centre lines");
+    require_geometry(*layer, path, key_text("streets") + " takes the street or sidewalk centre lines");
     const OGRwkbGeometryType declared = wkbFlatten(layer->GetGeomType());
     if (declared != wkbUnknown && declared != wkbLineString && declared != wkbMultiLineString &&
         declared != wkbGeometryCollection)
-        throw InputError(path, fmt::format("layer '{}' holds {} geometries, not lines (--streets takes the street or "
+        throw InputError(path, fmt::format("layer '{}' holds {} geometries, not lines ({} takes the street or "
                                            "sidewalk centre lines)",
-                                           out.layer_name, OGRGeometryTypeToName(declared)));
+                                           out.layer_name, OGRGeometryTypeToName(declared), key_text("streets")));
     const auto transform = transformation_to_raster(*layer, path, raster, out.crs_name);
     layer->ResetReading();
     for (auto& feature : *layer) {
@@ -359,9 +359,9 @@ StreetLayer read_streets(const std::string& path, const std::string& layer_name,
         }
         const OGRwkbGeometryType type = wkbFlatten(geometry->getGeometryType());
         if (type != wkbLineString && type != wkbMultiLineString && type != wkbGeometryCollection)
-            throw InputError(path, fmt::format("feature {} is a {}, not a line (--streets takes the street or "
+            throw InputError(path, fmt::format("feature {} is a {}, not a line ({} takes the street or "
                                                "sidewalk centre lines)",
-                                               feature->GetFID(), OGRGeometryTypeToName(type)));
+                                               feature->GetFID(), OGRGeometryTypeToName(type), key_text("streets")));
         geometry->flattenTo2D();
         transform_or_throw(*geometry, transform.get(), path, feature->GetFID(), raster);
         const std::size_t before_count = out.lines.size();
@@ -380,12 +380,11 @@ DestinationLayer read_destinations(const std::string& path, const std::string& l
     GDALDatasetUniquePtr dataset = detail::open_vector(path);
     OGRLayer* layer = detail::find_layer(*dataset, path, layer_name);
     out.layer_name = layer->GetName();
-    require_geometry(*layer, path, "--destinations takes points");
+    require_geometry(*layer, path, key_text("destinations") + " takes points");
     const OGRwkbGeometryType declared = wkbFlatten(layer->GetGeomType());
     if (declared == wkbLineString || declared == wkbMultiLineString)
-        throw InputError(path, fmt::format("layer '{}' holds lines, not points (--destinations takes schools, stops, "
-                                           "parks as points)",
-                                           out.layer_name));
+        throw InputError(path, fmt::format("layer '{}' holds lines, not points ({} takes schools, stops, parks as points)",
+                                           out.layer_name, key_text("destinations")));
     std::string field;
     std::set<std::string> values;
     int field_index = -1;
@@ -398,7 +397,7 @@ DestinationLayer read_destinations(const std::string& path, const std::string& l
             std::string fields;
             for (int i = 0; i < layer->GetLayerDefn()->GetFieldCount(); ++i)
                 fields += (i ? ", " : "") + std::string(layer->GetLayerDefn()->GetFieldDefn(i)->GetNameRef());
-            throw InputError(path, fmt::format("no field '{}' for --destination-kind (fields: {})", field, fields));
+            throw InputError(path, fmt::format("no field '{}' for {} (fields: {})", field, key_text("destination_kind"), fields));
         }
     }
     const auto transform = transformation_to_raster(*layer, path, raster, out.crs_name);
@@ -430,8 +429,8 @@ DestinationLayer read_destinations(const std::string& path, const std::string& l
                 OGR_G_DestroyGeometry(inside);
             }
         } else {
-            throw InputError(path, fmt::format("feature {} is a {}, not a point (--destinations takes points)",
-                                               feature->GetFID(), OGRGeometryTypeToName(type)));
+            throw InputError(path, fmt::format("feature {} is a {}, not a point ({} takes points)",
+                                               feature->GetFID(), OGRGeometryTypeToName(type), key_text("destinations")));
         }
         for (const LinePoint& point : points) {
             out.points.push_back(point);

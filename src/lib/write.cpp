@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -32,7 +33,7 @@ std::vector<std::string> output_names(const RunConfig& config) {
     std::vector<std::string> names = {"priority.geojson", "priority.csv", "priority.csvt", "units.csv", "units.csvt"};
     if (!config.equity_groups.empty())
         names.insert(names.end(), {"equity.csv", "equity.csvt", "disparity.csv", "disparity.csvt"});
-    if (config.format == "gpkg") names.push_back("priority.gpkg");
+    if (config.format == OutputFormat::GeoPackage) names.push_back("priority.gpkg");
     if (config.report) names.push_back("report.html");
     if (config.walks) {
         names.insert(names.end(), {"walks.csv", "walks.csvt", "walks.json"});
@@ -40,7 +41,7 @@ std::vector<std::string> output_names(const RunConfig& config) {
     }
     if (config.plan) {
         names.insert(names.end(), {"plan.csv", "plan.csvt", "sites.geojson", "plan.json"});
-        if (config.format == "gpkg") names.push_back("plan.gpkg");
+        if (config.format == OutputFormat::GeoPackage) names.push_back("plan.gpkg");
     }
     names.push_back("run.json");
     return names;
@@ -71,7 +72,7 @@ OutputTable priority_table(const Model& model, const RankingTable& table, const 
                            {{"rank_low", Type::Integer}, {"rank_high", Type::Integer}, {"p_top", Type::Real}});
     if (with_heat) out.columns.push_back({"heat_c", Type::Real});
     if (model.target_score) {
-        out.columns.push_back({"target_" + model.coverage + "_pct", Type::Real});
+        out.columns.push_back({"target_" + to_string(model.coverage) + "_pct", Type::Real});
         out.columns.push_back({"target_plant_m2", Type::Real});
     }
     for (const auto& variable : scored.variables_used) out.columns.push_back({"p_" + variable, Type::Real});
@@ -174,7 +175,7 @@ nlohmann::json model_json(const Model& model) {
     nlohmann::json variables = nlohmann::json::array();
     for (const auto& v : model.variables) {
         nlohmann::json j = {{"name", v.name}, {"column", v.column}, {"weight", v.weight},
-                            {"normalise", v.normalise}, {"scale", v.scale}};
+                            {"normalise", to_string(v.normalise)}, {"scale", v.scale}};
         j["cap"] = v.cap ? nlohmann::json(*v.cap) : nlohmann::json(nullptr);
         variables.push_back(j);
     }
@@ -186,13 +187,13 @@ nlohmann::json model_json(const Model& model) {
     }
     return {{"name", model.name},
             {"source", model.source},
-            {"coverage", model.coverage},
-            {"goal", {{"method", model.goal_method}, {"baseline", model.goal_baseline},
+            {"coverage", to_string(model.coverage)},
+            {"goal", {{"method", to_string(model.goal_method)}, {"baseline", model.goal_baseline},
                       {"column", model.goal_column}, {"cap_factor", model.goal_cap_factor}, {"density", density}}},
             {"population_column", model.population_column},
             {"priority", {{"floor", model.priority_floor}, {"scope", model.scope_column}, {"variables", variables}}},
-            {"score", {{"max", model.score_max}, {"rounding", model.score_rounding}}},
-            {"trees", {{"crown_area_m2", model.crown_area_m2}, {"rounding", model.trees_rounding}}},
+            {"score", {{"max", model.score_max}, {"rounding", to_string(model.score_rounding)}}},
+            {"trees", {{"crown_area_m2", model.crown_area_m2}, {"rounding", to_string(model.trees_rounding)}}},
             {"target_score", model.target_score ? nlohmann::json(*model.target_score) : nlohmann::json(nullptr)}};
 }
 
@@ -217,7 +218,7 @@ std::string run_json(const RunConfig& config, const Inputs& inputs, const Rankin
     in["canopy"]["cell_size"] = {inputs.raster.grid.cell_width, inputs.raster.grid.cell_height};
     if (inputs.shade) {
         in["shade"] = file_json(config.shade, inputs.shade->crs_name);
-        in["shade"]["mask"] = config.shade_mask;
+        in["shade"]["mask"] = to_string(config.shade_mask);
         in["shade"]["building_classes"] = config.building_classes;
         in["shade"]["walkable_classes"] = config.walkable_classes;
     }
@@ -418,34 +419,58 @@ void check_output_folder(const RunConfig& config) {
     for (const auto& name : output_names(config)) {
         if (fs::exists(out / name, ec))
             throw OutputError(config.out, "already holds " + name + "; shadegap does not overwrite outputs")
-                .with_hint("use --overwrite, or choose another --out");
+                .with_hint("use " + key_text("overwrite", "true") + ", or choose another " + key_text("out"));
     }
 }
 
 
-std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned,
-                               const Measured& measured, const Allocated& allocated, const ScoredTable& scored,
-                               const Ranking& ranking, const RankUncertainty& uncertainty,
-                               const EquityTables& equity, const WalkTables& walks, const PlanTables& plan,
-                               const RunResult& result,
-                               int threads, Diagnostics& diagnostics, const WriteCallbacks& callbacks) {
+RunTables build_tables(const Inputs& inputs, const AlignedInputs& aligned, const Measured& measured,
+                       const Allocated& allocated, const ScoredTable& scored, const Ranking& ranking,
+                       const RankUncertainty& uncertainty) {
+    RunTables tables;
     const RankingTable& table = allocated.table;
+    tables.priority = priority_table(inputs.model, table, scored, ranking, uncertainty, inputs.shade.has_value(),
+                                     inputs.heat.has_value());
+    tables.geometries = ranking_geometries(inputs, aligned, table);
+    for (const std::size_t i : ranking.order) tables.priority.geometries.push_back(tables.geometries[i]);
+    tables.priority.crs_wkt = inputs.raster.crs_wkt;
+    tables.units = units_table(inputs, aligned.units, measured.units);
+    return tables;
+}
+
+std::vector<std::string> write_run(const detail::RunState& state, const RunConfig& output_config, RunResult& result,
+                                   const ProgressFn& progress) {
+    const auto started = std::chrono::steady_clock::now();
+    const ScaledProgress write_progress(progress, 0.95, 1.0, "write");
+    write_progress(0);
+    if (output_config.out.empty())
+        throw OutputError("out", "no output folder given; write_outputs needs one");
+    RunConfig config = state.config;
+    config.out = output_config.out;
+    config.overwrite = output_config.overwrite;
+    config.format = output_config.format;
+    config.report = output_config.report;
+    check_output_folder(config);
+
+    const Inputs& inputs = state.inputs;
+    const Allocated& allocated = state.allocated;
+    const RankingTable& table = allocated.table;
+    const EquityTables& equity = state.equity;
+    const WalkTables& walks = state.walks;
+    const PlanTables& plan = state.plan;
+    const int threads = state.threads;
+    Diagnostics& diagnostics = result.diagnostics;
+
     OutputTransaction transaction(config.out, &diagnostics);
-    OutputTable priority = priority_table(inputs.model, table, scored, ranking, uncertainty, inputs.shade.has_value(),
-                                           inputs.heat.has_value());
-    const auto geometries = ranking_geometries(inputs, aligned, table);
-    for (const std::size_t i : ranking.order) priority.geometries.push_back(geometries[i]);
-    priority.crs_wkt = inputs.raster.crs_wkt;
+    const OutputTable& priority = state.tables.priority;
     write_geojson(priority, transaction.path_for("priority.geojson"), threads);
-    if (config.format == "gpkg") write_geopackage(priority, transaction.path_for("priority.gpkg"));
-    priority.geometries.clear();
+    if (config.format == OutputFormat::GeoPackage) write_geopackage(priority, transaction.path_for("priority.gpkg"));
     ReportContent report;
     if (config.report) report.priority_geojson = read_text(transaction.scratch_path("priority.geojson"));
     write_csv(priority, transaction.path_for("priority.csv"));
     write_csvt(priority, transaction.path_for("priority.csvt"));
-    const OutputTable units = units_table(inputs, aligned.units, measured.units);
-    write_csv(units, transaction.path_for("units.csv"));
-    write_csvt(units, transaction.path_for("units.csvt"));
+    write_csv(state.tables.units, transaction.path_for("units.csv"));
+    write_csvt(state.tables.units, transaction.path_for("units.csvt"));
     if (equity.enabled) {
         write_csv(equity.equity, transaction.path_for("equity.csv"));
         write_csvt(equity.equity, transaction.path_for("equity.csvt"));
@@ -460,8 +485,8 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_geojson(plan.sites, transaction.path_for("sites.geojson"), threads);
         if (config.report) sites_geojson = read_text(transaction.scratch_path("sites.geojson"));
         write_file(transaction.path_for("plan.json"), plan.summary.dump(2) + "\n");
-        if (config.format == "gpkg")
-            write_plan_geopackage(plan, geometries, inputs.raster.crs_wkt, transaction.path_for("plan.gpkg"));
+        if (config.format == OutputFormat::GeoPackage)
+            write_plan_geopackage(plan, state.tables.geometries, inputs.raster.crs_wkt, transaction.path_for("plan.gpkg"));
     }
     if (walks.enabled) {
         write_csv(walks.walks, transaction.path_for("walks.csv"));
@@ -473,18 +498,24 @@ std::vector<std::string> write(const RunConfig& config, const Inputs& inputs, co
         write_file(transaction.path_for("walks.json"), walks.summary.dump(2) + "\n");
     }
     if (config.report) {
+        // The report's table is priority.csv's: without the polygons, which it has as GeoJSON.
         report.priority = priority;
+        report.priority.geometries.clear();
         if (equity.enabled) report = with_equity(std::move(report), equity);
         if (walks.enabled) report = with_walks(std::move(report), walks, config, std::move(routes_geojson));
         if (plan.enabled) report = with_plan(std::move(report), plan, std::move(sites_geojson));
         write_file(transaction.path_for("report.html"), build_report_html(with_run(std::move(report), inputs.model, result)));
     }
-    callbacks.tables_written();
+    // Before run.json, which records it.
+    result.timings.push_back({"write", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
     write_file(transaction.path_for("run.json"),
-               run_json(config, inputs, table, scored, result, threads, allocated.ungrouped, allocated.coverage,
+               run_json(config, inputs, table, state.scored, result, threads, allocated.ungrouped, allocated.coverage,
                         equity));
-    callbacks.before_commit();
-    return transaction.commit();
+    // The last chance for the caller to stop the run (an interrupt) before outputs move into place.
+    write_progress(0.9);
+    std::vector<std::string> outputs = transaction.commit();
+    write_progress(1);
+    return outputs;
 }
 
 }  // namespace shadegap::stages

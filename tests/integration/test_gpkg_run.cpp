@@ -25,7 +25,7 @@ const std::string sample = std::string(SHADEGAP_SOURCE_DIR) + "/sample-rasters/"
 RunConfig neighbourhood_config(const TempDir& dir, const std::string& out) {
     RunConfig config;
     config.canopy = sample + "landcover.tif";
-    config.canopy_kind = "classes=1";
+    config.canopy_kind = CanopyKind::parse("classes=1");
     config.water_classes = {4};
     config.units = sample + "blocks.gpkg";
     config.units_layer = "blocks";
@@ -57,7 +57,7 @@ std::string attribute(const std::string& xml, const std::string& element, const 
 TEST_CASE("run --format gpkg: priority.gpkg holds the ranking of priority.csv in the raster's CRS", "[gpkg]") {
     TempDir dir;
     RunConfig config = neighbourhood_config(dir, "out");
-    config.format = "gpkg";
+    config.format = OutputFormat::GeoPackage;
     run_pipeline(config);
 
     const auto csv = test::read_csv(dir.file("out/priority.csv"));
@@ -113,7 +113,7 @@ TEST_CASE("run --format gpkg: priority.gpkg holds the ranking of priority.csv in
 TEST_CASE("run --format gpkg: layer_styles makes a graduated renderer on score the layer's default", "[gpkg]") {
     TempDir dir;
     RunConfig config = neighbourhood_config(dir, "out");
-    config.format = "gpkg";
+    config.format = OutputFormat::GeoPackage;
     run_pipeline(config);
 
     GDALAllRegister();
@@ -161,7 +161,7 @@ TEST_CASE("run --format gpkg: two runs write the same bytes, and GDAL's settings
     TempDir dir;
     REQUIRE(CPLGetConfigOption("OGR_CURRENT_DATE", nullptr) == nullptr);
     RunConfig config = neighbourhood_config(dir, "first");
-    config.format = "gpkg";
+    config.format = OutputFormat::GeoPackage;
     run_pipeline(config);
     CHECK(CPLGetConfigOption("OGR_CURRENT_DATE", nullptr) == nullptr);
     config.out = dir.file("second");

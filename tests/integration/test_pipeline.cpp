@@ -93,7 +93,7 @@ void write_join(const std::string& path) {
 RunConfig city_config(const TempDir& dir, const std::string& units) {
     RunConfig config;
     config.canopy = dir.file("canopy.tif");
-    config.canopy_kind = "classes=1";
+    config.canopy_kind = CanopyKind::parse("classes=1");
     config.water_classes = {4};
     config.units = units;
     config.unit_id = "GEOID";
@@ -394,7 +394,7 @@ TEST_CASE("bad input stops the run with one message naming the file, and leaves 
             FAIL("no error");
         } catch (const OutputError& e) {
             CHECK_THAT(e.message(), Catch::Contains("already holds"));
-            CHECK_THAT(e.hint(), Catch::Contains("--overwrite"));
+            CHECK_THAT(e.hint(), Catch::Contains("`overwrite = true`"));
         }
         CHECK(test::read_text(dir.file("out/priority.csv")) == before);
         config.overwrite = true;
@@ -422,7 +422,7 @@ TEST_CASE("a geographic raster: areas are ellipsoidal, checked by numeric integr
     test::write_layer(dir.file("units.gpkg"), "GPKG", "units", 4326, f);
     RunConfig config;
     config.canopy = dir.file("canopy.tif");
-    config.canopy_kind = "binary";
+    config.canopy_kind = CanopyKind::parse("binary");
     config.units = dir.file("units.gpkg");
     config.unit_id = "GEOID";
     config.model = "canopy-gap";
@@ -463,7 +463,7 @@ TEST_CASE("a unit wholly outside the raster has a null canopy and score, never 0
     test::write_layer(dir.file("units.gpkg"), "GPKG", "units", 32618, features);
     RunConfig config;
     config.canopy = dir.file("canopy.tif");
-    config.canopy_kind = "classes=1";
+    config.canopy_kind = CanopyKind::parse("classes=1");
     config.units = dir.file("units.gpkg");
     config.unit_id = "GEOID";
     config.model = "canopy-gap";

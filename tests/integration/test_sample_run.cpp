@@ -22,7 +22,7 @@ const std::string sample = std::string(SHADEGAP_SOURCE_DIR) + "/sample-rasters/"
 RunConfig sample_config(const TempDir& dir) {
     RunConfig config;
     config.canopy = sample + "landcover.tif";
-    config.canopy_kind = "classes=1";
+    config.canopy_kind = CanopyKind::parse("classes=1");
     config.water_classes = {4};
     config.units = sample + "blocks.gpkg";
     config.units_layer = "blocks";

@@ -91,7 +91,7 @@ void write_inputs(const TempDir& dir) {
 RunConfig shade_config(const TempDir& dir) {
     RunConfig config;
     config.canopy = dir.file("landcover.tif");
-    config.canopy_kind = "classes=1";
+    config.canopy_kind = CanopyKind::parse("classes=1");
     config.water_classes = {4};
     config.shade = dir.file("shade.tif");
     config.building_classes = {5};
@@ -184,7 +184,7 @@ TEST_CASE("shade_pct: the walkable mask keeps only the walkable classes", "[shad
     RunConfig config = shade_config(dir);
     config.model = "tree-equity";
     config.building_classes.clear();
-    config.shade_mask = "walkable";
+    config.shade_mask = ShadeMaskKind::Walkable;
     config.walkable_classes = {6, 3};
     run_pipeline(config);
 
@@ -211,8 +211,8 @@ TEST_CASE("shade-equity: scores recomputed from the hand shade, the same bits fo
 
     // Independently of the library: the shade-equity formulas with the model's goal.
     const Model model = Model::builtin("shade-equity");
-    REQUIRE(model.coverage == "shade");
-    REQUIRE(model.goal_method == "constant");
+    REQUIRE(model.coverage == CoverageKind::Shade);
+    REQUIRE(model.goal_method == GoalMethod::Constant);
     const double goal = model.goal_baseline;
     const std::size_t n = units.size();
     std::vector<double> shade(n), gap(n), mask_m2(n), priority(n);
@@ -300,7 +300,7 @@ TEST_CASE("shade: a model ranking by shade needs --shade, shade rasters off the 
         CHECK_THROWS_AS(validate(config), UsageError);
     }
     SECTION("walkable without classes") {
-        config.shade_mask = "walkable";
+        config.shade_mask = ShadeMaskKind::Walkable;
         config.building_classes.clear();
         CHECK_THROWS_AS(validate(config), UsageError);
     }

@@ -5,6 +5,8 @@
 #     shadegap::core;
 #  2. compiles the same main.cpp with `pkg-config --cflags --libs shadegap` and runs it.
 # Both programs must print the expected lines and exit 0. Only the consumer is compiled.
+# The consumer also computes a run in memory (compute(), outcome.hpp) on a city of two
+# units it writes into GDAL's /vsimem/, and checks their canopy shares by hand.
 # Usage: test_package.sh BUILD_DIR SOURCE_DIR CXX_COMPILER VERSION [EXTRA_FLAGS]
 set -euo pipefail
 build=$1 source=$2 cxx=$3 version=$4 extra=${5:-}
@@ -37,6 +39,7 @@ library=$(find "$prefix" -name 'libshadegap.a' -o -name 'libshadegap.so')
 
 expected="canopy kind classes=1,2: ok
 trees 6: ok
+canopy whole 0.50, left 0.75: ok
 shadegap $version (headers $version): ok"
 check_output() {  # name, program
   local out

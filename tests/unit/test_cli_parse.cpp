@@ -50,7 +50,7 @@ TEST_CASE("flags alone make a RunConfig", "[cli]") {
          "--overwrite", "--threads", "3", "--block-size", "128", "--quiet"});
     CHECK(config.project_file.empty());
     CHECK(config.canopy == "landcover.tif");  // flags are relative to the working directory: unchanged
-    CHECK(config.canopy_kind == "classes=1");
+    CHECK(config.canopy_kind.to_string() == "classes=1");
     CHECK(config.water_classes == std::vector<double>{4, 11});
     CHECK(config.units == "blocks.gpkg");
     CHECK(config.units_layer == "blocks");
@@ -71,7 +71,7 @@ TEST_CASE("flags alone make a RunConfig", "[cli]") {
 
 TEST_CASE("defaults hold for the flags not given", "[cli]") {
     const RunConfig config = cli::parse_run_arguments(required_flags());
-    CHECK(config.canopy_kind == "binary");
+    CHECK(config.canopy_kind.to_string() == "binary");
     CHECK(config.model == "tree-equity");
     CHECK(config.threads == 0);
     CHECK(config.block_size == 0);
@@ -103,7 +103,7 @@ poverty = "pctpov"
     CHECK(config.project_file == project);
     CHECK(config.threads == 8);
     CHECK(config.out == "from-flag");
-    CHECK(config.canopy_kind == "binary");
+    CHECK(config.canopy_kind.to_string() == "binary");
     CHECK(config.canopy == dir.file("landcover.tif"));
     CHECK(config.units == dir.file("blocks.gpkg"));
     CHECK(config.unit_id == "GEOID");
@@ -221,10 +221,10 @@ TEST_CASE("shade flags: the raster, the mask and its classes, over the project f
         required_flags(), {"--shade", "shade.tif", "--shade-mask", "walkable", "--walkable-classes", "2,3,6",
                            "--building-classes", "5"}));
     CHECK(flags.shade == "shade.tif");
-    CHECK(flags.shade_mask == "walkable");
+    CHECK(flags.shade_mask == ShadeMaskKind::Walkable);
     CHECK(flags.walkable_classes == std::vector<double>{2, 3, 6});
     CHECK(flags.building_classes == std::vector<double>{5});
-    CHECK(cli::parse_run_arguments(required_flags()).shade_mask == "land");
+    CHECK(cli::parse_run_arguments(required_flags()).shade_mask == ShadeMaskKind::Land);
 
     test::TempDir dir;
     const std::string project = dir.file("city.toml");
@@ -232,7 +232,7 @@ TEST_CASE("shade flags: the raster, the mask and its classes, over the project f
     const RunConfig over = cli::parse_run_arguments(
         with(required_flags(), {project, "--shade-mask", "land", "--walkable-classes", "2,6"}));
     CHECK(over.shade == dir.file("s.tif"));
-    CHECK(over.shade_mask == "land");
+    CHECK(over.shade_mask == ShadeMaskKind::Land);
     CHECK(over.walkable_classes == std::vector<double>{2, 6});
 
     const UsageError error = usage_error_for(with(required_flags(), {"--shade-mask", "paths"}));

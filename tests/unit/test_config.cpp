@@ -68,7 +68,7 @@ poverty = "pctpov"
     const RunConfig config = read_project_file(path);
     CHECK(config.project_file == path);
     CHECK(config.canopy == folder + "/rasters/landcover.tif");
-    CHECK(config.canopy_kind == "classes=1,2");
+    CHECK(config.canopy_kind.to_string() == "classes=1,2");
     CHECK(config.water_classes == std::vector<double>{4, 11});
     CHECK(config.units == folder + "/blocks.gpkg");
     CHECK(config.units_layer == "blocks");  // layer and field names are not paths
@@ -93,7 +93,7 @@ TEST_CASE("a project file leaves unset keys at their defaults", "[config]") {
     const RunConfig config = read_project_file(write_project(dir, "min.toml", "canopy = \"c.tif\"\n"));
     const RunConfig defaults;
     CHECK(config.canopy == (dir.path() / "c.tif").string());
-    CHECK(config.canopy_kind == defaults.canopy_kind);
+    CHECK(config.canopy_kind.to_string() == defaults.canopy_kind.to_string());
     CHECK(config.model == "tree-equity");
     CHECK(config.threads == 0);
     CHECK(config.block_size == 0);
@@ -209,11 +209,11 @@ TEST_CASE("a project file sets the shade raster, its mask and the mask's classes
                                            "building_classes = [5]\nwalkable_classes = \"2,3,6\"\n");
     const RunConfig config = read_project_file(path);
     CHECK(config.shade == (dir.path() / "shade/shade.tif").lexically_normal().string());
-    CHECK(config.shade_mask == "walkable");
+    CHECK(config.shade_mask == ShadeMaskKind::Walkable);
     CHECK(config.building_classes == std::vector<double>{5});
     CHECK(config.walkable_classes == std::vector<double>{2, 3, 6});
 
-    CHECK(read_project_file(write_project(dir, "plain.toml", "")).shade_mask == "land");
+    CHECK(read_project_file(write_project(dir, "plain.toml", "")).shade_mask == ShadeMaskKind::Land);
     CHECK_THAT(error_for("shade_mask = \"paths\"\n"),
                Contains("key 'shade_mask': expected \"land\" or \"walkable\", got \"paths\""));
     CHECK_THAT(error_for("walkable_classes = [\"road\"]\n"), Contains("key 'walkable_classes': expected numbers"));

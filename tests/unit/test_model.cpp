@@ -118,7 +118,7 @@ TEST_CASE("the shipped tree-equity model states the published method", "[model]"
     const Model model = Model::builtin("tree-equity");
     CHECK(model.name == "tree-equity");
     CHECK(model.source == "built-in:tree-equity");
-    CHECK(model.goal_method == "density-table");
+    CHECK(model.goal_method == GoalMethod::DensityTable);
     CHECK(model.goal_baseline == 0.40);
     CHECK(model.goal_cap_factor == 1.5);
     REQUIRE(model.density_table.size() == 4);
@@ -143,7 +143,7 @@ TEST_CASE("the shipped tree-equity model states the published method", "[model]"
         CHECK(variable.name == expected[i].first);
         CHECK(variable.column == expected[i].second);
         CHECK(variable.weight == 1.0);
-        CHECK(variable.normalise == "min-max");
+        CHECK(variable.normalise == Normalisation::MinMax);
         CHECK(variable.scale == 1.0);
         CHECK(variable.cap.has_value() == (variable.name == "dependency"));
         CHECK_FALSE(variable.description.empty());
@@ -151,9 +151,9 @@ TEST_CASE("the shipped tree-equity model states the published method", "[model]"
     CHECK(model.variables[3].cap == 2.0);
     CHECK(model.fields() == expected);
     CHECK(model.score_max == 100);
-    CHECK(model.score_rounding == "floor");
+    CHECK(model.score_rounding == Rounding::Floor);
     CHECK(model.crown_area_m2 == 55.74);
-    CHECK(model.trees_rounding == "floor");
+    CHECK(model.trees_rounding == Rounding::Floor);
     CHECK(model.target_score == 90.0);
 
     // The file in models/ is the text compiled in.
@@ -168,13 +168,13 @@ TEST_CASE("the shipped canopy-gap model needs population only", "[model]") {
     CHECK(builtin_model_names() == std::vector<std::string>{"canopy-gap", "shade-equity", "tree-equity"});
     const Model model = Model::builtin("canopy-gap");
     CHECK(model.name == "canopy-gap");
-    CHECK(model.goal_method == "density-table");
+    CHECK(model.goal_method == GoalMethod::DensityTable);
     CHECK(model.density_table.size() == 4);
     CHECK(model.priority_floor == 0.0);
     REQUIRE(model.variables.size() == 1);
     CHECK(model.variables[0].name == "population");
     CHECK(model.variables[0].column == "population");
-    CHECK(model.variables[0].normalise == "max");
+    CHECK(model.variables[0].normalise == Normalisation::Max);
 
     // score = 100 × (1 − gap/gap_max × pop/pop_max). Both units 1 km², 1,000 and 250
     // people/km² → goal 0.48. Canopy 0.28 and 0.08 → gap 0.20 and 0.40, gap_max 0.40.
@@ -384,7 +384,7 @@ TEST_CASE("a unit without a value skips that variable, a unit without canopy get
 
 TEST_CASE("goals from a column and from a constant", "[model]") {
     Model model = Model::parse(hand_model, "hand.toml");
-    model.goal_method = "column";
+    model.goal_method = GoalMethod::Column;
     CHECK(model.fields().back() == std::pair<std::string, std::string>{"goal", "goal"});
     RankingTable table = hand_table();
     table.units[0].variables["goal"] = 0.5;
@@ -401,7 +401,7 @@ TEST_CASE("goals from a column and from a constant", "[model]") {
     table.units[2].variables["goal"] = 40.0;  // a percentage, not a fraction
     CHECK_THROWS_AS(apply_model(model, table, diagnostics), InputError);
 
-    model.goal_method = "constant";
+    model.goal_method = GoalMethod::Constant;
     model.goal_baseline = 0.3;
     scored = apply_model(model, hand_table(), diagnostics);
     CHECK(*scored.units[0].goal == Approx(0.3));
@@ -409,20 +409,20 @@ TEST_CASE("goals from a column and from a constant", "[model]") {
 }
 
 TEST_CASE("a model's coverage: canopy by default, shade from the shade sums", "[model]") {
-    CHECK(Model::parse(minimal_model, "m.toml").coverage == "canopy");
-    CHECK(Model::parse("[model]\ncoverage = \"shade\"\n" + minimal_model, "m.toml").coverage == "shade");
+    CHECK(Model::parse(minimal_model, "m.toml").coverage == CoverageKind::Canopy);
+    CHECK(Model::parse("[model]\ncoverage = \"shade\"\n" + minimal_model, "m.toml").coverage == CoverageKind::Shade);
     CHECK_THAT(parse_error("[model]\ncoverage = \"sun\"\n" + minimal_model),
                Catch::Matchers::Contains("key 'model.coverage': expected one of \"canopy\", \"shade\", got \"sun\""));
 
     const Model shipped = Model::builtin("shade-equity");
-    CHECK(shipped.coverage == "shade");
-    CHECK(shipped.goal_method == "constant");
+    CHECK(shipped.coverage == CoverageKind::Shade);
+    CHECK(shipped.goal_method == GoalMethod::Constant);
     CHECK(shipped.goal_baseline == 0.50);
     CHECK(shipped.priority_floor == 0.1);
     CHECK(shipped.variables.size() == 7);
     CHECK(shipped.target_score == 90.0);
-    CHECK(Model::builtin("tree-equity").coverage == "canopy");
-    CHECK(Model::builtin("canopy-gap").coverage == "canopy");
+    CHECK(Model::builtin("tree-equity").coverage == CoverageKind::Canopy);
+    CHECK(Model::builtin("canopy-gap").coverage == CoverageKind::Canopy);
 
     // Two units, goal 0.5: u1 shade 0.1 over 200 m² of mask (gap 0.4), u2 shade 0.3 over
     // 100 m² (gap 0.2); their canopy (0.9) is far above the goal and plays no part.

@@ -47,6 +47,7 @@ std::size_t member_index(OptionType type) {
     case OptionType::Real: return 4;
     case OptionType::RoleColumns: return 5;
     case OptionType::RoleFactors: return 6;
+    case OptionType::CanopyKind: return 7;
     default: return 0;
     }
 }
@@ -62,7 +63,10 @@ TEST_CASE("the table: keys and flags follow the naming rule, members fit the typ
         std::string dashed = option.key;
         std::replace(dashed.begin(), dashed.end(), '_', '-');
         if (!is_table) CHECK(option.flag == "--" + dashed);
-        CHECK(option.member.index() == member_index(option.type));
+        if (option.type == OptionType::Choice)  // an enum: ShadeMaskKind or OutputFormat
+            CHECK((option.member.index() == 8 || option.member.index() == 9));
+        else
+            CHECK(option.member.index() == member_index(option.type));
         CHECK(option.placeholder.empty() == (option.type == OptionType::Flag));
         CHECK_FALSE(option.help.empty());
         CHECK_FALSE(option.group.empty());
@@ -105,7 +109,7 @@ TEST_CASE("check_config accepts a complete configuration", "[options]") {
     config.neighbourhoods = "n.gpkg";
     config.neighbourhood_id = "id";
     config.shade = "shade.tif";
-    config.shade_mask = "walkable";
+    config.shade_mask = ShadeMaskKind::Walkable;
     config.walkable_classes = {2, 3};
     config.fields["population"] = "POP";
     config.scales["poverty"] = 0.01;
@@ -177,21 +181,34 @@ TEST_CASE("check_config: the join key's form", "[options]") {
 }
 
 TEST_CASE("check_config: the shade mask", "[options]") {
+    // The mask is an enum in RunConfig: a text becomes one at the edge, and a wrong one is an
+    // error on the key there.
     RunConfig value = complete();
-    value.shade = "s.tif";
-    value.shade_mask = "paths";
-    CHECK(error_for(value).subject() == "shade_mask");
-    CHECK(error_for(value).message() == "expected land or walkable, got \"paths\"");
+    const RunOption& mask = *find_run_option("shade_mask");
+    set_option_text(mask, "walkable", value);
+    CHECK(value.shade_mask == ShadeMaskKind::Walkable);
+    CHECK(option_text(mask, value) == "walkable");
+    try {
+        set_option_text(mask, "paths", value);
+        FAIL("no error for the mask 'paths'");
+    } catch (const UsageError& error) {
+        CHECK(error.subject() == "shade_mask");
+        CHECK(error.message() == "expected land or walkable, got \"paths\"");
+    }
+    CHECK_THROWS_AS(parse_shade_mask("paths"), UsageError);
+    CHECK(parse_output_format("gpkg") == OutputFormat::GeoPackage);
+    CHECK(to_string(OutputFormat::GeoJson) == "geojson");
+    CHECK(to_string(parse_shade_mask("land")) == "land");
 
     RunConfig no_shade = complete();
-    no_shade.shade_mask = "walkable";
+    no_shade.shade_mask = ShadeMaskKind::Walkable;
     no_shade.walkable_classes = {2};
     CHECK(error_for(no_shade).subject() == "shade_mask");
     CHECK(error_for(no_shade).message() == "needs --shade PATH (or shade in the project file)");
 
     RunConfig no_classes = complete();
     no_classes.shade = "s.tif";
-    no_classes.shade_mask = "walkable";
+    no_classes.shade_mask = ShadeMaskKind::Walkable;
     CHECK(error_for(no_classes).subject() == "shade_mask");
     CHECK(error_for(no_classes).message() ==
           "walkable needs --walkable-classes V1,V2,... (the land-cover values of roads, sidewalks and open ground)");
@@ -199,9 +216,12 @@ TEST_CASE("check_config: the shade mask", "[options]") {
 
 TEST_CASE("check_config: values a program can set that no flag or file allows", "[options]") {
     RunConfig kind = complete();
-    kind.canopy_kind = "leafy";
+    kind.canopy_kind.type = CanopyKind::Type::Classes;  // and no class
     CHECK(error_for(kind).subject() == "canopy_kind");
-    CHECK_THAT(error_for(kind).message(), Contains("leafy"));
+    CHECK_THAT(error_for(kind).message(), Contains("classes="));
+    kind.canopy_kind.type = CanopyKind::Type::Min;
+    kind.canopy_kind.threshold = std::numeric_limits<double>::quiet_NaN();
+    CHECK(error_for(kind).subject() == "canopy_kind");
 
     RunConfig threads = complete();
     threads.threads = -1;
@@ -222,4 +242,24 @@ TEST_CASE("check_config: values a program can set that no flag or file allows", 
     RunConfig fields = complete();
     fields.fields["population"] = "";
     CHECK(error_for(fields).subject() == "fields.population");
+}
+
+TEST_CASE("keys_as_flags shows the keys a library message names as their flags", "[options]") {
+    CHECK(key_text("rank_by", "FIELD") == "`rank_by = FIELD`");
+    CHECK(key_text("out") == "`out`");
+    CHECK(keys_as_flags("give the column with `rank_by = FIELD`") == "give the column with --rank-by FIELD");
+    CHECK(keys_as_flags("map it with `fields.population = COLUMN`") == "map it with --field population=COLUMN");
+    CHECK(keys_as_flags("`scale.poverty = 0.01` `scale.poc = 0.01`") == "--scale poverty=0.01 --scale poc=0.01");
+    CHECK(keys_as_flags("`equity_group.black = FIELD`") == "--equity-group black=FIELD");
+    CHECK(keys_as_flags("`allow_unmatched = true` runs") == "--allow-unmatched runs");
+    CHECK(keys_as_flags("use `overwrite = true`, or choose another `out`") == "use --overwrite, or choose another --out");
+    CHECK(keys_as_flags("name each side with `join_key = UNITS_FIELD=CSV_FIELD`") ==
+          "name each side with --join-key UNITS_FIELD=CSV_FIELD");
+    CHECK(keys_as_flags("use `canopy_kind = classes=C1,C2,...`") == "use --canopy-kind classes=C1,C2,...");
+    CHECK(keys_as_flags("`neighborhoods`") == "--neighbourhoods");  // an alias: the main flag
+    // Backquotes that name no key stay as they are, and do not pair with a later key.
+    CHECK(keys_as_flags("file `a.tif` and `out`") == "file `a.tif` and --out");
+    CHECK(keys_as_flags("one ` and `out`") == "one ` and --out");
+    CHECK(keys_as_flags("no key at all") == "no key at all");
+    CHECK(keys_as_flags("`unterminated") == "`unterminated");
 }

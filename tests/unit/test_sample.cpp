@@ -72,18 +72,18 @@ TEST_CASE("a sample keeps the smallest 256 distinct values and exact extremes", 
 TEST_CASE("a declared kind that the values do not fit names the kind they look like", "[sample]") {
     CHECK(check_message({0, 0.25, 0.5}, "percent") ==
           "the values look like canopy fractions (0 to 1), not percent values: all 3 valid cells lie between 0 and "
-          "0.5 | use --canopy-kind fraction");
+          "0.5 | use `canopy_kind = fraction`");
     CHECK(check_message({0, 1}, "percent") ==
           "the values look like binary canopy (0 and 1), not percent values: all 2 valid cells hold 0 or 1 | use "
-          "--canopy-kind binary");
+          "`canopy_kind = binary`");
     CHECK(check_message({1}, "percent") != "");
     CHECK(check_message({0, 50, 100}, "binary") ==
           "the values look like canopy percentages (0 to 100), not binary values: all 3 valid cells lie between 0 "
-          "and 100 | use --canopy-kind percent");
+          "and 100 | use `canopy_kind = percent`");
     CHECK(check_message({0, 0.5}, "binary") != "");
     CHECK(check_message(range(0, 99), "fraction") ==
           "the values look like canopy percentages (0 to 100), not fraction values: all 100 valid cells lie between "
-          "0 and 99 | use --canopy-kind percent");
+          "0 and 99 | use `canopy_kind = percent`");
 }
 
 TEST_CASE("values that fit, or that only the overlay can judge, pass the check", "[sample]") {
@@ -104,8 +104,9 @@ TEST_CASE("values that fit, or that only the overlay can judge, pass the check",
 // in every cell, exit 0. Classes up to 20 are taken for class codes; {0, 20, 40} above may
 // be a coarse percent raster and passes.
 TEST_CASE("land-cover classes declared as a share kind", "[sample]") {
-    const std::string hint = " | name the canopy classes among the values 1, 2, 3, 4, 5, 6: --canopy-kind "
-                             "classes=C1,C2,...";
+    // The library names the configuration key (the CLI shows it as --canopy-kind classes=C1,C2,...).
+    const std::string hint = " | name the canopy classes among the values 1, 2, 3, 4, 5, 6: `canopy_kind = "
+                             "classes=C1,C2,...`";
     CHECK(check_message({1, 2, 3, 4, 5, 6}, "percent") ==
           "the values look like land-cover classes, not percent values: all 6 valid cells lie between 1 and 6" + hint);
     CHECK(check_message({1, 2, 3, 4, 5, 6}, "binary") ==

@@ -38,7 +38,7 @@ TEST_CASE("normalisation within scopes", "[model]") {
     const std::vector<std::optional<double>> values{1.0, 2.0, 3.0, std::nullopt, 10.0, 20.0,
                                                     5.0, 5.0};
     const std::vector<std::string> scopes{"x", "x", "x", "x", "y", "y", "z", "z"};
-    const auto minmax = tes::normalise(values, scopes, "min-max");
+    const auto minmax = tes::normalise(values, scopes, Normalisation::MinMax);
     const std::vector<std::optional<double>> expected{0.0, 0.5, 1.0, std::nullopt, 0.0, 1.0,
                                                       0.0, 0.0};  // z: max == min → 0
     REQUIRE(minmax.size() == expected.size());
@@ -50,17 +50,16 @@ TEST_CASE("normalisation within scopes", "[model]") {
         if (expected[i] && minmax[i]) CHECK(*minmax[i] == Approx(*expected[i]));
     }
     // Without scopes, the whole run is one scope: min 1, max 20.
-    const auto whole = tes::normalise(values, {}, "min-max");
+    const auto whole = tes::normalise(values, {}, Normalisation::MinMax);
     CHECK(*whole[1] == Approx(1.0 / 19.0));
     CHECK(*whole[5] == Approx(1.0));
-    const auto by_max = tes::normalise(values, scopes, "max");
+    const auto by_max = tes::normalise(values, scopes, Normalisation::Max);
     CHECK(*by_max[0] == Approx(1.0 / 3.0));
     CHECK(*by_max[4] == Approx(0.5));
     CHECK(*by_max[6] == Approx(1.0));
     CHECK_FALSE(by_max[3].has_value());
-    CHECK(tes::normalise({0.0, 0.0}, {}, "max") == std::vector<std::optional<double>>{0.0, 0.0});
-    CHECK(tes::normalise(values, scopes, "none") == values);
-    CHECK_THROWS_AS(tes::normalise(values, scopes, "z-score"), ModelError);
+    CHECK(tes::normalise({0.0, 0.0}, {}, Normalisation::Max) == std::vector<std::optional<double>>{0.0, 0.0});
+    CHECK(tes::normalise(values, scopes, Normalisation::None) == values);
 }
 
 TEST_CASE("priority index: floor, weights, missing components", "[model]") {
@@ -76,16 +75,17 @@ TEST_CASE("priority index: floor, weights, missing components", "[model]") {
 
 TEST_CASE("score: floor, round and the maximum", "[model]") {
     // gap_score × priority = 0.25 × 0.5 = 0.125 → raw 87.5.
-    CHECK(tes::score(0.1, 0.4, 0.5, 100, "floor") == 87.0);
-    CHECK(tes::score(0.1, 0.4, 0.5, 100, "round") == 88.0);
-    CHECK(tes::score(0.1, 0.4, 0.5, 100, "none") == 87.5);
+    CHECK(tes::score(0.1, 0.4, 0.5, 100, Rounding::Floor) == 87.0);
+    CHECK(tes::score(0.1, 0.4, 0.5, 100, Rounding::Round) == 88.0);
+    CHECK(tes::score(0.1, 0.4, 0.5, 100, Rounding::None) == 87.5);
     // 100 × (1 − 0.34) is 65.99999999999999 in binary; the score is 66.
-    CHECK(tes::score(0.34, 1.0, 1.0, 100, "floor") == 66.0);
-    CHECK(tes::score(0.0, 0.0, 1.0, 100, "floor") == 100.0);  // gap_max 0: goal met
-    CHECK(tes::score(0.4, 0.4, 0.0, 100, "floor") == 100.0);
-    CHECK(tes::score(0.4, 0.4, 1.0, 100, "floor") == 0.0);
-    CHECK(tes::score(0.2, 0.4, 1.0, 10, "floor") == 5.0);
-    CHECK_THROWS_AS(tes::score(0.1, 0.4, 0.5, 100, "ceil"), ModelError);
+    CHECK(tes::score(0.34, 1.0, 1.0, 100, Rounding::Floor) == 66.0);
+    CHECK(tes::score(0.0, 0.0, 1.0, 100, Rounding::Floor) == 100.0);  // gap_max 0: goal met
+    CHECK(tes::score(0.4, 0.4, 0.0, 100, Rounding::Floor) == 100.0);
+    CHECK(tes::score(0.4, 0.4, 1.0, 100, Rounding::Floor) == 0.0);
+    CHECK(tes::score(0.2, 0.4, 1.0, 10, Rounding::Floor) == 5.0);
+    CHECK(to_string(Rounding::None) == "none");
+    CHECK(to_string(Normalisation::MinMax) == "min-max");
 }
 
 TEST_CASE("city score weighs units at 100 by their priority", "[model]") {

@@ -169,9 +169,9 @@ TEST_CASE("Boston: published scores are floored, never rounded", "[tes-oracle]")
     for (std::size_t row = 0; row < boston.size(); ++row) {
         const double published = boston.number(row, tes);
         const double floored = tes::score(boston.number(row, gap), gap_max,
-                                          boston.number(row, priority), 100, "floor");
+                                          boston.number(row, priority), 100, Rounding::Floor);
         const double rounded = tes::score(boston.number(row, gap), gap_max,
-                                          boston.number(row, priority), 100, "round");
+                                          boston.number(row, priority), 100, Rounding::Round);
         if (floored == published)
             ++floor_matches;
         else
@@ -202,14 +202,14 @@ TEST_CASE("Boston: apply_model with the built-in tree-equity model reproduces th
     // comes from tc_goal; the variables come already normalised over the whole urban area,
     // which the Boston rows alone cannot rebuild, so they enter with normalise = "none".
     Model model = Model::builtin("tree-equity");
-    model.goal_method = "column";
+    model.goal_method = GoalMethod::Column;
     const std::map<std::string, std::string> normalised_columns{
         {"poverty", "pctpovnorm"},  {"poc", "pctpocnorm"},      {"unemployment", "unemplnorm"},
         {"dependency", "depratnorm"}, {"linguistic", "lingnorm"}, {"health", "health_nor"},
         {"heat", "temp_norm"}};
     RankingTable table;
     for (ModelVariable& variable : model.variables) {
-        variable.normalise = "none";
+        variable.normalise = Normalisation::None;
         table.variables.push_back(variable.name);
     }
     REQUIRE(table.variables.size() == normalised_columns.size());
@@ -319,7 +319,7 @@ TEST_CASE("Massachusetts: components are the min-max of the raw columns per urba
                 if (raw == "dep_ratio") value = std::min(value, 2.0);
                 values.push_back(value);
             }
-            const auto normalised = tes::normalise(values, scopes, "min-max");
+            const auto normalised = tes::normalise(values, scopes, Normalisation::MinMax);
             for (std::size_t row = 0; row < ma.size(); ++row)
                 if (!(std::abs(*normalised[row] - ma.number(row, published_column)) < 1e-9))
                     reproduced[row] = false;
