@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <type_traits>
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -50,7 +51,17 @@ json config_json(const RunConfig& config) {
     json options = json::object();
     for (const RunOption& option : run_options()) {
         if (is_local_option(option.key)) continue;
-        std::visit([&](auto member) { options[option.key] = config.*member; }, option.member);
+        if (option.type == OptionType::CanopyKind || option.type == OptionType::Choice) {
+            options[option.key] = option_text(option, config);  // typed values as their text
+            continue;
+        }
+        std::visit(
+            [&](auto member) {
+                using Value = std::decay_t<decltype(config.*member)>;
+                if constexpr (!std::is_enum_v<Value> && !std::is_same_v<Value, CanopyKind>)
+                    options[option.key] = config.*member;
+            },
+            option.member);
     }
     return {{"project_file", config.project_file},
             {"project_keys", config.project_keys},
@@ -68,10 +79,15 @@ RunConfig config_from_json(const json& j) {
     const json& options = j.at("options");
     for (const RunOption& option : run_options()) {
         if (is_local_option(option.key)) continue;
+        if (option.type == OptionType::CanopyKind || option.type == OptionType::Choice) {
+            set_option_text(option, options.at(option.key).get<std::string>(), config);
+            continue;
+        }
         std::visit(
             [&](auto member) {
                 using Value = std::decay_t<decltype(config.*member)>;
-                config.*member = options.at(option.key).get<Value>();
+                if constexpr (!std::is_enum_v<Value> && !std::is_same_v<Value, CanopyKind>)
+                    config.*member = options.at(option.key).get<Value>();
             },
             option.member);
     }
