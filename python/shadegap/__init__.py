@@ -68,8 +68,8 @@ def run(project=None, *, geodataframe=False, progress=None, **options):
     without out in the project file) they go to a temporary folder that is removed.
 
     Returns a dict: the tables by name ("units", "priority", "equity", "disparity", ... one per
-    CSV the run writes), each a dict of column name to NumPy array (numbers as float64 with
-    NaN where the CSV is empty, text as object arrays with None); "outputs" (files written,
+    CSV the run writes), each a dict of column name to NumPy array (integers as int64, other
+    numbers as float64 with NaN where the CSV is empty, text as object arrays with None); "outputs" (files written,
     [] for a temporary folder), "city_score" (None when there is none), "diagnostics" (the
     warnings: dicts of code, subject, message), "summary" (counts, model, timings).
     With geodataframe=True (needs geopandas), "priority" is a GeoDataFrame read from
@@ -165,6 +165,8 @@ def _read_csv(path):
 
 
 def _column(values, kind, name):
+    if kind in ("integer", "integer64") and "" not in values:
+        return np.array([int(v) for v in values], dtype=np.int64)
     if kind in ("integer", "integer64", "real") or (kind is None and name not in _TEXT_COLUMNS):
         try:
             return np.array([float(v) if v != "" else np.nan for v in values], dtype=np.float64)
