@@ -42,6 +42,13 @@ __all__ = [
 ]
 
 
+def _error(kind, subject, message, hint=""):
+    """An error raised by the Python side, shaped like the library's: "subject: message"."""
+    error = kind(f"{subject}: {message}")
+    error.subject, error.message, error.hint = subject, message, hint
+    return error
+
+
 class ShadegapWarning(UserWarning):
     """A warning of the library (a repaired geometry, a share of nodata...): the run goes on."""
 
@@ -193,7 +200,7 @@ def as_geodataframe(result, priority_geojson=None):
     if priority_geojson is None:
         found = [p for p in result.get("outputs", []) if os.path.basename(p) == "priority.geojson"]
         if not found:
-            raise UsageError("priority_geojson: the result lists no priority.geojson (run with out=DIR)")
+            raise _error(UsageError, "priority_geojson", "the result lists no priority.geojson (run with out=DIR)")
         priority_geojson = found[0]
     converted = dict(result)
     for name, table in result.items():
@@ -298,10 +305,13 @@ def shade(surface=None, buildings=None, canopy_height=None, *, date, time, tz, s
     position_count, latitude, longitude, grid_convergence_deg, outputs, manifest, seconds,
     diagnostics. The GIL is released meanwhile."""
     layers = {"surface": surface, "buildings": buildings, "canopy_height": canopy_height}
+    if all(v is None for v in layers.values()):
+        raise _error(UsageError, "surface", "heights are required: give surface=, or buildings= and/or "
+                     "canopy_height= (paths or 2-D arrays)")
     arrays = {k: v for k, v in layers.items() if v is not None and not _is_path(v)}
     if arrays and (geotransform is None or crs is None):
         name = next(iter(arrays))
-        raise UsageError(f"{name}: an array of heights needs geotransform= and crs=")
+        raise _error(UsageError, name, "an array of heights needs geotransform= and crs=")
     temporary = tempfile.mkdtemp(prefix="shadegap-shade-") if out is None else None
     written = []
     try:

@@ -91,6 +91,7 @@ def test_shade_errors():
     with pytest.raises(shadegap.UsageError) as caught:
         shadegap.shade(buildings=box_model(), date="2026-07-15", time="12:00", tz="UTC")
     assert str(caught.value) == "buildings: an array of heights needs geotransform= and crs="
+    assert caught.value.subject == "buildings"
     with pytest.raises(shadegap.CrsError) as caught:
         shadegap.shade(buildings=box_model(), geotransform=GEOTRANSFORM, crs="EPSG:4326",
                        date="2026-07-15", time="12:00", tz="UTC", force_tz=True)
