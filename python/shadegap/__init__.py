@@ -226,8 +226,8 @@ def _warn(diagnostics):
 def overlay(raster, units, *, unit_id, units_layer=None, canopy_kind="binary", water_classes=(),
             shade=None, shade_mask="land", building_classes=(), walkable_classes=(),
             residential_classes=(), threads=0, block_size=0, progress=None):
-    """Exact per-unit sums of a canopy raster over the polygons of `units` (any OGR vector,
-    reprojected to the raster's CRS), as the run's overlay stage computes them: each cell
+    """Exact per-unit sums of a canopy raster over the polygons of `units` (any OGR vector, or
+    a GeoDataFrame with a CRS; reprojected to the raster's CRS), as the run's overlay stage computes them: each cell
     counts with the exact share of its area the polygon covers (docs/outputs.md, units.csv).
 
     Returns a dict of NumPy arrays, one row per unit in the layer's order: unit_id, area_m2,
@@ -235,11 +235,23 @@ def overlay(raster, units, *, unit_id, units_layer=None, canopy_kind="binary", w
     nodata_m2, canopy_fraction (NaN without valid land); with shade=PATH also shade_mask_m2,
     shade_m2 and shade_fraction; with residential_classes also residential_m2. Warnings
     (repaired geometries...) are issued as ShadegapWarning. The GIL is released meanwhile."""
-    result = _shadegap.overlay(
-        os.fspath(raster), os.fspath(units), unit_id, units_layer or "", canopy_kind,
-        _numbers(water_classes), os.fspath(shade) if shade is not None else "", shade_mask,
-        _numbers(building_classes), _numbers(walkable_classes), _numbers(residential_classes),
-        threads, block_size, progress)
+    temporary = None
+    if not _is_path(units) and hasattr(units, "to_file"):  # a GeoDataFrame, handed over as a GeoPackage
+        if units.crs is None:
+            raise _error(CrsError, "units", "the GeoDataFrame has no CRS; set one with set_crs()")
+        temporary = tempfile.mkdtemp(prefix="shadegap-overlay-")
+        path = os.path.join(temporary, "units.gpkg")
+        units.to_file(path, driver="GPKG", layer="units")
+        units, units_layer = path, "units"
+    try:
+        result = _shadegap.overlay(
+            os.fspath(raster), os.fspath(units), unit_id, units_layer or "", canopy_kind,
+            _numbers(water_classes), os.fspath(shade) if shade is not None else "", shade_mask,
+            _numbers(building_classes), _numbers(walkable_classes), _numbers(residential_classes),
+            threads, block_size, progress)
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
     _warn(result["diagnostics"])
     return result["table"]
 
@@ -294,8 +306,8 @@ def shade(surface=None, buildings=None, canopy_height=None, *, date, time, tz, s
     of the light through.
 
     surface / buildings / canopy_height: raster paths, or 2-D NumPy arrays of heights in
-    metres (row 0 north; NaN = nodata) with `geotransform` (GDAL's, north-up) and `crs`
-    (e.g. "EPSG:32618"). date ("YYYY-MM-DD" or "D1..D2"), time ("HH:MM" or "HH:MM-HH:MM",
+    metres (row 0 north; NaN = nodata) with `geotransform` (GDAL's 6 numbers, north-up, or an
+    affine.Affine) and `crs` ("EPSG:32618", WKT, or a pyproj.CRS). date ("YYYY-MM-DD" or "D1..D2"), time ("HH:MM" or "HH:MM-HH:MM",
     every `step` minutes) and tz as for sun(); the sun's place is the rasters' centre.
 
     With out=PATH the Float32 COG and its manifest (PATH with .json) are written and kept
@@ -309,6 +321,10 @@ def shade(surface=None, buildings=None, canopy_height=None, *, date, time, tz, s
         raise _error(UsageError, "surface", "heights are required: give surface=, or buildings= and/or "
                      "canopy_height= (paths or 2-D arrays)")
     arrays = {k: v for k, v in layers.items() if v is not None and not _is_path(v)}
+    if hasattr(geotransform, "to_gdal"):  # an affine.Affine (rasterio)
+        geotransform = geotransform.to_gdal()
+    if crs is not None and not isinstance(crs, str) and hasattr(crs, "to_wkt"):  # a pyproj.CRS
+        crs = crs.to_wkt()
     if arrays and (geotransform is None or crs is None):
         name = next(iter(arrays))
         raise _error(UsageError, name, "an array of heights needs geotransform= and crs=")

@@ -94,3 +94,15 @@ def test_errors_name_the_file_and_the_problem(scene):
         shadegap.overlay(raster, units, unit_id="uid", canopy_kind="percentish")
     assert caught.value.subject == "canopy_kind"
     assert isinstance(caught.value, shadegap.Error)
+
+
+def test_a_geodataframe_in_another_crs_gives_the_same_sums(scene):
+    geopandas = pytest.importorskip("geopandas")
+    _, raster, units, _ = scene
+    frame = geopandas.read_file(units).to_crs("EPSG:4326")
+    from_frame = shadegap.overlay(raster, frame, unit_id="uid")
+    from_file = shadegap.overlay(raster, units, unit_id="uid")
+    assert list(from_frame["unit_id"]) == ["a", "b"]
+    # The round trip through WGS 84 moves vertices by far less than a millimetre.
+    for column in ("valid_m2", "canopy_m2", "area_m2"):
+        assert np.allclose(from_frame[column], from_file[column], rtol=1e-6, atol=1e-6), column
