@@ -63,3 +63,8 @@ else()
 endif()
 configure_file(cmake/shadegap.pc.in ${CMAKE_CURRENT_BINARY_DIR}/shadegap.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/shadegap.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The QGIS Processing plugin (Python; it runs the installed shadegap program): copied or linked
+# into a QGIS profile's python/plugins folder, or found through QGIS_PLUGINPATH. docs/qgis.md.
+install(DIRECTORY qgis/shadegap_processing DESTINATION ${CMAKE_INSTALL_DATADIR}/shadegap/qgis
+        PATTERN "__pycache__" EXCLUDE)
