@@ -113,6 +113,13 @@ struct RunConfig {
     double survival = 1;                   ///< share of trees alive after each year
     double tree_height = 10;               ///< a planted tree's height at maturity, m (its shadow, with --shade)
 
+    /// `run --shard I/N` (docs/scale.md): measure only the I-th of N shares of the census
+    /// units and write their sums (shard.json, sums.tsv) into `out`; empty: the whole run.
+    std::string shard;
+    /// `shadegap merge`: set by that command, never by a flag or a key: the shard folders,
+    /// in shard order, whose sums replace the overlay's reading of pixels.
+    std::vector<std::string> merge_shards;
+
     std::string out;          ///< output folder
     bool overwrite = false;
     std::string format = "geojson";  ///< "geojson" | "gpkg" (priority.gpkg as well)

@@ -20,20 +20,56 @@ import tempfile
 import warnings
 from itertools import count
 
-import numpy as np
+try:
+    import numpy as np
 
-from . import _shadegap
-from ._shadegap import (  # noqa: F401  (the public exceptions)
-    CrsError,
-    Error,
-    GeometryError,
-    InputError,
-    ModelError,
-    OutputError,
-    UsageError,
-)
+    from . import _shadegap
+    from ._shadegap import (  # noqa: F401  (the public exceptions)
+        CrsError,
+        Error,
+        GeometryError,
+        InputError,
+        ModelError,
+        OutputError,
+        UsageError,
+    )
 
-__version__ = _shadegap.__version__
+    __version__ = _shadegap.__version__
+except ImportError as _missing:
+    # A build without the extension (SHADEGAP_BUILD_PYTHON off, no pybind11, sanitizer builds):
+    # `python3 -m shadegap.dask`, which runs the shadegap program, still works; the functions
+    # below raise ImportError saying why.
+    class _MissingExtension:
+        def __init__(self, error):
+            self._error = error
+
+        def __getattr__(self, name):
+            raise ImportError(f"shadegap.{name}: this build has no extension shadegap._shadegap "
+                              f"(pybind11-dev, python3-dev, SHADEGAP_BUILD_PYTHON): {self._error}")
+
+    _shadegap = _MissingExtension(_missing)
+    __version__ = None
+
+    class Error(Exception):
+        """Base of every error shadegap raises."""
+
+    class InputError(Error):
+        pass
+
+    class CrsError(Error):
+        pass
+
+    class ModelError(Error):
+        pass
+
+    class GeometryError(Error):
+        pass
+
+    class OutputError(Error):
+        pass
+
+    class UsageError(Error):
+        pass
 
 __all__ = [
     "Error", "InputError", "CrsError", "ModelError", "GeometryError", "OutputError", "UsageError",

@@ -6,6 +6,7 @@
 #include "terminal.hpp"
 
 #include "shadegap/pipeline.hpp"
+#include "shadegap/shard.hpp"
 
 #include <fmt/format.h>
 
@@ -70,10 +71,34 @@ std::string summary(const RunConfig& config, const RunResult& result) {
     return text;
 }
 
+/// `run --shard I/N`: measures one share and writes its sums (docs/scale.md).
+int run_shard_checked(const RunConfig& config, const ReportOptions& report) {
+    ShardResult result;
+    {
+        const InterruptGuard interrupts;
+        ProgressBar bar(shows_progress(report));
+        const ProgressFn draw = bar.callback();
+        result = run_shard(config, [&](double fraction, std::string_view stage) {
+            if (fraction < 1) throw_if_interrupted(config.out, stage);
+            if (draw) draw(fraction, stage);
+        });
+    }
+    if (report.quiet) return 0;
+    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    if (report.verbose)
+        for (const StageTiming& timing : result.timings) print_note(fmt::format("[{:.2f} s] {}", timing.seconds, timing.stage));
+    std::string text = fmt::format("measured shard {}/{}: {} of {}", result.shard.index, result.shard.count, result.units,
+                                   count_of(result.unit_count, "census unit"));
+    if (!config.neighbourhoods.empty()) text += " and " + count_of(result.pieces, "neighbourhood piece");
+    print_note(text + "; wrote shard.json, sums.tsv in " + config.out + " (shadegap merge makes the outputs)");
+    return 0;
+}
+
 /// The command; its usage errors name configuration keys, which run() names as the user gave them.
 int run_checked(RunState& state) {
     const RunConfig config = state.options.build();
     state.options.check_inputs_exist(config);
+    if (!config.shard.empty()) return run_shard_checked(config, state.report);
     RunResult result;
     {
         const InterruptGuard interrupts;

@@ -30,10 +30,12 @@ extern const Command shade_command;
 extern const Command sun_command;
 extern const Command walks_command;
 extern const Command plan_command;
+extern const Command merge_command;
 
 /// Every sub-command, in the order of the help listing.
 inline std::vector<const Command*> commands() {
-    return {&run_command, &check_command, &info_command, &models_command, &shade_command, &sun_command, &plan_command, &walks_command};
+    return {&run_command, &check_command, &info_command, &models_command, &shade_command, &sun_command, &plan_command, &walks_command,
+            &merge_command};
 }
 
 }  // namespace shadegap::cli

@@ -4,6 +4,7 @@
 
 #include "shadegap/error.hpp"
 #include "shadegap/raster.hpp"
+#include "shadegap/shard.hpp"
 
 #include <fmt/format.h>
 
@@ -22,6 +23,7 @@ const char* const uncertainty = "Uncertainty";
 const char* const output = "Output";
 const char* const walks = "Walks";
 const char* const planting = "Plan";
+const char* const shards = "Shards";
 
 std::vector<RunOption> make_run_options() {
     using T = OptionType;
@@ -244,6 +246,12 @@ std::vector<RunOption> make_run_options() {
          "Share of planted trees alive after each year, 0–1 (street trees: 0.949–0.965, Roman & "
          "Scatena 2011). Default: 1 (no loss).",
          false, {}, {}, "plan"},
+        {"shard", "--shard", {}, T::String, &C::shard, "I/N", shards,
+         "Measure only the I-th of N shares of the census units (1 ≤ I ≤ N; shares balanced by "
+         "their area on the raster) and write their exact sums into --out as shard.json and "
+         "sums.tsv instead of the outputs; shadegap merge turns the N shard folders into the "
+         "outputs of one run, byte for byte. Default: the whole run.",
+         false, {}, {}, "run"},
         {"out", "--out", {}, T::OutputPath, &C::out, "DIR", output,
          "Output folder for priority.geojson, priority.csv, units.csv (each CSV with its .csvt of "
          "column types) and run.json; created when missing. Required.",
@@ -474,6 +482,13 @@ void check_config(const RunConfig& config, const KeyNamer& name_key) {
         const double value = config.*std::get<double RunConfig::*>(option.member);
         if (!std::isfinite(value) || value < 0)
             throw UsageError(option.key, fmt::format("expected a number ≥ 0, got {}", value));
+    }
+    if (!config.shard.empty()) {
+        const std::string problem = problem_with_shard(config.shard);
+        if (!problem.empty()) throw UsageError("shard", problem);
+        if (config.walks || config.plan)
+            throw UsageError("shard", std::string("cannot be combined with shadegap ") + (config.walks ? "walks" : "plan") +
+                                          ", which reads the pixels of every unit; shard shadegap run only");
     }
     if (config.walks) check_walks_config(config, name);
     if (config.plan) check_plan_config(config, name);

@@ -103,28 +103,17 @@ AlignedInputs align(const Inputs& inputs, Diagnostics& diagnostics) {
 
 Measured overlay(const Inputs& inputs, const AlignedInputs& aligned, const RunConfig& config, int threads,
                  Diagnostics& diagnostics, const ProgressFn& progress) {
-    OverlayOptions options;
-    options.kind = inputs.kind;
-    options.water_classes = config.water_classes;
-    options.residential_classes = config.residential_classes;
-    if (inputs.shade) options.shade = {config.shade, shade_mask_of(config)};
-    options.threads = threads;
-    options.block_rows = config.block_size;
-    options.block_cols = config.block_size;
-
-    std::vector<MultiPolygon> zones = aligned.units.polygons;
-    zones.insert(zones.end(), aligned.pieces.polygons.begin(), aligned.pieces.polygons.end());
-    auto sums = overlay_zones(inputs.raster.path, zones, options, progress);
+    ZoneMeasures measures = config.merge_shards.empty() ? measure_zones(inputs, aligned, config, threads, {}, progress)
+                                                        : read_shard_sums(config, inputs, aligned);
 
     Measured result;
     UnitTable& units = result.units;
     const std::size_t n = inputs.units.size();
-    result.piece_sums.assign(sums.begin() + static_cast<std::ptrdiff_t>(n), sums.end());
-    sums.resize(n);
+    result.piece_sums = std::move(measures.pieces);
     units.ids = inputs.units.ids;
     units.names = inputs.units.names;
     units.area_m2 = aligned.units.area_m2;
-    units.sums = std::move(sums);
+    units.sums = std::move(measures.units);
     std::size_t without_canopy = 0;
     std::vector<std::string> little_data;  // on the raster, but (almost) all nodata
     for (std::size_t i = 0; i < n; ++i) {
@@ -167,7 +156,7 @@ Measured overlay(const Inputs& inputs, const AlignedInputs& aligned, const RunCo
             units.variables[field.role] = values;
         }
     }
-    measure_heat(inputs, config, threads, units, diagnostics);
+    measure_heat(inputs, config, measures.heat, units, diagnostics);
     return result;
 }
 

@@ -7,16 +7,28 @@
 
 namespace shadegap::stages {
 
-void measure_heat(const Inputs& inputs, const RunConfig& config, int threads, UnitTable& units,
-                  Diagnostics& diagnostics) {
-    if (!inputs.heat) return;
+std::vector<ZoneMean> measure_heat_sums(const Inputs& inputs, int threads, const std::vector<bool>& in_share) {
+    if (!inputs.heat) return {};
     // The units were repaired and warned about when aligned to the canopy raster; the same
     // warnings again would only repeat them.
     Diagnostics repeated;
-    const AlignedZones on_heat = align_zones(inputs.units, *inputs.heat, repeated);
+    AlignedZones on_heat = align_zones(inputs.units, *inputs.heat, repeated);
     OverlayOptions options;
     options.threads = threads;
-    const std::vector<ZoneMean> means = mean_zones(inputs.heat->path, on_heat.polygons, options);
+    if (in_share.empty()) return mean_zones(inputs.heat->path, on_heat.polygons, options);
+    std::vector<MultiPolygon> zones;
+    for (std::size_t i = 0; i < on_heat.polygons.size(); ++i)
+        if (in_share[i]) zones.push_back(std::move(on_heat.polygons[i]));
+    const std::vector<ZoneMean> measured = mean_zones(inputs.heat->path, zones, options);
+    std::vector<ZoneMean> means(in_share.size());
+    for (std::size_t i = 0, k = 0; i < in_share.size(); ++i)
+        if (in_share[i]) means[i] = measured[k++];
+    return means;
+}
+
+void measure_heat(const Inputs& inputs, const RunConfig& config, const std::vector<ZoneMean>& means, UnitTable& units,
+                  Diagnostics& diagnostics) {
+    if (!inputs.heat) return;
 
     const std::size_t n = units.size();
     units.heat_c.assign(n, std::nullopt);

@@ -206,7 +206,27 @@ Inputs load(const RunConfig& config, Diagnostics& diagnostics);
 /// align: every polygon into the raster's CRS; the pieces of census units in neighbourhoods.
 AlignedInputs align(const Inputs& inputs, Diagnostics& diagnostics);
 
-/// overlay: the exact zonal sums of every census unit and piece.
+/// The pixel part of the overlay: the exact sums of census units and of the neighbourhood
+/// pieces, and with --heat the heat raster's sums of the units (empty without). Indexed like
+/// inputs.units and aligned.pieces.
+struct ZoneMeasures {
+    std::vector<ZoneSums> units;
+    std::vector<ZoneSums> pieces;
+    std::vector<ZoneMean> heat;
+};
+
+/// measure (src/lib/run_measure.cpp): reads the rasters for the census units i with
+/// in_share[i] (all when in_share is empty) and the pieces of those units; the others stay 0.
+/// A zone's sums do not depend on the other zones measured with it.
+ZoneMeasures measure_zones(const Inputs& inputs, const AlignedInputs& aligned, const RunConfig& config, int threads,
+                           const std::vector<bool>& in_share, const ProgressFn& progress);
+
+/// The sums of config.merge_shards (src/lib/shard.cpp), checked against the inputs: each
+/// unit and piece exactly once, in the shard the shares put it in, the inputs unchanged.
+ZoneMeasures read_shard_sums(const RunConfig& config, const Inputs& inputs, const AlignedInputs& aligned);
+
+/// overlay: the exact zonal sums of every census unit and piece (measured, or read from
+/// the shards of config.merge_shards).
 Measured overlay(const Inputs& inputs, const AlignedInputs& aligned, const RunConfig& config, int threads,
                  Diagnostics& diagnostics, const ProgressFn& progress);
 
@@ -218,10 +238,15 @@ Allocated allocate(const Inputs& inputs, const AlignedInputs& aligned, const Mea
 void warn_unscored(const Inputs& inputs, const RankingTable& table, const Measured& measured,
                    Diagnostics& diagnostics);
 
-/// heat (src/lib/run_heat.cpp): each census unit's mean temperature over the heat raster's
-/// own grid (units aligned to its CRS), into units.heat_c; with inputs.heat_variable_from_raster
-/// also the model's heat variable (unit mean − mean of the run's units). Nothing without --heat.
-void measure_heat(const Inputs& inputs, const RunConfig& config, int threads, UnitTable& units,
+/// heat (src/lib/run_heat.cpp): the heat raster's sums of the census units (units aligned
+/// to its CRS, on its own grid) for the units i with in_share[i] (all when empty), the
+/// others 0. Empty without --heat.
+std::vector<ZoneMean> measure_heat_sums(const Inputs& inputs, int threads, const std::vector<bool>& in_share);
+
+/// heat: each census unit's mean temperature from its sums (`means`, from measure_heat_sums),
+/// into units.heat_c; with inputs.heat_variable_from_raster also the model's heat variable
+/// (unit mean − mean of the run's units). Nothing without --heat.
+void measure_heat(const Inputs& inputs, const RunConfig& config, const std::vector<ZoneMean>& means, UnitTable& units,
                   Diagnostics& diagnostics);
 
 /// walks (src/lib/run_walks.cpp): agents for the residents of every census unit and group,

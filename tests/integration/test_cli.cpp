@@ -53,7 +53,7 @@ std::set<std::string> options_in(const std::string& help) {
 }  // namespace
 
 TEST_CASE("every option in a command's --help is on its page in docs/cli", "[cli]") {
-    for (const std::string command : {"run", "check", "info", "models"}) {
+    for (const std::string command : {"run", "check", "info", "models", "merge"}) {
         const Outcome help = run_shadegap({command, "--help"});
         REQUIRE(help.status == 0);
         CHECK(help.err.empty());
@@ -77,7 +77,7 @@ TEST_CASE("every option in a command's --help is on its page in docs/cli", "[cli
     REQUIRE(help.status == 0);
     const std::string overview = slurp(source_dir + "/docs/cli/shadegap.md");
     for (const std::string& option : options_in(help.out)) CHECK_THAT(overview, Contains(option));
-    for (const std::string command : {"run", "check", "info", "models", "walks", "plan"})
+    for (const std::string command : {"run", "check", "info", "models", "walks", "plan", "merge"})
         CHECK_THAT(overview, Contains("shadegap-" + command + ".md"));
 }
 

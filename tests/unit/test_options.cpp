@@ -70,7 +70,7 @@ TEST_CASE("the table: keys and flags follow the naming rule, members fit the typ
         for (const std::string& key : option.keys()) CHECK(keys.insert(key).second);
         for (const std::string& needed : option.needs) CHECK(find_run_option(needed) != nullptr);
         CHECK(find_run_option(option.key) == &option);
-        CHECK((option.command.empty() || option.command == "walks" || option.command == "plan"));
+        CHECK((option.command.empty() || option.command == "walks" || option.command == "plan" || option.command == "run"));
     }
     CHECK(find_run_option("neighborhoods") == find_run_option("neighbourhoods"));
     CHECK(find_run_option("neighbourhoods")->flags() == std::vector<std::string>{"--neighbourhoods", "--neighborhoods"});
