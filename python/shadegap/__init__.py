@@ -13,7 +13,6 @@ Long calls release the GIL. Errors are shadegap.Error subclasses whose text is t
 line's one-line message.
 """
 
-import csv
 import os
 import shutil
 import tempfile
@@ -107,16 +106,19 @@ def run(project=None, *, geodataframe=False, progress=None, **options):
     only. shadegap.options() lists them. Relative paths in keywords are relative to the
     current folder, those in the project file to its folder.
 
-    With out=DIR the outputs stay in DIR (overwrite=True to replace them); without it (and
-    without out in the project file) they go to a temporary folder that is removed.
+    With out=DIR the outputs are written into DIR, as the command line writes them
+    (overwrite=True to replace earlier ones); without out (in neither the keywords nor the
+    project file) nothing is written.
 
-    Returns a dict: the tables by name ("units", "priority", "equity", "disparity", ... one per
-    CSV the run writes), each a dict of column name to NumPy array (integers as int64, other
-    numbers as float64 with NaN where the CSV is empty, text as object arrays with None); "outputs" (files written,
-    [] for a temporary folder), "city_score" (None when there is none), "diagnostics" (the
-    warnings: dicts of code, subject, message), "summary" (counts, model, timings).
-    With geodataframe=True (needs geopandas), "priority" is a GeoDataFrame read from
-    priority.geojson and the other tables are pandas DataFrames.
+    Returns a dict: the tables by name ("units", "priority", and "equity", "disparity",
+    "walks", "routes", "plan", "sites" where the run makes them), each a dict of column name
+    to NumPy array in the CSV file's column order (integers as int64, other numbers as
+    float64 with NaN for a value that does not exist, text as object arrays with None);
+    "geometries" (for the tables with a map: {"wkb": [...], "crs": WKT}, the canopy raster's
+    CRS); "outputs" (files written); "city_score" (None when there is none); "diagnostics"
+    (the warnings: dicts of code, subject, message); "summary" (counts, model, timings).
+    With geodataframe=True (needs geopandas) the tables are pandas DataFrames, and
+    GeoDataFrames for those with a map (see as_geodataframe()).
 
     progress: None or a function(fraction, stage) called between stages. The GIL is
     released while the pipeline runs; Ctrl-C stops it (KeyboardInterrupt, no partial output).
@@ -140,82 +142,16 @@ def plan(project=None, *, geodataframe=False, progress=None, **options):
 def _run_command(command, project, geodataframe, progress, options):
     if geodataframe:
         _require_geopandas()
-    temporary = None
-    if options.get("out") is None and not _project_sets_out(project):
-        temporary = tempfile.mkdtemp(prefix="shadegap-run-")
-        options = dict(options, out=os.path.join(temporary, "out"))
-    try:
-        config = _shadegap.build_config(project, options, command)
-        summary = _shadegap.run_pipeline(config, progress)
-        result = _tables_from_files(config.out)
-        if geodataframe:
-            result = as_geodataframe(result, os.path.join(config.out, "priority.geojson"))
-    finally:
-        if temporary:
-            shutil.rmtree(temporary, ignore_errors=True)
-    result["outputs"] = [] if temporary else summary["outputs"]
+    config = _shadegap.build_config(project, options, command)
+    outcome = _shadegap.run(config, progress)
+    summary = outcome["summary"]
+    result = dict(outcome["tables"])
+    result["geometries"] = outcome["geometries"]
+    result["outputs"] = summary["outputs"]
     result["city_score"] = summary["city_score"]
     result["diagnostics"] = summary["diagnostics"]
     result["summary"] = {k: v for k, v in summary.items() if k not in ("outputs", "city_score", "diagnostics")}
-    return result
-
-
-def _project_sets_out(project):
-    if project is None:
-        return False
-    try:
-        import tomllib  # Python 3.11
-    except ImportError:  # pragma: no cover - older interpreters read the file in the library
-        return True
-    try:
-        with open(os.fspath(project), "rb") as file:
-            return "out" in tomllib.load(file)
-    except (OSError, ValueError):
-        return True  # the library reports the file's problem
-
-
-def _tables_from_files(folder):
-    """The tables of a run read back from the CSV files it wrote in `folder`.
-
-    Interim: the library's run writes its tables to files and returns only a summary, so the
-    tables come back through the CSVs (typed by their .csvt sidecars where there are some).
-    When the library returns its tables as values, this function goes away."""
-    tables = {}
-    for name in sorted(os.listdir(folder)):
-        if name.endswith(".csv"):
-            tables[name[:-4]] = _read_csv(os.path.join(folder, name))
-    return tables
-
-
-_TEXT_COLUMNS = {"id", "name", "unit_id", "group", "measure", "exposure", "scenario", "site_id"}
-
-
-def _read_csv(path):
-    with open(path, newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    header, rows = rows[0], rows[1:]
-    types = None
-    sidecar = path + "t"
-    if os.path.exists(sidecar):
-        with open(sidecar, newline="", encoding="utf-8") as file:
-            types = next(csv.reader(file), None)
-    columns = {}
-    for j, column in enumerate(header):
-        values = [row[j] if j < len(row) else "" for row in rows]
-        kind = types[j].split("(")[0].strip().lower() if types and j < len(types) else None
-        columns[column] = _column(values, kind, column)
-    return columns
-
-
-def _column(values, kind, name):
-    if kind in ("integer", "integer64") and "" not in values:
-        return np.array([int(v) for v in values], dtype=np.int64)
-    if kind in ("integer", "integer64", "real") or (kind is None and name not in _TEXT_COLUMNS):
-        try:
-            return np.array([float(v) if v != "" else np.nan for v in values], dtype=np.float64)
-        except ValueError:
-            pass
-    return np.array([v if v != "" else None for v in values], dtype=object)
+    return as_geodataframe(result) if geodataframe else result
 
 
 def _require_geopandas():
@@ -225,28 +161,26 @@ def _require_geopandas():
         raise ImportError("geodataframe=True needs geopandas (Debian: python3-geopandas)") from error
 
 
-def as_geodataframe(result, priority_geojson=None):
-    """A run's result with "priority" as a GeoDataFrame (geometry from priority.geojson, WGS 84)
-    and the other tables as pandas DataFrames. `priority_geojson` defaults to the one among the
-    result's outputs. Needs geopandas."""
+def as_geodataframe(result):
+    """A run's result with its tables as pandas DataFrames, and those that have a map
+    ("priority", "plan": polygons; "sites": points; "routes": lines) as GeoDataFrames in the
+    canopy raster's CRS (.to_crs("EPSG:4326") gives priority.geojson's). Needs geopandas."""
     _require_geopandas()
     import geopandas
     import pandas
 
-    if priority_geojson is None:
-        found = [p for p in result.get("outputs", []) if os.path.basename(p) == "priority.geojson"]
-        if not found:
-            raise _error(UsageError, "priority_geojson", "the result lists no priority.geojson (run with out=DIR)")
-        priority_geojson = found[0]
     converted = dict(result)
+    geometries = result.get("geometries", {})
     for name, table in result.items():
-        if isinstance(table, dict) and table and all(isinstance(v, np.ndarray) for v in table.values()):
+        if name == "geometries" or not isinstance(table, dict) or not table:
+            continue
+        if not all(isinstance(v, np.ndarray) for v in table.values()):
+            continue
+        if name in geometries:
+            geometry = geopandas.GeoSeries.from_wkb(geometries[name]["wkb"], crs=geometries[name]["crs"] or None)
+            converted[name] = geopandas.GeoDataFrame(table, geometry=geometry)
+        else:
             converted[name] = pandas.DataFrame(table)
-    frame = geopandas.read_file(priority_geojson)
-    # Rank order, as priority.csv.
-    if "rank" in frame.columns:
-        frame = frame.sort_values(["rank", "id"], kind="stable").reset_index(drop=True)
-    converted["priority"] = frame
     return converted
 
 

@@ -5,11 +5,15 @@
 #include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
 #include "shadegap/options.hpp"
+#include "shadegap/outcome.hpp"
 #include "shadegap/pipeline.hpp"
 
 #include <fmt/format.h>
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -86,12 +90,17 @@ void set_option(RunConfig& config, const RunOption& option, const py::handle& va
     case OptionType::InputPath:
     case OptionType::OutputPath:
     case OptionType::String:
-    case OptionType::CanopyKind:
-    case OptionType::Choice:
     case OptionType::Model: {
         const std::string text = text_of(option, value);
         if (text.empty()) throw wrong_value(option, option.resolves_path() ? "a str or a path" : "a str", value);
         config.*std::get<std::string RunConfig::*>(option.member) = text;
+        return;
+    }
+    case OptionType::CanopyKind:
+    case OptionType::Choice: {
+        const std::string text = text_of(option, value);
+        if (text.empty()) throw wrong_value(option, "a str", value);
+        set_option_text(option, text, config);
         return;
     }
     case OptionType::Numbers:
@@ -134,7 +143,8 @@ void set_option(RunConfig& config, const RunOption& option, const py::handle& va
 }
 
 /// The configuration of `command` ("run", "walks", "plan"): the project file's keys, then the
-/// keywords over them (a table's roles one by one, as --field does), then check_config().
+/// keywords over them (a table's roles one by one, as --field does), then check_config(), with
+/// `out` optional (without it the run's tables stay in memory).
 RunConfig build_config(const py::object& project, const py::dict& options, const std::string& command) {
     RunConfig config;
     if (!project.is_none()) {
@@ -163,7 +173,7 @@ RunConfig build_config(const py::object& project, const py::dict& options, const
         }
         set_option(config, *option, item.second);
     }
-    check_config(config);
+    check_config(config, {}, false);
     return config;
 }
 
@@ -201,6 +211,49 @@ py::list describe_options() {
         list.append(entry);
     }
     return list;
+}
+
+/// A table of a run as a dict of NumPy arrays, in the CSV file's column order: reals float64
+/// (NaN for null), integers int64 (float64 with NaN when some value is null), texts object
+/// arrays (None for null).
+py::dict columns_of(const ResultTable& table) {
+    const py::object numpy = py::module_::import("numpy");
+    py::dict columns;
+    for (const ResultColumn& column : table.columns) {
+        const std::size_t n = column.size();
+        const bool has_null = std::find(column.valid.begin(), column.valid.end(), 0) != column.valid.end();
+        const py::str name(column.name);
+        switch (column.type()) {
+        case ResultColumn::Type::Real: {
+            py::array_t<double> array(static_cast<py::ssize_t>(n));
+            std::copy(column.reals().begin(), column.reals().end(), array.mutable_data());
+            columns[name] = array;
+            break;
+        }
+        case ResultColumn::Type::Integer: {
+            if (!has_null) {
+                py::array_t<std::int64_t> array(static_cast<py::ssize_t>(n));
+                std::copy(column.integers().begin(), column.integers().end(), array.mutable_data());
+                columns[name] = array;
+            } else {
+                py::array_t<double> array(static_cast<py::ssize_t>(n));
+                for (std::size_t i = 0; i < n; ++i)
+                    array.mutable_data()[i] = column.valid[i] ? static_cast<double>(column.integers()[i])
+                                                              : std::numeric_limits<double>::quiet_NaN();
+                columns[name] = array;
+            }
+            break;
+        }
+        case ResultColumn::Type::Text: {
+            py::list items;
+            for (std::size_t i = 0; i < n; ++i)
+                items.append(column.valid[i] ? py::object(py::str(column.texts()[i])) : py::object(py::none()));
+            columns[name] = numpy.attr("array")(items, py::arg("dtype") = "object");
+            break;
+        }
+        }
+    }
+    return columns;
 }
 
 py::dict summary_of(const RunResult& result) {
@@ -245,19 +298,43 @@ void register_run(py::module_& module) {
                "a dict of options keyed like the project file; raises UsageError for an unknown key, a "
                "value of the wrong type or options that do not fit together.");
     module.def(
-        "run_pipeline",
+        "run",
         [](const RunConfig& config, const py::object& progress) {
-            RunResult result;
+            RunOutcome outcome;
+            std::vector<std::string> outputs;
             {
                 const ProgressFn report = progress_calling(progress);
                 py::gil_scoped_release released;
-                result = run_pipeline(config, report);
+                outcome = compute(config, report);
+                if (!config.out.empty()) outputs = write_outputs(outcome, config);
             }
-            return summary_of(result);
+            py::dict tables;
+            py::dict geometries;
+            const auto add = [&](const char* name, const ResultTable& table) {
+                tables[name] = columns_of(table);
+                if (table.geometries.empty()) return;
+                py::list wkb;
+                for (const auto& geometry : table.geometries)
+                    wkb.append(py::bytes(reinterpret_cast<const char*>(geometry.data()), geometry.size()));
+                geometries[name] = py::dict(py::arg("wkb") = wkb, py::arg("crs") = table.crs_wkt);
+            };
+            add("priority", outcome.priority);
+            add("units", outcome.units);
+            if (outcome.equity) add("equity", *outcome.equity);
+            if (outcome.disparity) add("disparity", *outcome.disparity);
+            if (outcome.walks) add("walks", *outcome.walks);
+            if (outcome.routes) add("routes", *outcome.routes);
+            if (outcome.plan) add("plan", *outcome.plan);
+            if (outcome.sites) add("sites", *outcome.sites);
+            py::dict summary = summary_of(outcome.result);
+            summary["outputs"] = outputs;
+            return py::dict(py::arg("tables") = tables, py::arg("geometries") = geometries,
+                            py::arg("summary") = summary);
         },
         py::arg("config"), py::arg("progress") = py::none(),
-        "Runs the pipeline without the GIL and writes the outputs into config.out; returns the run's "
-        "summary (outputs, city_score, counts, timings, diagnostics).");
+        "Runs the pipeline without the GIL (compute), and writes the outputs into config.out when it "
+        "is set (write_outputs); returns the tables (dicts of NumPy arrays), the geometries of the "
+        "tables that have a map (WKB in the canopy raster's CRS) and the summary.");
 }
 
 }  // namespace shadegap::python

@@ -58,8 +58,9 @@ def test_the_ranking_is_the_cli_s(python_run, cli_priority):
     for column in cli_priority[0]:
         if column in ("id", "name"):
             continue
-        expected = [float(row[column]) if row[column] != "" else np.nan for row in cli_priority]
-        assert np.array_equal(priority[column], np.array(expected), equal_nan=True), column
+        expected = np.array([float(row[column]) if row[column] != "" else np.nan for row in cli_priority])
+        # The CSV keeps at least 12 significant digits (docs/outputs.md).
+        assert np.allclose(priority[column], expected, rtol=1e-12, atol=0, equal_nan=True), column
     assert priority["rank"].tolist() == list(range(1, len(cli_priority) + 1))
 
 
@@ -69,7 +70,8 @@ def test_the_result_holds_every_table_and_the_summary(python_run):
     assert len(units["unit_id"]) == 50 and units["unit_id"].dtype == object
     assert units["unit_id"][0].startswith("51710")  # text: GEOIDs keep their leading digits
     assert np.allclose(units["canopy_fraction"], units["canopy_m2"] / units["valid_m2"], rtol=1e-12)
-    assert result["outputs"] == []  # a temporary folder, removed
+    assert result["outputs"] == []  # no out: nothing written
+    assert len(result["geometries"]["priority"]["wkb"]) == 8
     assert 0 <= result["city_score"] <= 100
     assert result["summary"]["ranking_unit_count"] == 8 and result["summary"]["unit_count"] == 50
     assert isinstance(result["diagnostics"], list)
@@ -101,8 +103,14 @@ def test_out_keeps_the_files_and_geodataframes(tmp_path, sample_dir):
     assert (tmp_path / "run" / "priority.geojson").exists()
     frame = result["priority"]
     assert isinstance(frame, geopandas.GeoDataFrame) and len(frame) == 8
-    assert frame.crs.to_epsg() == 4326
+    assert frame.crs.to_epsg() == 32618  # the canopy raster's CRS
     assert frame["rank"].tolist() == list(range(1, 9))
+    # Each neighbourhood's polygon, measured by geopandas in the projected CRS, has its area_km2.
+    assert np.allclose(frame.geometry.area / 1e6, frame["area_km2"], rtol=1e-9)
+    # priority.geojson holds the same polygons in WGS 84 (coordinates rounded to 7 decimals).
+    written = geopandas.read_file(tmp_path / "run" / "priority.geojson")
+    assert list(written["id"]) == list(frame["id"])
+    assert np.allclose(written.to_crs(32618).geometry.area, frame.geometry.area, rtol=1e-4)
     assert len(result["units"]) == 50  # a pandas DataFrame
     with pytest.raises(shadegap.OutputError):
         shadegap.run(sample_dir / "city.toml", out=tmp_path / "run")
