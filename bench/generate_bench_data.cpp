@@ -18,6 +18,16 @@
 //                                                        COUNT points within 4 m of links of the street grid
 //                                                        of SPACING (default 45) m; field kind: school (10 %),
 //                                                        park (15 %) or bus_stop
+//   shadegap_bench_generate heights SIZE OUT_DIR         the benchmark city's heights from its land cover:
+//                                                        OUT_DIR/building_height.tif (building cells: one
+//                                                        height per lot, 12–60 m in the dense core, 6–20 m
+//                                                        elsewhere) and OUT_DIR/canopy_height.tif (canopy
+//                                                        cells: 5–25 m from the leaf noise), Float32 metres,
+//                                                        nodata −9999 on the missing scenes, 0 elsewhere
+//   shadegap_bench_generate heights-mosaic SIZE TILE OUT_DIR [DISTINCT]
+//                                                        the same as TILE × TILE tiles and two VRTs,
+//                                                        OUT_DIR/building_height.vrt and canopy_height.vrt
+//                                                        (tiles repeated as in `mosaic`)
 //   shadegap_bench_generate shade SIZE OUT.tif           a SIZE × SIZE Float32 shade fraction (0–1, in 1/64
 //                                                        steps) from the land cover of `raster`: high under
 //                                                        canopy, low on open ground, textured by the leaf
@@ -194,6 +204,7 @@ struct LotDraws {
     std::int64_t block_across = -1, block_down = -1, lot = -1;
     bool north = false;
     double frontage = 0, h1 = 0, h2 = 0;
+    std::int64_t key = 0;  ///< the lot's block side, for draws made from it (building heights)
 };
 
 /// One cell's class from the tile's fields: cell (r, c) of the tile, at global (col, row).
@@ -235,7 +246,7 @@ std::uint8_t classify(const TileFields& f, int r, int c, std::int64_t col, std::
     if (d.block_across != across.block || d.block_down != down.block || d.lot != lot || d.north != north) {
         const std::int64_t key = (across.block * 7919 + down.block) * 2 + (north ? 1 : 0);
         d = {across.block, down.block, lot, north, frontage, unit_hash(stream(14), key, lot),
-             unit_hash(stream(15), key, lot)};
+             unit_hash(stream(15), key, lot), key};
     }
     const double along = across.offset - static_cast<double>(lot) * frontage;
     const double depth = north ? down.offset : down.length - down.offset;
@@ -308,19 +319,79 @@ std::unique_ptr<GDALDataset> create_geotiff(const std::string& file, const std::
     return ds;
 }
 
-/// Writes cells [row0, row0 + rows) × [col0, col0 + cols) as a tiled DEFLATE GeoTIFF.
+/// What a generated raster holds: the land cover, or one of the city's height layers.
+enum class Layer { cover, building_height, canopy_height };
+
+constexpr float height_nodata = -9999.0F;
+
+/// Height in metres of cell (r, c) of the tile at global (col, row) whose class is `cls`, for
+/// `layer`: a building's height is drawn once per lot (dense core 12–60 m, skewed low; elsewhere
+/// 6–20 m), a canopy cell's follows the leaf noise (5–25 m), so crowns are rounded and tall
+/// where the leaves are thick.
+float height_of(Layer layer, std::uint8_t cls, const TileFields& f, int r, int c, const LotDraws& lot) {
+    if (cls == cover::nodata) return height_nodata;
+    const auto i = static_cast<std::size_t>(r * tile + c);
+    if (layer == Layer::building_height) {
+        if (cls != cover::building) return 0.0F;
+        const double u = unit_hash(stream(16), lot.key, lot.lot);
+        const bool core = f.district[i] < 0.33;
+        return static_cast<float>(std::round((core ? 12.0 + 48.0 * u * u : 6.0 + 14.0 * u) * 10.0) / 10.0);
+    }
+    if (cls != cover::canopy) return 0.0F;
+    const double leaf = std::clamp(f.leaf[i], 0.0, 1.0);
+    return static_cast<float>(std::round((5.0 + 20.0 * leaf) * 10.0) / 10.0);
+}
+
+/// Fills `strip` (rows × cols Float32 cells, row-major) with `layer` over cells
+/// [row0, row0 + rows) × [col0, col0 + cols), tile by tile in parallel.
+void fill_height_strip(Layer layer, std::vector<float>& strip, std::int64_t row0, std::int64_t col0, std::int64_t rows,
+                       std::int64_t cols) {
+    const std::int64_t tiles_across = (cols + tile - 1) / tile;
+#pragma omp parallel
+    {
+        TileFields fields;
+#pragma omp for schedule(dynamic, 1)
+        for (std::int64_t t = 0; t < tiles_across; ++t) {
+            const std::int64_t tile_col0 = col0 + t * tile;
+            fields.compute(tile_col0, row0);
+            const std::int64_t width = std::min<std::int64_t>(tile, cols - t * tile);
+            for (int r = 0; r < rows; ++r) {
+                LotDraws lot_draws;
+                for (int c = 0; c < width; ++c) {
+                    const std::uint8_t cls = classify(fields, r, c, tile_col0 + c, row0 + r, lot_draws);
+                    strip[static_cast<std::size_t>(r * cols + t * tile + c)] =
+                        height_of(layer, cls, fields, r, c, lot_draws);
+                }
+            }
+        }
+    }
+}
+
+/// Writes cells [row0, row0 + rows) × [col0, col0 + cols) of `layer` as a tiled DEFLATE GeoTIFF
+/// (Byte classes, or Float32 metres with the floating-point predictor).
 void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0, std::int64_t rows,
-                   std::int64_t cols) {
-    auto ds = create_geotiff(path, path, rows, cols, GDT_Byte, row0, col0, nullptr);
+                   std::int64_t cols, Layer layer = Layer::cover) {
+    const bool heights = layer != Layer::cover;
+    auto ds = create_geotiff(path, path, rows, cols, heights ? GDT_Float32 : GDT_Byte, row0, col0, heights ? "3" : nullptr);
     GDALRasterBand* band = ds->GetRasterBand(1);
-    band->SetNoDataValue(cover::nodata);
+    band->SetNoDataValue(heights ? height_nodata : cover::nodata);
+    if (heights) band->SetUnitType("m");
     std::vector<std::uint8_t> strip;
+    std::vector<float> height_strip;
     for (std::int64_t r = 0; r < rows; r += tile) {
         const std::int64_t height = std::min<std::int64_t>(tile, rows - r);
-        strip.assign(static_cast<std::size_t>(height * cols), 0);
-        fill_strip(strip, row0 + r, col0, height, cols);
-        if (band->RasterIO(GF_Write, 0, static_cast<int>(r), static_cast<int>(cols), static_cast<int>(height),
-                           strip.data(), static_cast<int>(cols), static_cast<int>(height), GDT_Byte, 0, 0,
+        void* values = nullptr;
+        if (heights) {
+            height_strip.assign(static_cast<std::size_t>(height * cols), 0.0F);
+            fill_height_strip(layer, height_strip, row0 + r, col0, height, cols);
+            values = height_strip.data();
+        } else {
+            strip.assign(static_cast<std::size_t>(height * cols), 0);
+            fill_strip(strip, row0 + r, col0, height, cols);
+            values = strip.data();
+        }
+        if (band->RasterIO(GF_Write, 0, static_cast<int>(r), static_cast<int>(cols), static_cast<int>(height), values,
+                           static_cast<int>(cols), static_cast<int>(height), heights ? GDT_Float32 : GDT_Byte, 0, 0,
                            nullptr) != CE_None)
             fail(path, "cannot write");
     }
@@ -335,7 +406,8 @@ void write_geotiff(const std::string& path, std::int64_t row0, std::int64_t col0
 /// `distinct` tiles (row-major) are generated; the others are hard links to them (copies
 /// where links are not possible), under their own names, so that GDAL opens and decodes
 /// every tile of the mosaic as a file of its own while generation stays within minutes.
-void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt, std::int64_t distinct) {
+void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt, std::int64_t distinct,
+                  Layer layer = Layer::cover) {
     const fs::path folder = vrt.parent_path() / (vrt.stem().string() + "_tiles");
     fs::create_directories(folder);
     const std::int64_t per_side = (size + tile_size - 1) / tile_size;
@@ -367,7 +439,7 @@ void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt
         try {
             const std::int64_t twin = (k + 3 * i) % distinct;  // shifted row by row
             if (k < distinct || size_of(twin) != size_of(k)) {
-                write_geotiff(partial.string(), i * tile_size, j * tile_size, size_of(k).first, size_of(k).second);
+                write_geotiff(partial.string(), i * tile_size, j * tile_size, size_of(k).first, size_of(k).second, layer);
             } else {
                 // Its twin may still be in the making on another thread.
                 while (!fs::exists(names[static_cast<std::size_t>(twin)])) {
@@ -406,7 +478,10 @@ void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt
     std::snprintf(transform, sizeof transform, "  <GeoTransform>%.3f, 1, 0, %.3f, 0, -1</GeoTransform>\n", origin_x,
                   origin_y);
     xml += transform;
-    xml += "  <VRTRasterBand dataType=\"Byte\" band=\"1\">\n    <NoDataValue>0</NoDataValue>\n";
+    const bool heights = layer != Layer::cover;
+    const char* type_name = heights ? "Float32" : "Byte";
+    xml += std::string("  <VRTRasterBand dataType=\"") + type_name + "\" band=\"1\">\n    <NoDataValue>" +
+           (heights ? "-9999" : "0") + "</NoDataValue>\n" + (heights ? "    <UnitType>m</UnitType>\n" : "");
     for (std::int64_t k = 0; k < tiles; ++k) {
         const auto [rows, cols] = size_of(k);
         const std::string file =
@@ -416,12 +491,12 @@ void write_mosaic(std::int64_t size, std::int64_t tile_size, const fs::path& vrt
                       "    <SimpleSource>\n"
                       "      <SourceFilename relativeToVRT=\"1\">%s</SourceFilename>\n"
                       "      <SourceBand>1</SourceBand>\n"
-                      "      <SourceProperties RasterXSize=\"%lld\" RasterYSize=\"%lld\" DataType=\"Byte\" "
+                      "      <SourceProperties RasterXSize=\"%lld\" RasterYSize=\"%lld\" DataType=\"%s\" "
                       "BlockXSize=\"256\" BlockYSize=\"256\" />\n"
                       "      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"%lld\" ySize=\"%lld\" />\n"
                       "      <DstRect xOff=\"%lld\" yOff=\"%lld\" xSize=\"%lld\" ySize=\"%lld\" />\n"
                       "    </SimpleSource>\n",
-                      file.c_str(), static_cast<long long>(cols), static_cast<long long>(rows),
+                      file.c_str(), static_cast<long long>(cols), static_cast<long long>(rows), type_name,
                       static_cast<long long>(cols), static_cast<long long>(rows),
                       static_cast<long long>((k % per_side) * tile_size), static_cast<long long>((k / per_side) * tile_size),
                       static_cast<long long>(cols), static_cast<long long>(rows));
@@ -765,6 +840,8 @@ int usage() {
                  "       shadegap_bench_generate polygons SIZE COUNT OUT.gpkg\n"
                  "       shadegap_bench_generate streets SIZE SPACING OUT.gpkg\n"
                  "       shadegap_bench_generate destinations SIZE COUNT OUT.gpkg [SPACING]\n"
+                 "       shadegap_bench_generate heights SIZE OUT_DIR\n"
+                 "       shadegap_bench_generate heights-mosaic SIZE TILE OUT_DIR [DISTINCT]\n"
                  "       shadegap_bench_generate shade SIZE OUT.tif\n");
     return 2;
 }
@@ -791,6 +868,22 @@ int main(int argc, char** argv) {
         } else if (command == "destinations" && (argc == 5 || argc == 6)) {
             write_destinations(parse_count(argv[2], "SIZE"), static_cast<int>(parse_count(argv[3], "COUNT")),
                                argc == 6 ? static_cast<double>(parse_count(argv[5], "SPACING")) : 45.0, argv[4]);
+        } else if (command == "heights" && argc == 4) {
+            const std::int64_t size = parse_count(argv[2], "SIZE");
+            fs::create_directories(argv[3]);
+            for (const Layer layer : {Layer::building_height, Layer::canopy_height}) {
+                const std::string path = (fs::path(argv[3]) / (layer == Layer::building_height ? "building_height.tif"
+                                                                                                 : "canopy_height.tif")).string();
+                if (fs::exists(path)) continue;
+                write_geotiff(path + ".partial.tif", 0, 0, size, size, layer);
+                fs::rename(path + ".partial.tif", path);
+            }
+        } else if (command == "heights-mosaic" && (argc == 5 || argc == 6)) {
+            fs::create_directories(argv[4]);
+            for (const Layer layer : {Layer::building_height, Layer::canopy_height})
+                write_mosaic(parse_count(argv[2], "SIZE"), parse_count(argv[3], "TILE"),
+                             fs::path(argv[4]) / (layer == Layer::building_height ? "building_height.vrt" : "canopy_height.vrt"),
+                             argc == 6 ? parse_count(argv[5], "DISTINCT") : 10, layer);
         } else if (command == "shade" && argc == 4) {
             write_shade(parse_count(argv[2], "SIZE"), argv[3]);
         } else {

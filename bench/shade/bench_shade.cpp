@@ -1,8 +1,19 @@
 // Benchmark of shadow casting: cells × sun positions per second, sweep vs ray-march reference.
 // SPDX-License-Identifier: MIT
+//
+//   shadegap_bench_shade [SIZE [POSITIONS [REFERENCE [THREADS...]]]]
+//
+// Casts POSITIONS (default 24) sun positions of a July day in New York over a SIZE × SIZE
+// (default 5000) synthetic city with cast_shadows() at each thread count (default 1 2), and
+// prints wall-clock and CPU seconds, cells × positions per second, and a digest of the masks:
+// equal digests at every thread count, or the program fails. REFERENCE (default 2) positions
+// are also cast by the ray march and must equal the sweep. Only public API is used, so the
+// same source builds against an older library for a side-by-side comparison.
+#include "../bench_util.hpp"
 #include "shadegap/shade.hpp"
 #include "shadegap/sun.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -73,23 +84,37 @@ int main(int argc, char** argv) {
                 static_cast<long long>(size), static_cast<long long>(size), suns.size(), suns.front().elevation_deg,
                 suns[suns.size() / 2].elevation_deg);
 
-    std::vector<std::vector<std::uint8_t>> first;
-    for (const int threads : {1, 2}) {
+    std::vector<int> thread_counts;
+    for (int k = 4; k < argc; ++k) thread_counts.push_back(std::atoi(argv[k]));
+    if (thread_counts.empty()) thread_counts = {1, 2};
+    // The masks of the reference positions are kept; the others only go into the digest.
+    std::vector<std::size_t> reference;
+    for (int k = 0; k < reference_positions && k < static_cast<int>(suns.size()); ++k)
+        reference.push_back(suns.size() == 1 ? 0 : static_cast<std::size_t>(k) * (suns.size() - 1) /
+                                                     static_cast<std::size_t>(std::max(1, reference_positions - 1)));
+    std::vector<std::vector<std::uint8_t>> first(suns.size());
+    std::uint64_t first_digest = 0;
+    for (const int threads : thread_counts) {
         const auto start = std::chrono::steady_clock::now();
-        std::vector<std::vector<std::uint8_t>> masks;
-        for (const SunDirection& sun : suns) masks.push_back(cast_shadows(city, sun, {1024, threads}));
+        const double cpu_start = bench::cpu_seconds();
+        std::uint64_t digest = 0xcbf29ce484222325ULL;
+        for (std::size_t k = 0; k < suns.size(); ++k) {
+            std::vector<std::uint8_t> mask = cast_shadows(city, suns[k], {1024, threads});
+            for (const std::uint8_t b : mask) digest = (digest ^ b) * 0x100000001b3ULL;
+            if (first_digest == 0 && std::find(reference.begin(), reference.end(), k) != reference.end())
+                first[k] = std::move(mask);
+        }
         const double seconds = seconds_since(start);
-        std::printf("sweep, %d thread%s: %.2f s, %.3g cells x positions / s\n", threads, threads == 1 ? "" : "s",
-                    seconds, cells * static_cast<double>(suns.size()) / seconds);
-        if (first.empty()) first = std::move(masks);
-        else if (masks != first) { std::printf("error: masks differ between thread counts\n"); return 1; }
+        const double cpu = bench::cpu_seconds() - cpu_start;
+        std::printf("sweep, %d thread%s: %.2f s wall, %.2f s CPU, %.3g cells x positions / s, digest %016llx\n",
+                    threads, threads == 1 ? "" : "s", seconds, cpu, cells * static_cast<double>(suns.size()) / seconds,
+                    static_cast<unsigned long long>(digest));
+        if (first_digest == 0) first_digest = digest;
+        else if (digest != first_digest) { std::printf("error: masks differ between thread counts\n"); return 1; }
     }
     const auto start = std::chrono::steady_clock::now();
     int checked = 0;
-    for (int k = 0; k < reference_positions && k < static_cast<int>(suns.size()); ++k) {
-        // Spread the reference positions over the day, low sun included.
-        const std::size_t index = suns.size() == 1 ? 0 : static_cast<std::size_t>(k) * (suns.size() - 1) /
-                                                           static_cast<std::size_t>(std::max(1, reference_positions - 1));
+    for (const std::size_t index : reference) {  // spread over the day, low sun included
         if (cast_shadows_by_ray_march(city, suns[index]) != first[index]) {
             std::printf("error: the sweep and the ray march differ at position %zu\n", index);
             return 1;

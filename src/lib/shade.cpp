@@ -21,6 +21,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 
 namespace shadegap {
@@ -29,9 +30,11 @@ namespace fs = std::filesystem;
 
 using detail::HeightWindow;
 using detail::LineFamily;
+using detail::make_plane;
 using detail::sanitize_height;
 using detail::shadow_window;
-using detail::sweep_tile;
+using detail::SweepPlane;
+using detail::sweep_plane;
 using detail::union_of;
 
 std::string shade_manifest_path(const std::string& out) {
@@ -141,6 +144,28 @@ private:
     bool m_keep_open = true;
     detail::GdalDataset m_dataset;
     GDALDataType m_type = GDT_Byte;
+};
+
+/// Holds GDAL's block cache to `bytes` while alive, unless the user chose its size
+/// (GDAL_CACHEMAX) or it is smaller already, and then gives the old size back. GDAL keeps every
+/// block it decodes until the cache (by default 5 % of the machine's memory) is full, so
+/// without this the memory of a run would grow with the raster up to that share.
+class CacheCap {
+public:
+    explicit CacheCap(GIntBig bytes) {
+        if (CPLGetConfigOption("GDAL_CACHEMAX", nullptr) != nullptr) return;
+        m_saved = GDALGetCacheMax64();
+        if (bytes < m_saved) GDALSetCacheMax64(bytes);
+        else m_saved = -1;
+    }
+    ~CacheCap() {
+        if (m_saved >= 0) GDALSetCacheMax64(m_saved);
+    }
+    CacheCap(const CacheCap&) = delete;
+    CacheCap& operator=(const CacheCap&) = delete;
+
+private:
+    GIntBig m_saved = -1;
 };
 
 std::string mask_name(const LocalDateTime& local) {
@@ -539,23 +564,8 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
         }
     };
 
-    float highest = 0;
-    {
-        const std::int64_t band_rows = std::max<std::int64_t>(1, (1 << 22) / std::max<std::int64_t>(cols, 1));
-        std::vector<float> heights;
-        for (std::int64_t row0 = 0; row0 < rows; row0 += band_rows) {
-            const Window band{row0, 0, std::min(band_rows, rows - row0), cols};
-            for (HeightLayer* layer : {&opaque_layer, &canopy_layer}) {
-                if (!layer->source) continue;
-                read_layer(*layer, band, heights, nullptr);
-                for (const float h : heights) highest = std::max(highest, h);
-            }
-            if (progress) progress(0.1 * static_cast<double>(row0 + band.rows) / static_cast<double>(rows), "heights");
-        }
-    }
-
-    // Tiles, and the window of heights each needs for the longest shadow of any position: one
-    // window per tile, whatever the number of positions.
+    // The tiles of the run (whole blocks of the inputs when the tile size is a multiple of
+    // their block size, so that they are read without GDAL's block cache).
     const std::int64_t tile_size = config.tile_size;
     const std::int64_t tile_rows = (rows + tile_size - 1) / tile_size;
     const std::int64_t tile_cols = (cols + tile_size - 1) / tile_size;
@@ -563,9 +573,32 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
         return Window{tr * tile_size, tc * tile_size, std::min(tile_size, rows - tr * tile_size),
                       std::min(tile_size, cols - tc * tile_size)};
     };
+
+    // The highest surface anywhere (it bounds every shadow), read tile by tile.
+    std::optional<CacheCap> cache_cap(std::in_place, GIntBig{64} << 20);
+    float highest = 0;
+    {
+        std::vector<float> heights;
+        for (std::int64_t tr = 0; tr < tile_rows; ++tr) {
+            for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
+                for (HeightLayer* layer : {&opaque_layer, &canopy_layer}) {
+                    if (!layer->source) continue;
+                    read_layer(*layer, tile_at(tr, tc), heights, nullptr);
+                    for (const float h : heights) highest = std::max(highest, h);
+                }
+            }
+            if (progress) progress(0.1 * static_cast<double>(tr + 1) / static_cast<double>(tile_rows), "heights");
+        }
+    }
+
+    // Tiles, and the window of heights each needs for the longest shadow of any position: one
+    // window per tile, whatever the number of positions.
     std::vector<Window> needed(static_cast<std::size_t>(tile_rows * tile_cols));
+    bool sweeps_rows = false;     // some position's lines run mostly along columns (major = rows)
+    bool sweeps_columns = false;  // … mostly along rows (major = columns)
     each_position([&](const SunDirection& sun, double, const std::uint32_t*, std::size_t) {
         const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun, false);
+        (family.columns_major ? sweeps_columns : sweeps_rows) = true;
         const std::int64_t reach = family.reach_steps(highest);
         for (std::int64_t tr = 0; tr < tile_rows; ++tr)
             for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
@@ -573,6 +606,13 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                 window = union_of(window, shadow_window(family, tile_at(tr, tc), reach, cols, rows));
             }
     });
+
+    // GDAL's cache holds what the windows read across block boundaries (a tile's halo is its
+    // neighbours' cells): a few windows' worth, whatever the size of the raster.
+    std::int64_t largest_window = 0;
+    for (const Window& w : needed) largest_window = std::max(largest_window, w.cell_count());
+    cache_cap.reset();
+    cache_cap.emplace(std::max<GIntBig>(GIntBig{64} << 20, 4 * largest_window * 4 * 2));
 
     WorkRaster fraction_work(staging.scratch_path("fraction.work.tif"), info, GDT_Float32, -9999.0, true);
     // Masks stay open between tiles unless there are so many that files would run short; then
@@ -583,15 +623,27 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
         return mask_staging->scratch_path(fmt::format("mask{}.work.tif", k));
     };
 
-    // Each tile: the heights it needs are read once, then every position is cast over them and
-    // counts once for each instant it stands for.
+    // Each tile: the heights it needs are read once and laid out for the sweeps along each axis,
+    // then every position is cast over them and counts once for each instant it stands for.
+    // The counts are integers held exactly in a double per cell: 2²⁶ × (instants in opaque
+    // shadow) + (instants in canopy shadow), below 2⁵³. One addition per cell and position,
+    // exact, in any order: the same bytes at any thread count and tile size. (A double rather
+    // than an integer, so that the compiler adds several cells at once on any x86-64.)
+    constexpr double opaque_unit = 67108864.0;  // 2²⁶
+    if (static_cast<double>(used_count) >= opaque_unit)
+        throw UsageError("--step", fmt::format("{} instants with the sun up: more than 2²⁶ − 1 cannot be counted",
+                                               used_count));
     const double shade_of_canopy = 1.0 - config.transmissivity;
     std::vector<std::uint8_t> codes;
     std::vector<std::uint8_t> valid;
-    std::vector<double> shade_sum;
+    std::vector<std::uint8_t> window_valid;
+    std::vector<double> counts_by_rows;     // the tile's cells, row-major
+    std::vector<double> counts_by_columns;  // the tile's cells, column-major
     std::vector<float> fraction;
     std::vector<std::uint8_t> mask;
     HeightWindow window;
+    SweepPlane plane_rows;
+    SweepPlane plane_columns;
     for (std::int64_t tr = 0; tr < tile_rows; ++tr) {
         for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
             const Window tile = tile_at(tr, tc);
@@ -599,33 +651,65 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
             window.window = needed[static_cast<std::size_t>(tr * tile_cols + tc)];
             window.opaque.clear();
             window.canopy.clear();
-            if (opaque_layer.source) read_layer(opaque_layer, window.window, window.opaque, nullptr);
-            if (canopy_layer.source) read_layer(canopy_layer, window.window, window.canopy, nullptr);
+            // A cell is valid when any input has a value there; the tile lies in its window.
+            window_valid.assign(static_cast<std::size_t>(window.window.cell_count()), 0);
+            if (opaque_layer.source) read_layer(opaque_layer, window.window, window.opaque, &window_valid);
+            if (canopy_layer.source) read_layer(canopy_layer, window.window, window.canopy, &window_valid);
+            if (sweeps_rows) plane_rows = make_plane(window, false, threads);
+            if (sweeps_columns) plane_columns = make_plane(window, true, threads);
+            valid.resize(static_cast<std::size_t>(tile.cell_count()));
+            for (std::int64_t r = 0; r < tile.rows; ++r)
+                std::copy_n(window_valid.begin() + (tile.row0 - window.window.row0 + r) * window.window.cols +
+                                (tile.col0 - window.window.col0),
+                            tile.cols, valid.begin() + r * tile.cols);
 
-            // A tile cell is valid when any input has a value there.
-            valid.assign(static_cast<std::size_t>(tile.cell_count()), 0);
-            {
-                std::vector<float> ignored;
-                if (opaque_layer.source) read_layer(opaque_layer, tile, ignored, &valid);
-                if (canopy_layer.source) read_layer(canopy_layer, tile, ignored, &valid);
-            }
-
-            shade_sum.assign(static_cast<std::size_t>(tile.cell_count()), 0.0);
-            codes.resize(static_cast<std::size_t>(tile.cell_count()));
+            counts_by_rows.assign(sweeps_rows || mask_staging ? static_cast<std::size_t>(tile.cell_count()) : 0, 0);
+            counts_by_columns.assign(sweeps_columns && !mask_staging ? static_cast<std::size_t>(tile.cell_count()) : 0, 0);
+            if (mask_staging) codes.resize(static_cast<std::size_t>(tile.cell_count()));
             std::size_t p = 0;  // the position's number
             each_position([&](const SunDirection& sun, double weight, const std::uint32_t* used, std::size_t n) {
-                const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun);
-                std::fill(codes.begin(), codes.end(), 0);
-                sweep_tile(family, window, tile, family.reach_steps(highest), threads, codes.data());
-                // weight × 1 and weight × (1 − T): with no tolerance, weight is 1 and the sums
-                // are those of adding each instant, bit for bit.
-                const double opaque_shade = weight;
-                const double canopy_shade = weight * shade_of_canopy;
-                for (std::size_t i = 0; i < codes.size(); ++i) {
-                    if (codes[i] == static_cast<std::uint8_t>(Shadow::opaque)) shade_sum[i] += opaque_shade;
-                    else if (codes[i] == static_cast<std::uint8_t>(Shadow::canopy)) shade_sum[i] += canopy_shade;
-                }
-                if (mask_staging) {
+                const bool cm = LineFamily(cols, rows, cell_width_m, cell_height_m, sun, false).columns_major;
+                const SweepPlane& plane = cm ? plane_columns : plane_rows;
+                const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun, plane.major0,
+                                        plane.major0 + plane.majors);
+                const std::int64_t reach = family.reach_steps(highest);
+                const double add_opaque = weight * opaque_unit;
+                const double add_canopy = weight;
+                if (!mask_staging) {
+                    // Counted as the sweep finds them, in the layout of the sweep's axis.
+                    double* const counts = cm ? counts_by_columns.data() : counts_by_rows.data();
+                    const std::int64_t major0 = cm ? tile.col0 : tile.row0;
+                    const std::int64_t minor0 = cm ? tile.row0 : tile.col0;
+                    const std::int64_t minors = cm ? tile.rows : tile.cols;
+                    sweep_plane(family, plane, tile, reach, threads,
+                                [=](std::int64_t major, std::int64_t minor, std::int64_t k, const double* code) {
+                                    // Locals, not the closure's members: stores into the
+                                    // counts could alias those, which stops vectorisation.
+                                    const double opaque_add = add_opaque;
+                                    const double canopy_add = add_canopy;
+                                    double* const at = counts + (major - major0) * minors + (minor - minor0);
+                                    for (std::int64_t i = 0; i < k; ++i) {
+                                        const double shadow = code[i];
+                                        const double canopy_or_none = shadow > 0.5 ? canopy_add : 0.0;
+                                        at[i] += shadow > 1.5 ? opaque_add : canopy_or_none;
+                                    }
+                                });
+                } else {
+                    // Masks need the codes of the whole tile: cast into them, then counted.
+                    std::uint8_t* const out = codes.data();
+                    const std::int64_t tile_cols_n = tile.cols;
+                    const std::int64_t row0 = tile.row0;
+                    const std::int64_t col0 = tile.col0;
+                    sweep_plane(family, plane, tile, reach, threads,
+                                [=](std::int64_t major, std::int64_t minor, std::int64_t k, const double* code) {
+                                    for (std::int64_t i = 0; i < k; ++i) {
+                                        const std::int64_t r = (cm ? minor + i : major) - row0;
+                                        const std::int64_t c = (cm ? major : minor + i) - col0;
+                                        out[r * tile_cols_n + c] = static_cast<std::uint8_t>(code[i]);
+                                    }
+                                });
+                    for (std::size_t i = 0; i < codes.size(); ++i)
+                        counts_by_rows[i] += codes[i] == 2 ? add_opaque : codes[i] == 1 ? add_canopy : 0.0;
                     // Every instant the position stands for gets its shadow as its mask.
                     mask.resize(codes.size());
                     for (std::size_t i = 0; i < codes.size(); ++i)
@@ -650,9 +734,19 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                     progress(0.1 + 0.8 * tiles_done / static_cast<double>(tile_rows * tile_cols), "shadows");
                 }
             });
-            fraction.resize(shade_sum.size());
-            for (std::size_t i = 0; i < shade_sum.size(); ++i)
-                fraction[i] = valid[i] ? static_cast<float>(shade_sum[i] / static_cast<double>(used_count)) : -9999.0F;
+            // Fraction = (instants in opaque shadow + (1 − T) × instants in canopy shadow) / instants.
+            fraction.resize(static_cast<std::size_t>(tile.cell_count()));
+            const double instants_used = static_cast<double>(used_count);
+            for (std::int64_t r = 0; r < tile.rows; ++r)
+                for (std::int64_t c = 0; c < tile.cols; ++c) {
+                    const auto i = static_cast<std::size_t>(r * tile.cols + c);
+                    double total = counts_by_rows.empty() ? 0.0 : counts_by_rows[i];
+                    if (!counts_by_columns.empty()) total += counts_by_columns[static_cast<std::size_t>(c * tile.rows + r)];
+                    const double in_opaque = std::floor(total / opaque_unit);
+                    const double in_canopy = total - in_opaque * opaque_unit;
+                    fraction[i] = valid[i] ? static_cast<float>((in_opaque + in_canopy * shade_of_canopy) / instants_used)
+                                           : -9999.0F;
+                }
             fraction_work.write(tile, fraction.data());
         }
     }

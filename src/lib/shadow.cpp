@@ -20,7 +20,6 @@ namespace detail {
 namespace {
 
 constexpr double pi = 3.14159265358979323846;
-constexpr double no_key = -std::numeric_limits<double>::infinity();
 
 double radians(double degrees) { return degrees * pi / 180; }
 
@@ -30,7 +29,12 @@ double radians(double degrees) { return degrees * pi / 180; }
 // The lines of one sun direction
 
 LineFamily::LineFamily(std::int64_t cols, std::int64_t rows, double cell_width_m, double cell_height_m,
-                       const SunDirection& sun, bool with_steps) {
+                       const SunDirection& sun, bool with_steps)
+    : LineFamily(cols, rows, cell_width_m, cell_height_m, sun, 0,
+                 with_steps ? std::numeric_limits<std::int64_t>::max() : 0) {}
+
+LineFamily::LineFamily(std::int64_t cols, std::int64_t rows, double cell_width_m, double cell_height_m,
+                       const SunDirection& sun, std::int64_t major_begin, std::int64_t major_end) {
     const double azimuth = radians(sun.azimuth_deg);
     tan_elevation = std::tan(radians(std::min(sun.elevation_deg, 90.0)));
     const double d_col = std::sin(azimuth) / cell_width_m;    // toward the sun, per metre
@@ -49,11 +53,14 @@ LineFamily::LineFamily(std::int64_t cols, std::int64_t rows, double cell_width_m
         majors = rows;
         minors = cols;
     }
-    if (!with_steps) return;
+    major_begin = std::max<std::int64_t>(major_begin, 0);
+    major_end = std::min(major_end, majors);
+    if (major_end <= major_begin) return;
     const double rise = metres_per_step * tan_elevation;
-    steps.resize(static_cast<std::size_t>(majors));
-    for (std::int64_t a = 0; a < majors; ++a) {
-        Step& step = steps[static_cast<std::size_t>(a)];
+    steps_begin = major_begin;
+    steps.resize(static_cast<std::size_t>(major_end - major_begin));
+    for (std::int64_t a = major_begin; a < major_end; ++a) {
+        Step& step = steps[static_cast<std::size_t>(a - major_begin)];
         const double centre = static_cast<double>(a);
         const double x_in = centre - 0.5 * sigma;
         const double x_out = centre + 0.5 * sigma;
@@ -117,119 +124,60 @@ Window union_of(const Window& a, const Window& b) {
     return {row0, col0, row1 - row0, col1 - col0};
 }
 
-/// Casts the shadows of one direction into the cells of `tile` (row-major, tile.rows × tile.cols),
-/// sweeping each line that crosses the tile from the far end of its halo toward the tile, and
-/// carrying the highest reach of the surfaces met so far.
-void sweep_tile(const LineFamily& family, const HeightWindow& heights, const Window& tile, std::int64_t reach,
-                int threads, std::uint8_t* out) {
-    const Window& w = heights.window;
-    const bool cm = family.columns_major;
-    const std::int64_t tile_major0 = cm ? tile.col0 : tile.row0;
-    const std::int64_t tile_major1 = tile_major0 + (cm ? tile.cols : tile.rows);
-    const std::int64_t tile_minor0 = cm ? tile.row0 : tile.col0;
-    const std::int64_t tile_minor1 = tile_minor0 + (cm ? tile.rows : tile.cols);
-    const std::int64_t win_major0 = cm ? w.col0 : w.row0;
-    const std::int64_t win_major1 = win_major0 + (cm ? w.cols : w.rows);
-    const std::int64_t win_minor0 = cm ? w.row0 : w.col0;
-    const std::int64_t win_minor1 = win_minor0 + (cm ? w.rows : w.cols);
-    // Offsets into the window buffer and the tile output per major and minor index step.
-    const std::int64_t win_major_stride = cm ? 1 : w.cols;
-    const std::int64_t win_minor_stride = cm ? w.cols : 1;
-    const std::int64_t out_major_stride = cm ? 1 : tile.cols;
-    const std::int64_t out_minor_stride = cm ? tile.cols : 1;
-    const float* opaque = heights.opaque.empty() ? nullptr : heights.opaque.data();
-    const float* canopy = heights.canopy.empty() ? nullptr : heights.canopy.data();
-    const std::vector<Step>& steps = family.steps;
-    const auto step_at = [&](std::int64_t a) -> const Step& { return steps[static_cast<std::size_t>(a)]; };
-
-    const std::int64_t off_first = step_at(tile_major0).sample_off;
-    const std::int64_t off_last = step_at(tile_major1 - 1).sample_off;
-    const std::int64_t line0 = tile_minor0 - std::max(off_first, off_last);
-    const std::int64_t line1 = tile_minor1 - std::min(off_first, off_last);  // exclusive
-    const bool rising = family.slope >= 0;
-
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-    for (std::int64_t line = line0; line < line1; ++line) {
-        // The major indices of the tile whose sample on this line lies in the tile's minor range;
-        // sample_off is monotonic in the major index, so they form one run.
-        const auto first_at_least = [&](std::int64_t bound) {
-            std::int64_t lo = tile_major0;
-            std::int64_t hi = tile_major1;
-            while (lo < hi) {
-                const std::int64_t mid = lo + (hi - lo) / 2;
-                const std::int64_t minor = line + step_at(mid).sample_off;
-                if (rising ? minor >= bound : minor < bound) hi = mid; else lo = mid + 1;
-            }
-            return lo;
-        };
-        const std::int64_t run0 = rising ? first_at_least(tile_minor0) : first_at_least(tile_minor1);
-        const std::int64_t run1 = rising ? first_at_least(tile_minor1) : first_at_least(tile_minor0);
-        if (run0 >= run1) continue;
-
-        std::int64_t a = 0;
-        std::int64_t end = 0;
-        if (family.sigma > 0) {
-            a = std::min(run1 - 1 + std::min(reach, family.majors), win_major1 - 1);
-            end = run0 - 1;
-        } else {
-            a = std::max(run0 - std::min(reach, family.majors), win_major0);
-            end = run1;
+SweepPlane make_plane(const float* opaque, const float* canopy, std::int64_t source_cols, std::int64_t source_row0,
+                      std::int64_t source_col0, const Window& w, bool columns_major, int threads) {
+    SweepPlane plane;
+    plane.columns_major = columns_major;
+    plane.major0 = columns_major ? w.col0 : w.row0;
+    plane.majors = columns_major ? w.cols : w.rows;
+    plane.minor0 = columns_major ? w.row0 : w.col0;
+    plane.minors = columns_major ? w.rows : w.cols;
+    plane.stride = plane.minors + 2 * SweepPlane::pad;
+    const auto lay_out = [&](const float* from, std::vector<float>& to) {
+        to.assign(static_cast<std::size_t>(plane.majors * plane.stride), 0.0F);
+        if (!from) return;
+        const std::int64_t majors = plane.majors;
+        const std::int64_t minors = plane.minors;
+        const std::int64_t stride = plane.stride;
+        const float* const origin = from + (w.row0 - source_row0) * source_cols + (w.col0 - source_col0);
+        float* const into = to.data() + SweepPlane::pad;
+        if (!columns_major) {
+#pragma omp parallel for num_threads(threads)
+            for (std::int64_t r = 0; r < majors; ++r)
+                for (std::int64_t c = 0; c < minors; ++c)
+                    into[r * stride + c] = sanitize_height(origin[r * source_cols + c]);
+            return;
         }
-        double reach_opaque = no_key;
-        double reach_canopy = no_key;
-        for (; a != end; a -= family.sigma) {
-            const Step& step = step_at(a);
-            const std::int64_t base = (a - win_major0) * win_major_stride;
-            double in_opaque = no_key, in_canopy = no_key, out_opaque = no_key, out_canopy = no_key;
-            const std::int64_t minor_in = line + step.in_off;
-            if (minor_in >= win_minor0 && minor_in < win_minor1) {
-                const std::int64_t at = base + (minor_in - win_minor0) * win_minor_stride;
-                if (opaque) in_opaque = opaque[at] - step.z_in;
-                if (canopy) in_canopy = canopy[at] - step.z_in;
-            }
-            if (step.crosses) {
-                const std::int64_t minor_out = line + step.out_off;
-                if (minor_out >= win_minor0 && minor_out < win_minor1) {
-                    const std::int64_t at = base + (minor_out - win_minor0) * win_minor_stride;
-                    if (opaque) out_opaque = opaque[at] - step.z_cross;
-                    if (canopy) out_canopy = canopy[at] - step.z_cross;
-                }
-            }
-            if (a >= run0 && a < run1) {
-                const std::int64_t minor = line + step.sample_off;
-                const std::int64_t at = base + (minor - win_minor0) * win_minor_stride;
-                const double own = opaque ? opaque[at] : 0.0;
-                const double looking = own - step.z_sample;
-                double ahead_opaque = reach_opaque;
-                double ahead_canopy = reach_canopy;
-                if (step.crosses && step.cross_ahead) {
-                    ahead_opaque = std::max(ahead_opaque, out_opaque);
-                    ahead_canopy = std::max(ahead_canopy, out_canopy);
-                }
-                Shadow shadow = Shadow::none;
-                if (ahead_opaque > looking) {
-                    shadow = Shadow::opaque;
-                } else if (ahead_canopy > looking || (canopy && canopy[at] > own)) {
-                    shadow = Shadow::canopy;
-                }
-                out[(a - tile_major0) * out_major_stride + (minor - tile_minor0) * out_minor_stride] =
-                    static_cast<std::uint8_t>(shadow);
-            }
-            reach_opaque = std::max({reach_opaque, in_opaque, out_opaque});
-            reach_canopy = std::max({reach_canopy, in_canopy, out_canopy});
-        }
-    }
+        // Transposed in blocks of 64 × 64 cells, so that both sides stay in cache.
+        constexpr std::int64_t block = 64;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (std::int64_t c0 = 0; c0 < majors; c0 += block)
+            for (std::int64_t r0 = 0; r0 < minors; r0 += block)
+                for (std::int64_t c = c0; c < std::min(c0 + block, majors); ++c)
+                    for (std::int64_t r = r0; r < std::min(r0 + block, minors); ++r)
+                        into[c * stride + r] = sanitize_height(origin[r * source_cols + c]);
+    };
+    lay_out(opaque, plane.opaque);
+    if (canopy) lay_out(canopy, plane.canopy);
+    return plane;
 }
 
+SweepPlane make_plane(const HeightWindow& heights, bool columns_major, int threads) {
+    const Window& w = heights.window;
+    return make_plane(heights.opaque.empty() ? nullptr : heights.opaque.data(),
+                      heights.canopy.empty() ? nullptr : heights.canopy.data(), w.cols, w.row0, w.col0, w,
+                      columns_major, threads);
+}
 
 }  // namespace detail
 
-using detail::HeightWindow;
 using detail::LineFamily;
+using detail::make_plane;
 using detail::sanitize_height;
 using detail::shadow_window;
 using detail::Step;
-using detail::sweep_tile;
+using detail::SweepPlane;
+using detail::sweep_plane;
 
 namespace {
 
@@ -266,23 +214,6 @@ float max_height(const HeightModel& heights, int threads) {
     return highest;
 }
 
-HeightWindow copy_window(const HeightModel& heights, const Window& window, int threads) {
-    HeightWindow copy;
-    copy.window = window;
-    const auto copy_layer = [&](const std::vector<float>& layer, std::vector<float>& to) {
-        if (layer.empty()) return;
-        to.resize(static_cast<std::size_t>(window.cell_count()));
-#pragma omp parallel for num_threads(threads)
-        for (std::int64_t r = 0; r < window.rows; ++r)
-            for (std::int64_t c = 0; c < window.cols; ++c)
-                to[static_cast<std::size_t>(r * window.cols + c)] = sanitize_height(
-                    layer[static_cast<std::size_t>((window.row0 + r) * heights.cols + window.col0 + c)]);
-    };
-    copy_layer(heights.opaque, copy.opaque);
-    copy_layer(heights.canopy, copy.canopy);
-    return copy;
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> cast_shadows(const HeightModel& heights, const SunDirection& sun,
@@ -296,18 +227,28 @@ std::vector<std::uint8_t> cast_shadows(const HeightModel& heights, const SunDire
     const LineFamily family(heights.cols, heights.rows, heights.cell_width_m, heights.cell_height_m, sun);
     const int threads = resolve_threads(options.threads);
     const std::int64_t reach = family.reach_steps(max_height(heights, threads));
-    std::vector<std::uint8_t> tile_out;
+    const std::int64_t cols = heights.cols;
     for (std::int64_t row0 = 0; row0 < heights.rows; row0 += options.tile_size) {
         for (std::int64_t col0 = 0; col0 < heights.cols; col0 += options.tile_size) {
             const Window tile{row0, col0, std::min(options.tile_size, heights.rows - row0),
                               std::min(options.tile_size, heights.cols - col0)};
-            const HeightWindow window =
-                copy_window(heights, shadow_window(family, tile, reach, heights.cols, heights.rows), threads);
-            tile_out.assign(static_cast<std::size_t>(tile.cell_count()), 0);
-            sweep_tile(family, window, tile, reach, threads, tile_out.data());
-            for (std::int64_t r = 0; r < tile.rows; ++r)
-                std::copy_n(tile_out.begin() + r * tile.cols, tile.cols,
-                            result.begin() + (row0 + r) * heights.cols + col0);
+            const SweepPlane plane = make_plane(
+                heights.opaque.empty() ? nullptr : heights.opaque.data(),
+                heights.canopy.empty() ? nullptr : heights.canopy.data(), heights.cols, 0, 0,
+                shadow_window(family, tile, reach, heights.cols, heights.rows), family.columns_major, threads);
+            std::uint8_t* const out = result.data();
+            const bool cm = family.columns_major;
+            sweep_plane(family, plane, tile, reach, threads,
+                        [out, cm, cols](std::int64_t major, std::int64_t minor, std::int64_t count,
+                                        const double* codes) {
+                            if (!cm) {
+                                for (std::int64_t k = 0; k < count; ++k)
+                                    out[major * cols + minor + k] = static_cast<std::uint8_t>(codes[k]);
+                                return;
+                            }
+                            for (std::int64_t k = 0; k < count; ++k)
+                                out[(minor + k) * cols + major] = static_cast<std::uint8_t>(codes[k]);
+                        });
         }
     }
     return result;

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <gdal_priv.h>
+#include <gdal_utils.h>
 #include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
 
@@ -355,6 +356,91 @@ TEST_CASE("run_shade: small tiles and many masks give the same fractions as one 
     CHECK(masks == small.used_count);
     for (std::size_t i = 0; i < mean.size(); ++i)
         CHECK(a.values[i] == Approx(mean[i] / static_cast<double>(masks)).margin(1e-6));
+}
+
+TEST_CASE("run_shade: a VRT of tiles cast in tiles of any size at any thread count gives the bytes of one tile",
+          "[cli][shade]") {
+    // Buildings 4-40 m and canopy 3-15 m on a 90 × 70 grid of 1 m cells, some cells nodata.
+    test::TempDir dir;
+    const int cols = 90;
+    const int rows = 70;
+    std::vector<double> buildings(static_cast<std::size_t>(cols * rows), 0.0);
+    std::vector<double> canopy(buildings.size(), 0.0);
+    std::uint64_t state = 12345;
+    const auto next = [&state] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) * 0x1.0p-53;
+    };
+    for (int k = 0; k < 14; ++k) {
+        const int r0 = static_cast<int>(next() * (rows - 8));
+        const int c0 = static_cast<int>(next() * (cols - 8));
+        const double h = 4 + 36 * next();
+        for (int r = r0; r < r0 + 3 + static_cast<int>(next() * 5); ++r)
+            for (int c = c0; c < c0 + 3 + static_cast<int>(next() * 5); ++c) buildings[static_cast<std::size_t>(r * cols + c)] = h;
+    }
+    for (std::size_t i = 0; i < canopy.size(); ++i) {
+        if (buildings[i] == 0 && next() < 0.2) canopy[i] = 3 + 12 * next();
+        if (next() < 0.01) buildings[i] = canopy[i] = -9999;  // nodata
+    }
+    const double nodata = -9999;
+    const double x_min = 583000;
+    const double y_max = 4507000;
+    test::write_raster(dir.file("b.tif"), cols, rows, x_min, y_max, 1.0, buildings, 32618, GDT_Float32, &nodata);
+    test::write_raster(dir.file("c.tif"), cols, rows, x_min, y_max, 1.0, canopy, 32618, GDT_Float32, &nodata);
+    // The same heights as a VRT of 2 × 2 tiles of unequal sizes.
+    const auto write_mosaic = [&](const std::vector<double>& values, const std::string& name) {
+        std::vector<std::string> parts;
+        const int split_c = 37;
+        const int split_r = 29;
+        for (int tr = 0; tr < 2; ++tr)
+            for (int tc = 0; tc < 2; ++tc) {
+                const int r0 = tr == 0 ? 0 : split_r;
+                const int c0 = tc == 0 ? 0 : split_c;
+                const int h = tr == 0 ? split_r : rows - split_r;
+                const int w = tc == 0 ? split_c : cols - split_c;
+                std::vector<double> part(static_cast<std::size_t>(w * h));
+                for (int r = 0; r < h; ++r)
+                    for (int c = 0; c < w; ++c)
+                        part[static_cast<std::size_t>(r * w + c)] = values[static_cast<std::size_t>((r0 + r) * cols + c0 + c)];
+                parts.push_back(dir.file(name + std::to_string(tr) + std::to_string(tc) + ".tif"));
+                test::write_raster(parts.back(), w, h, x_min + c0, y_max - r0, 1.0, part, 32618, GDT_Float32, &nodata);
+            }
+        std::vector<const char*> names;
+        for (const std::string& part : parts) names.push_back(part.c_str());
+        GDALDatasetH vrt = GDALBuildVRT(dir.file(name + ".vrt").c_str(), static_cast<int>(names.size()), nullptr,
+                                        names.data(), nullptr, nullptr);
+        REQUIRE(vrt != nullptr);
+        GDALClose(vrt);
+        return dir.file(name + ".vrt");
+    };
+    const std::string b_vrt = write_mosaic(buildings, "b_tile");
+    const std::string c_vrt = write_mosaic(canopy, "c_tile");
+    const auto run_with = [&](const std::string& b, const std::string& c, std::int64_t tile_size, int threads,
+                              const std::string& name) {
+        ShadeConfig config;
+        config.buildings = b;
+        config.canopy_height = c;
+        config.dates = parse_date_range("2024-06-20..2024-06-21", "--date");
+        config.window = parse_clock_window("05:30-20:00", "--time");  // low sun at both ends: long halos
+        config.step_minutes = 20;
+        config.zone = TimeZone::parse("America/New_York");
+        config.out = dir.file(name);
+        config.tile_size = tile_size;
+        config.threads = threads;
+        run_shade(config);
+        return read_band(dir.file(name)).values;
+    };
+    const std::vector<double> whole = run_with(dir.file("b.tif"), dir.file("c.tif"), 1024, 1, "whole.tif");
+    std::size_t shaded = 0;
+    for (const double v : whole) shaded += v > 0 && v <= 1;
+    CHECK(shaded > whole.size() / 4);  // a run with shade in it, not a blank raster
+    int k = 0;
+    for (const std::int64_t tile : {16, 23, 40, 64}) {
+        for (const int threads : {1, 2}) {
+            INFO("tile " << tile << ", threads " << threads);
+            CHECK(run_with(b_vrt, c_vrt, tile, threads, "t" + std::to_string(k++) + ".tif") == whole);
+        }
+    }
 }
 
 // --sun-tolerance: instants sharing one shadow (docs/shade.md, "Sun positions computed once").
