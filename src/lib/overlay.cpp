@@ -378,6 +378,7 @@ private:
                         equal.add(cells + col, count);
                     }
                     if constexpr (Shade) {
+                        // One by one: the sums round at each step, as in sum_zone.
                         double m = mask_line, v = shade_line;
                         for (std::int64_t c = col; c < col + count; ++c) {
                             m += static_cast<double>(shade_row.in_mask[c]);
@@ -635,10 +636,7 @@ public:
           m_path(info.path),
           m_nodata(info.nodata),
           m_missing(info.nodata ? *info.nodata : std::numeric_limits<double>::quiet_NaN()),
-          // A float equals the nodata value only if the nodata value is a float.
-          m_missing_float(static_cast<double>(static_cast<float>(m_missing)) == m_missing
-                              ? static_cast<float>(m_missing)
-                              : std::numeric_limits<float>::quiet_NaN()) {}
+          m_missing_float(as_float(m_missing)) {}
 
     /// The block's shade fractions into scratch.shade; missing values become NaN.
     void read(const Window& block, ThreadScratch& scratch) const {
@@ -663,6 +661,14 @@ public:
     }
 
 private:
+    /// The value as a float if it is one (a float equals it only then), else NaN.
+    static float as_float(double value) {
+        if (std::isnan(value) || (std::isfinite(value) && std::abs(value) > std::numeric_limits<float>::max()))
+            return std::numeric_limits<float>::quiet_NaN();
+        const auto narrow = static_cast<float>(value);
+        return static_cast<double>(narrow) == value ? narrow : std::numeric_limits<float>::quiet_NaN();
+    }
+
     /// Reads the block into scratch.shade and throws InputError naming the first cell, row
     /// by row, that is neither a fraction 0–1, nor nodata, nor NaN.
     void read_checked(const Window& block, ThreadScratch& scratch) const {

@@ -652,10 +652,11 @@ TEST_CASE("shade beside Byte land cover: summed in the counting sweep, as the ge
     // 301 × 203 cells of 1 m (blocks at the edges hold a number of cells that is not a
     // multiple of sixteen). Land cover in patches of 7 × 5 cells with speckle: 0 nodata,
     // 1 canopy, 2 grass, 3 bare, 4 water, 5 building, 6 road. Shade fractions 0–1 in steps of
-    // 1/1000 with exact zeros, some nodata and some NaN. A Byte land cover with a Float32
-    // shade takes the counting sweep (shade summed beside the classes, sixteen cells at a
-    // time); the same land cover as UInt16 takes the general path, one cell at a time; and
-    // the sums are worked out once more cell by cell from the coverage matrix.
+    // 1/1000 with exact zeros, a few below 10⁻⁹, some nodata and some NaN. A Byte land cover
+    // with a Float32 shade takes the counting sweep (the shade masked sixteen cells at a time
+    // and summed beside the classes, in the general path's order: the same bits); the same
+    // land cover as UInt16 takes the general path, one cell at a time; and the sums are worked
+    // out once more cell by cell from the coverage matrix.
     const Grid grid{383000, 4087000, 1, 1, 301, 203};
     std::mt19937_64 rng(2718);
     std::uniform_int_distribution<int> cls(0, 6);
@@ -673,11 +674,17 @@ TEST_CASE("shade beside Byte land cover: summed in the counting sweep, as the ge
             const int v = patch[static_cast<std::size_t>((r / 5) * patches_across + c / 7)];
             cover[i] = unit(rng) < 0.05 ? cls(rng) : v;
             const double u = unit(rng);
-            shade[i] = u < 0.03   ? shade_nodata
-                       : u < 0.05 ? std::nan("")
-                       : u < 0.10 ? 0.0
-                       : u < 0.15 ? 1.0
-                                  : std::round(unit(rng) * 1000) / 1000;
+            shade[i] = u < 0.03    ? shade_nodata
+                       : u < 0.05  ? std::nan("")
+                       : u < 0.10  ? 0.0
+                       : u < 0.15  ? 1.0
+                       : u < 0.155 ? 1e-9 * unit(rng)  // tiny values: additions that round
+                                   : std::round(unit(rng) * 1000) / 1000;
+            // Rows 150–169: 0.75 in four cells of every forty, 6·10⁻¹⁷ in the others: past the
+            // first sum of 1 in a row, each of those adds less than half the last bit of the
+            // sum, which stays put when they come one by one, not when eight come together.
+            if (r >= 150 && r < 170 && !std::isnan(shade[i]) && shade[i] != shade_nodata)
+                shade[i] = c % 40 < 4 ? 0.75 : 6e-17;
         }
     }
     // Land cover tiles of 32; the shade's of 32 (blocks aligned) or 64 (blocks grown to 64).
