@@ -1,9 +1,11 @@
 // The overlay stage alone: loads and aligns census units, then times shadegap::overlay_zones.
 // SPDX-License-Identifier: MIT
 //
-//   shadegap_bench_overlay RASTER UNITS ID_FIELD KIND THREADS [BLOCK]
+//   shadegap_bench_overlay RASTER UNITS ID_FIELD KIND THREADS [BLOCK] [shade=SHADE]
 //
 // BLOCK (cells a side, or ROWSxCOLS) overrides the overlay's block size, to see what it changes.
+// shade=SHADE sums a shade raster beside the land cover (as `run --shade`, over the land mask
+// without excluded classes).
 // Prints one JSON line: the load+align and overlay seconds (wall clock, and the overlay's
 // CPU seconds summed over threads, which a busy machine disturbs less), the zone and cell
 // counts, the covered cells, and a digest of the result's bytes (equal digests: identical results).
@@ -24,10 +26,13 @@
 
 namespace {
 
-/// FNV-1a over the bytes of every sum, zone by zone.
-std::uint64_t digest(const std::vector<shadegap::ZoneSums>& sums) {
+/// FNV-1a over the bytes of every sum, zone by zone (the shade sums too, with a shade raster).
+std::uint64_t digest(const std::vector<shadegap::ZoneSums>& sums, bool shade) {
     shadegap::bench::Digest hash;
-    for (const auto& s : sums) hash.add({s.valid_m2, s.canopy_m2, s.water_m2, s.nodata_m2, s.covered_m2});
+    for (const auto& s : sums) {
+        hash.add({s.valid_m2, s.canopy_m2, s.water_m2, s.nodata_m2, s.covered_m2});
+        if (shade) hash.add({s.shade_mask_m2, s.shade_m2});
+    }
     return hash.value();
 }
 
@@ -35,8 +40,8 @@ std::uint64_t digest(const std::vector<shadegap::ZoneSums>& sums) {
 
 int main(int argc, char** argv) {
     using clock = std::chrono::steady_clock;
-    if (argc != 6 && argc != 7) {
-        std::fprintf(stderr, "usage: shadegap_bench_overlay RASTER UNITS ID_FIELD KIND THREADS [BLOCK]\n");
+    if (argc < 6 || argc > 8) {
+        std::fprintf(stderr, "usage: shadegap_bench_overlay RASTER UNITS ID_FIELD KIND THREADS [BLOCK] [shade=SHADE]\n");
         return 2;
     }
     try {
@@ -52,9 +57,13 @@ int main(int argc, char** argv) {
         shadegap::OverlayOptions options;
         options.kind = shadegap::CanopyKind::parse(argv[4]);
         options.threads = std::atoi(argv[5]);
-        if (argc == 7) {  // BLOCK or ROWSxCOLS
-            options.block_rows = options.block_cols = std::atoi(argv[6]);
-            if (const char* x = std::strchr(argv[6], 'x')) options.block_cols = std::atoi(x + 1);
+        for (int a = 6; a < argc; ++a) {
+            if (std::strncmp(argv[a], "shade=", 6) == 0) {
+                options.shade.path = argv[a] + 6;
+            } else {  // BLOCK or ROWSxCOLS
+                options.block_rows = options.block_cols = std::atoi(argv[a]);
+                if (const char* x = std::strchr(argv[a], 'x')) options.block_cols = std::atoi(x + 1);
+            }
         }
         const std::vector<shadegap::ZoneSums> sums = shadegap::overlay_zones(raster, zones.polygons, options);
         const auto done = clock::now();
@@ -68,7 +77,7 @@ int main(int argc, char** argv) {
                     std::chrono::duration<double>(aligned - start).count(),
                     std::chrono::duration<double>(done - aligned).count(), overlay_cpu_s, sums.size(),
                     static_cast<long long>(info.grid.rows * info.grid.cols), covered_m2 / areas.cell_area_m2(0),
-                    options.threads, static_cast<unsigned long long>(digest(sums)));
+                    options.threads, static_cast<unsigned long long>(digest(sums, !options.shade.path.empty())));
     } catch (const shadegap::Error& error) {
         std::fprintf(stderr, "shadegap_bench_overlay: error: %s: %s\n", error.subject().c_str(), error.message().c_str());
         return 1;

@@ -87,7 +87,10 @@ struct OverlayOptions {
 /// throws InputError naming the file, the value and the cell.
 ///
 /// With options.shade.path, the shade raster is read block by block beside the canopy
-/// raster and summed with the same coverage fractions. It must have the canopy raster's
+/// raster and summed with the same coverage fractions (with a Byte canopy raster and a
+/// Float32 shade raster, in the same sweep as the Byte counting; the shade sums have the
+/// same bits either way). Without a block size in the options, blocks are grown to whole
+/// natural blocks of both rasters where that stays within 2^20 cells. It must have the canopy raster's
 /// grid (size, origin, cell size) and CRS: no resampling happens, and a different grid or
 /// CRS throws InputError / CrsError naming the shade file (see require_same_grid). A shade
 /// value outside 0–1 in a covered cell throws InputError naming the file, the value and the

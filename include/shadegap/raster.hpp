@@ -84,6 +84,9 @@ public:
     /// Reads `window` as bytes, for a Byte band (info().data_type == "Byte"): the values as
     /// stored, without a conversion to double. Throws InputError for any other data type.
     void read(const Window& window, std::vector<std::uint8_t>& values);
+    /// Reads `window` as floats, for a Float32 band (info().data_type == "Float32"): the
+    /// values as stored, without a conversion. Throws InputError for any other data type.
+    void read(const Window& window, std::vector<float>& values);
 
 private:
     void read_into(const Window& window, int gdal_type, void* out);

@@ -26,6 +26,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <stdexcept>
 #include <utility>
 
@@ -244,20 +245,56 @@ private:
     std::int64_t* m_counts;
 };
 
+/// A block of a Float32 shade raster made ready for counting beside a Byte land cover
+/// (ShadeReader::read_masked): `values` holds each cell's shade fraction where the cell is
+/// in the shade mask (valid land of a mask class, with a shade value) and 0 elsewhere,
+/// `in_mask` 1 there and 0 elsewhere; both row by row over the block, like its bytes.
+/// `cell_m2` is the area of every cell.
+struct ShadeCells {
+    const float* values = nullptr;
+    const std::uint8_t* in_mask = nullptr;
+    double cell_m2 = 0;
+};
+
+/// A zone's shade in one block: shade_mask_m2 and shade_m2.
+struct ShadeCovered {
+    double mask_m2 = 0;
+    double shade_m2 = 0;
+};
+
 /// Cells of one zone in one block of a Byte raster, counted by bin: cells wholly covered as
 /// integers, partly covered cells by their fractions. Nothing here depends on where a cell
-/// lies, so a wholly covered cell costs a compare or a table increment.
+/// lies, so a wholly covered cell costs a compare or a table increment. With a shade raster,
+/// the same sweep adds up Σ f m and Σ f m s along each row, cell by cell from left to right,
+/// and adds each row's sums times the cell area: the additions of sum_zone, in its order, so
+/// the shade sums have the same bits as there (a run of cells of another mask class adds
+/// zeros, which change nothing).
 class ByteTally {
 public:
     explicit ByteTally(const ByteMeaning& meaning) : m_meaning(meaning) {
-        m_count_zone = zone_counter(meaning.special.size(), std::make_index_sequence<ByteMeaning::max_special + 1>{});
+        m_count_zone = zone_counter<false>(meaning.special.size(),
+                                           std::make_index_sequence<ByteMeaning::max_special + 1>{});
+        m_count_zone_shade = zone_counter<true>(meaning.special.size(),
+                                                std::make_index_sequence<ByteMeaning::max_special + 1>{});
     }
 
     /// Counts the cells of a zone in `window` (inside `block`), whose values are `bytes`,
     /// the block's cells row by row, as the rasteriser sweeps them: no runs are stored.
+    /// With `shade` (the block's shade cells, laid out like `bytes`), sums the shade too.
     void count(detail::CoverageRasteriser& rasteriser, const detail::CellPolygon& zone, const Window& window,
-               const Window& block, const std::uint8_t* bytes) {
-        (this->*m_count_zone)(rasteriser, zone, window, block, bytes);
+               const Window& block, const std::uint8_t* bytes, const ShadeCells* shade = nullptr) {
+        if (shade) {
+            (this->*m_count_zone_shade)(rasteriser, zone, window, block, bytes, shade);
+        } else {
+            (this->*m_count_zone)(rasteriser, zone, window, block, bytes, nullptr);
+        }
+    }
+
+    /// The shade summed since the last call, then zeroed.
+    ShadeCovered take_shade() {
+        const ShadeCovered out = m_shade;
+        m_shade = {};
+        return out;
     }
 
     /// The covered fraction of each bin (covered[b], b < the number of bins), then zeroed
@@ -291,27 +328,47 @@ public:
 
 private:
     using ZoneCounter = void (ByteTally::*)(detail::CoverageRasteriser&, const detail::CellPolygon&, const Window&,
-                                            const Window&, const std::uint8_t*);
+                                            const Window&, const std::uint8_t*, const ShadeCells*);
 
-    template <std::size_t... K>
+    template <bool Shade, std::size_t... K>
     static ZoneCounter zone_counter(std::size_t special, std::index_sequence<K...>) {
-        constexpr ZoneCounter table[] = {&ByteTally::count_zone<K>...};
+        constexpr ZoneCounter table[] = {&ByteTally::count_zone<K, Shade>...};
         return table[special];
     }
 
-    /// count() with K special values (0: every value counted). Wholly covered cells are
-    /// counted as integers, cells an edge crosses add their fractions to their bin.
-    template <std::size_t K>
+    /// count() with K special values (0: every value counted), and with Shade the shade
+    /// cells. Wholly covered cells are counted as integers, cells an edge crosses add their
+    /// fractions to their bin.
+    template <std::size_t K, bool Shade>
     void count_zone(detail::CoverageRasteriser& rasteriser, const detail::CellPolygon& zone, const Window& window,
-                    const Window& block, const std::uint8_t* bytes) {
+                    const Window& block, const std::uint8_t* bytes, const ShadeCells* shade) {
         struct Sink {
             ByteTally& tally;
             EqualCounter<K>& equal;
-            const std::uint8_t* first_row;
+            std::size_t first;  ///< the window's first cell in the block
             std::size_t stride;
+            const std::uint8_t* bytes;
+            ShadeCells shade;
             const std::uint8_t* cells = nullptr;  ///< the current row's, from the window's first column
+            ShadeCells shade_row;                 ///< the same for the shade
+            double mask_line = 0;                 ///< the current row's Σ f m
+            double shade_line = 0;                ///< and Σ f m s
 
-            void row(std::int64_t r) { cells = first_row + static_cast<std::size_t>(r) * stride; }
+            void row(std::int64_t r) {
+                const std::size_t offset = first + static_cast<std::size_t>(r) * stride;
+                cells = bytes + offset;
+                if constexpr (Shade) {
+                    end_row();
+                    shade_row = {shade.values + offset, shade.in_mask + offset, shade.cell_m2};
+                }
+            }
+            /// Adds the row's shade (nothing before the first row: zeros).
+            void end_row() {
+                tally.m_shade.mask_m2 += mask_line * shade.cell_m2;
+                tally.m_shade.shade_m2 += shade_line * shade.cell_m2;
+                mask_line = 0;
+                shade_line = 0;
+            }
             void span(std::int64_t col, std::int64_t count, double fraction) {
                 if (fraction == 1.0) {
                     tally.m_whole_total += count;
@@ -320,17 +377,41 @@ private:
                     } else {
                         equal.add(cells + col, count);
                     }
+                    if constexpr (Shade) {
+                        // One by one: the sums round at each step, as in sum_zone.
+                        double m = mask_line, v = shade_line;
+                        for (std::int64_t c = col; c < col + count; ++c) {
+                            m += static_cast<double>(shade_row.in_mask[c]);
+                            v += static_cast<double>(shade_row.values[c]);
+                        }
+                        mask_line = m;
+                        shade_line = v;
+                    }
                 } else {
                     for (std::int64_t c = col; c < col + count; ++c) cell(c, fraction);
                 }
             }
-            void cell(std::int64_t col, double fraction) { tally.m_partial[tally.m_meaning.bin[cells[col]]] += fraction; }
+            void cell(std::int64_t col, double fraction) {
+                tally.m_partial[tally.m_meaning.bin[cells[col]]] += fraction;
+                if constexpr (Shade) {
+                    mask_line += fraction * static_cast<double>(shade_row.in_mask[col]);
+                    shade_line += fraction * static_cast<double>(shade_row.values[col]);
+                }
+            }
         };
         EqualCounter<K> equal(m_meaning.special.data(), m_special_counts.data());
-        Sink sink{*this, equal,
-                  bytes + static_cast<std::size_t>((window.row0 - block.row0) * block.cols + (window.col0 - block.col0)),
-                  static_cast<std::size_t>(block.cols)};
+        Sink sink{*this,
+                  equal,
+                  static_cast<std::size_t>((window.row0 - block.row0) * block.cols + (window.col0 - block.col0)),
+                  static_cast<std::size_t>(block.cols),
+                  bytes,
+                  shade ? *shade : ShadeCells{},
+                  nullptr,
+                  ShadeCells{},
+                  0.0,
+                  0.0};
         rasteriser.stream(zone, window, sink);
+        if constexpr (Shade) sink.end_row();
         equal.finish();
     }
 
@@ -358,6 +439,8 @@ private:
 
     const ByteMeaning& m_meaning;
     ZoneCounter m_count_zone = nullptr;
+    ZoneCounter m_count_zone_shade = nullptr;
+    ShadeCovered m_shade;
     std::int64_t m_whole_total = 0;
     std::array<std::int64_t, ByteMeaning::max_special> m_special_counts{};
     std::array<std::int64_t, 256> m_whole_bin{};
@@ -367,8 +450,13 @@ private:
 
 /// Block size: the user's, or the raster's natural block grown to at least 256 cells a side
 /// (a strip of one row would recompute every zone's edges once per row) and cut so that a
-/// block holds at most 2²⁰ cells (a full-width strip of a wide raster).
-std::pair<std::int64_t, std::int64_t> choose_block_size(const RasterInfo& info, const OverlayOptions& options) {
+/// block holds at most 2²⁰ cells (a full-width strip of a wide raster). With a shade raster
+/// of other tiles (`shade`), grown to whole tiles of both where that stays within 2²⁰ cells
+/// (land cover in tiles of 256 and shade in tiles of 512: blocks of 512): each thread then
+/// decodes the shade tiles it needs straight into its block, and no tile is decoded twice by
+/// two threads.
+std::pair<std::int64_t, std::int64_t> choose_block_size(const RasterInfo& info, const OverlayOptions& options,
+                                                        const RasterInfo* shade = nullptr) {
     constexpr std::int64_t min_side = 256;
     constexpr std::int64_t max_cells = std::int64_t{1} << 20;
     const auto grow = [](std::int64_t natural) {
@@ -379,6 +467,11 @@ std::pair<std::int64_t, std::int64_t> choose_block_size(const RasterInfo& info, 
     std::int64_t cols = options.block_cols > 0 ? options.block_cols : grow(info.block_cols);
     if (options.block_cols <= 0 && rows * cols > max_cells) cols = std::max(min_side, max_cells / rows);
     if (options.block_rows <= 0 && rows * cols > max_cells) rows = std::max(min_side, max_cells / cols);
+    if (shade && options.block_rows <= 0 && options.block_cols <= 0 && shade->block_rows > 0 && shade->block_cols > 0) {
+        const std::int64_t both_rows = std::lcm(rows, std::int64_t{shade->block_rows});
+        const std::int64_t both_cols = std::lcm(cols, std::int64_t{shade->block_cols});
+        if (both_rows * both_cols <= max_cells) return {both_rows, both_cols};
+    }
     return {rows, cols};
 }
 
@@ -457,36 +550,156 @@ struct alignas(64) ThreadScratch {
     std::vector<double> bin_covered;
     std::unique_ptr<RasterSource> shade_source;
     std::vector<double> shade;         ///< shade fraction per cell, NaN where missing
+    std::vector<float> shade_cells;    ///< Float32 shade beside Byte land cover (ShadeCells::values)
     std::vector<std::uint8_t> in_mask;  ///< 1 where the cell belongs to the shade mask
     std::vector<std::uint8_t> residential;  ///< 1 where the cell is of a residential class
 };
 
-/// Reads the shade raster's blocks, checked to be fractions 0–1; missing values become NaN.
+/// A set of byte values: a table, and when at most eight values are in the set or out of
+/// it, those values, so that sixteen cells are tested at a time by comparison.
+struct ByteSet {
+    static constexpr std::size_t max_listed = 8;
+    std::array<std::uint8_t, 256> member{};  ///< 1 for the values in the set
+    bool by_compare = false;                 ///< `listed` holds the values in the set or out of it
+    bool listed_are_members = false;         ///< `listed` are the values in the set (else out of it)
+    std::vector<std::uint8_t> listed;
+
+    explicit ByteSet(const std::array<std::uint8_t, 256>& members) : member(members) {
+        std::vector<std::uint8_t> in, out;
+        for (std::size_t v = 0; v < 256; ++v) (member[v] ? in : out).push_back(static_cast<std::uint8_t>(v));
+        listed_are_members = in.size() <= out.size();
+        listed = listed_are_members ? in : out;
+        by_compare = listed.size() <= max_listed;
+    }
+};
+
+/// Makes a block of Float32 shade ShadeCells in place: values[i] is kept where bytes[i] is
+/// in `in_mask` and values[i] is a fraction 0–1 other than `missing` (then in_mask_out[i] is
+/// 1), and set to 0 elsewhere (in_mask_out[i] 0). Returns false when some value is neither
+/// a fraction 0–1, nor NaN, nor `missing` (values are then left half done). With SSE2,
+/// sixteen cells at a time when the set is tested by comparison.
+bool mask_shade(float* values, const std::uint8_t* bytes, std::size_t n, const ByteSet& in_mask, float missing,
+                std::uint8_t* in_mask_out) {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    if (in_mask.by_compare) {
+        __m128i targets[ByteSet::max_listed];
+        const std::size_t listed = in_mask.listed.size();
+        for (std::size_t k = 0; k < listed; ++k) targets[k] = _mm_set1_epi8(static_cast<char>(in_mask.listed[k]));
+        const __m128i flip = in_mask.listed_are_members ? _mm_setzero_si128() : _mm_set1_epi8(-1);
+        const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.0f), missing4 = _mm_set1_ps(missing);
+        __m128 bad = _mm_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i));
+            __m128i hit = _mm_setzero_si128();
+            for (std::size_t k = 0; k < listed; ++k) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(b, targets[k]));
+            const __m128i member = _mm_xor_si128(hit, flip);  // 0xff for the cells in the set
+            const __m128i low = _mm_unpacklo_epi8(member, member), high = _mm_unpackhi_epi8(member, member);
+            const __m128i member32[4] = {_mm_unpacklo_epi16(low, low), _mm_unpackhi_epi16(low, low),
+                                         _mm_unpacklo_epi16(high, high), _mm_unpackhi_epi16(high, high)};
+            __m128i kept32[4];
+            for (std::size_t q = 0; q < 4; ++q) {
+                const __m128 v = _mm_loadu_ps(values + i + 4 * q);
+                const __m128 fraction = _mm_and_ps(_mm_cmpge_ps(v, zero), _mm_cmple_ps(v, one));  // NaN: false
+                const __m128 is_missing = _mm_or_ps(_mm_cmpunord_ps(v, v), _mm_cmpeq_ps(v, missing4));
+                bad = _mm_or_ps(bad, _mm_andnot_ps(_mm_or_ps(fraction, is_missing), _mm_castsi128_ps(_mm_set1_epi8(-1))));
+                const __m128 kept = _mm_andnot_ps(is_missing, _mm_and_ps(fraction, _mm_castsi128_ps(member32[q])));
+                _mm_storeu_ps(values + i + 4 * q, _mm_and_ps(kept, v));
+                kept32[q] = _mm_castps_si128(kept);
+            }
+            // 32-bit masks (0 or −1) to bytes, then −1 to 1.
+            const __m128i kept8 = _mm_packs_epi16(_mm_packs_epi32(kept32[0], kept32[1]),
+                                                  _mm_packs_epi32(kept32[2], kept32[3]));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(in_mask_out + i), _mm_and_si128(kept8, _mm_set1_epi8(1)));
+        }
+        if (_mm_movemask_ps(bad) != 0) return false;
+    }
+#endif
+    bool fine = true;
+    for (; i < n; ++i) {
+        const float v = values[i];
+        const bool fraction = v >= 0 && v <= 1;
+        const bool is_missing = v != v || v == missing;
+        fine = fine && (fraction || is_missing);
+        const bool kept = in_mask.member[bytes[i]] != 0 && fraction && !is_missing;
+        in_mask_out[i] = static_cast<std::uint8_t>(kept);
+        values[i] = kept ? v : 0.0f;
+    }
+    return fine;
+}
+
+/// Reads the shade raster's blocks, checked to be fractions 0–1 (or nodata, or NaN).
 class ShadeReader {
 public:
-    explicit ShadeReader(const RasterInfo& info) : m_info(info), m_path(info.path), m_nodata(info.nodata) {}
+    explicit ShadeReader(const RasterInfo& info)
+        : m_info(info),
+          m_path(info.path),
+          m_nodata(info.nodata),
+          m_missing(info.nodata ? *info.nodata : std::numeric_limits<double>::quiet_NaN()),
+          m_missing_float(as_float(m_missing)) {}
 
+    /// The block's shade fractions into scratch.shade; missing values become NaN.
     void read(const Window& block, ThreadScratch& scratch) const {
+        read_checked(block, scratch);
+        for (double& value : scratch.shade)
+            if (value == m_missing) value = std::numeric_limits<double>::quiet_NaN();
+    }
+
+    /// For a Byte land cover (`bytes`, the block's cells) and a Float32 shade raster: the
+    /// block's shade as ShadeCells, into scratch.shade_cells and scratch.in_mask.
+    void read_masked(const Window& block, const std::uint8_t* bytes, const ByteSet& in_mask,
+                     ThreadScratch& scratch) const {
         if (!scratch.shade_source) scratch.shade_source = std::make_unique<RasterSource>(m_info);
-        scratch.shade_source->read(block, scratch.shade);
-        for (std::size_t i = 0; i < scratch.shade.size(); ++i) {
-            double& value = scratch.shade[i];
-            if (std::isnan(value) || (m_nodata && value == *m_nodata)) {
-                value = std::numeric_limits<double>::quiet_NaN();
-            } else if (!(value >= 0 && value <= 1)) {
-                const auto cells = static_cast<std::int64_t>(i);
-                throw InputError(m_path, fmt::format("value {} at row {}, column {} is not a shade fraction "
-                                                     "(expected 0 to 1, or the raster's nodata value)",
-                                                     value, block.row0 + cells / block.cols,
-                                                     block.col0 + cells % block.cols));
-            }
+        scratch.shade_source->read(block, scratch.shade_cells);
+        scratch.in_mask.resize(scratch.shade_cells.size());
+        if (!mask_shade(scratch.shade_cells.data(), bytes, scratch.shade_cells.size(), in_mask, m_missing_float,
+                        scratch.in_mask.data())) {
+            // Some value is neither a fraction nor missing: read it again as doubles to name it.
+            read_checked(block, scratch);
+            throw std::logic_error("overlay: a shade value was rejected but not found");
         }
     }
 
 private:
+    /// The value as a float if it is one (a float equals it only then), else NaN.
+    static float as_float(double value) {
+        if (std::isnan(value) || (std::isfinite(value) && std::abs(value) > std::numeric_limits<float>::max()))
+            return std::numeric_limits<float>::quiet_NaN();
+        const auto narrow = static_cast<float>(value);
+        return static_cast<double>(narrow) == value ? narrow : std::numeric_limits<float>::quiet_NaN();
+    }
+
+    /// Reads the block into scratch.shade and throws InputError naming the first cell, row
+    /// by row, that is neither a fraction 0–1, nor nodata, nor NaN.
+    void read_checked(const Window& block, ThreadScratch& scratch) const {
+        if (!scratch.shade_source) scratch.shade_source = std::make_unique<RasterSource>(m_info);
+        scratch.shade_source->read(block, scratch.shade);
+        const double* const values = scratch.shade.data();
+        const std::size_t n = scratch.shade.size();
+        const double missing = m_missing;
+        // First a loop without a branch (vectorised), then the search only where it failed.
+        bool all_fine = true;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = values[i];
+            all_fine &= (v >= 0 && v <= 1) || v != v || v == missing;
+        }
+        if (all_fine) return;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double value = values[i];
+            if (std::isnan(value) || (m_nodata && value == *m_nodata) || (value >= 0 && value <= 1)) continue;
+            const auto cells = static_cast<std::int64_t>(i);
+            throw InputError(m_path, fmt::format("value {} at row {}, column {} is not a shade fraction "
+                                                 "(expected 0 to 1, or the raster's nodata value)",
+                                                 value, block.row0 + cells / block.cols,
+                                                 block.col0 + cells % block.cols));
+        }
+    }
+
     RasterInfo m_info;
     std::string m_path;
     std::optional<double> m_nodata;
+    double m_missing;  ///< the nodata value, NaN without one (which equals nothing)
+    float m_missing_float;  ///< the same as a float, NaN when it is not one
 };
 
 class BlockProcessor {
@@ -496,10 +709,17 @@ public:
                    const RasterInfo* shade, bool values)
         : m_info(info), m_grid(info.grid), m_areas(info), m_index(info.grid, zones), m_classifier(info, options),
           m_bytes(describe_bytes(m_classifier, options.residential_classes)),
-          // Shade varies cell by cell, so the per-bin counting of Byte rasters does not apply.
-          m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !shade && !values),
+          // A shade raster is summed in the same sweep when it is Float32 (what `shadegap
+          // shade` writes); another type goes the general way, one cell at a time.
+          m_count_bytes(info.data_type == "Byte" && m_areas.constant() && !values &&
+                        (!shade || shade->data_type == "Float32")),
           m_shade_mask(options.shade.mask), m_residential(options.residential_classes), m_values(values) {
         if (shade) m_shade.emplace(*shade);
+        // Which bytes are valid land of the shade mask, for the shade beside Byte counting.
+        std::array<std::uint8_t, 256> in_mask{};
+        for (std::size_t v = 0; v < 256; ++v)
+            in_mask[v] = static_cast<std::uint8_t>(m_bytes.share[v] >= 0 && m_shade_mask.contains(static_cast<double>(v)));
+        m_byte_in_mask.emplace(in_mask);
         // Each zone on the raster in cell coordinates, once, rather than once per block it meets.
         m_cell_zones.resize(zones.size());
         for (std::size_t z = 0; z < zones.size(); ++z)
@@ -529,6 +749,7 @@ public:
         if (!scratch.source) scratch.source = std::make_unique<RasterSource>(m_info);
         if (m_count_bytes) {
             scratch.source->read(block, scratch.bytes);
+            if (m_shade) m_shade->read_masked(block, scratch.bytes.data(), *m_byte_in_mask, scratch);
         } else if (m_values) {
             scratch.source->read(block, scratch.values);
             check_values(block, scratch.values);
@@ -547,7 +768,7 @@ public:
                                });
             }
         }
-        if (m_shade) {
+        if (m_shade && !m_count_bytes) {
             m_shade->read(block, scratch);
             scratch.in_mask.resize(scratch.values.size());
             std::transform(scratch.values.begin(), scratch.values.end(), scratch.in_mask.begin(),
@@ -569,10 +790,17 @@ private:
     ZoneSums count_zone(const Window& block, std::size_t zone, const Window& window, ThreadScratch& scratch) const {
         if (!scratch.tally) scratch.tally = std::make_unique<ByteTally>(m_bytes);
         ByteTally& tally = *scratch.tally;
-        tally.count(scratch.rasteriser, m_cell_zones[zone], window, block, scratch.bytes.data());
-        tally.take(scratch.bin_covered);
         const double cell_m2 = m_areas.cell_area_m2(window.row0);
+        const ShadeCells shade{scratch.shade_cells.data(), scratch.in_mask.data(), cell_m2};
+        tally.count(scratch.rasteriser, m_cell_zones[zone], window, block, scratch.bytes.data(),
+                    m_shade ? &shade : nullptr);
+        tally.take(scratch.bin_covered);
         ZoneSums sums;
+        if (m_shade) {
+            const ShadeCovered covered = tally.take_shade();
+            sums.shade_mask_m2 = covered.mask_m2;
+            sums.shade_m2 = covered.shade_m2;
+        }
         bool invalid = false;
         for (std::size_t b = 0; b < scratch.bin_covered.size(); ++b) {
             if (scratch.bin_covered[b] == 0) continue;
@@ -711,6 +939,7 @@ private:
     ByteMeaning m_bytes;
     bool m_count_bytes;
     ShadeMask m_shade_mask;
+    std::optional<ByteSet> m_byte_in_mask;
     std::vector<double> m_residential;
     bool m_values;
     std::optional<ShadeReader> m_shade;
@@ -727,13 +956,13 @@ std::vector<ZoneSums> sum_zones(const std::string& raster_path, const std::vecto
     const RasterInfo info = first_source->info();
     const int threads = resolve_threads(options.threads);
 
-    const auto [block_rows, block_cols] = choose_block_size(info, options);
-    const detail::BlockLayout layout(info.grid.rows, info.grid.cols, block_rows, block_cols);
     std::optional<RasterInfo> shade_info;
     if (!options.shade.path.empty()) {
         shade_info = describe_raster(options.shade.path);
         require_same_grid(info, *shade_info, "the canopy raster " + raster_path);
     }
+    const auto [block_rows, block_cols] = choose_block_size(info, options, shade_info ? &*shade_info : nullptr);
+    const detail::BlockLayout layout(info.grid.rows, info.grid.cols, block_rows, block_cols);
     const BlockProcessor processor(info, zones, options, shade_info ? &*shade_info : nullptr, values);
     // The shade raster's tiles go through the cache too: a block row of them as well.
     const GIntBig shade_cache =
@@ -757,8 +986,12 @@ std::vector<ZoneSums> sum_zones(const std::string& raster_path, const std::vecto
     // row, so that a tile shared down a column stays in one thread's cache. Blocks that are
     // whole tiles decoded straight from the file share nothing and go to whichever thread is free.
     const std::int64_t blocks_across = (info.grid.cols + block_cols - 1) / block_cols;
-    const bool shares_tiles = info.driver == "VRT" || info.block_cols <= 0 || info.block_rows <= 0 ||
-                              block_cols % info.block_cols != 0 || block_rows % info.block_rows != 0;
+    const auto cuts_tiles = [](const RasterInfo& raster, std::int64_t rows, std::int64_t cols) {
+        return raster.driver == "VRT" || raster.block_cols <= 0 || raster.block_rows <= 0 ||
+               cols % raster.block_cols != 0 || rows % raster.block_rows != 0;
+    };
+    const bool shares_tiles = cuts_tiles(info, block_rows, block_cols) ||
+                              (shade_info && cuts_tiles(*shade_info, block_rows, block_cols));
     const std::int64_t stripe_blocks =
         shares_tiles && threads > 1 ? std::max<std::int64_t>(1, blocks_across / (static_cast<std::int64_t>(threads) * 8)) : 0;
     const auto block_count = static_cast<std::int64_t>(blocks.size());

@@ -410,6 +410,15 @@ void RasterSource::read(const Window& window, std::vector<std::uint8_t>& values)
     read_into(window, static_cast<int>(GDT_Byte), values.data());
 }
 
+void RasterSource::read(const Window& window, std::vector<float>& values) {
+    if (GDALGetRasterDataType(m_impl->band) != GDT_Float32) {
+        throw InputError(m_info.path, fmt::format("band 1 holds {} values, not Float32", m_info.data_type));
+    }
+    check_window(m_info, window);
+    values.resize(static_cast<std::size_t>(window.cell_count()));
+    read_into(window, static_cast<int>(GDT_Float32), values.data());
+}
+
 RasterInfo describe_raster(const std::string& path) {
     RasterSource source(path);
     return source.info();

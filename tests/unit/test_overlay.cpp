@@ -584,3 +584,195 @@ TEST_CASE("residential_m2: valid land cells of the residential classes, Byte and
     options.residential_classes.clear();
     CHECK(overlay_zones(raster.path(), zones, options)[0].residential_m2 == 0);
 }
+
+namespace {
+
+/// Independent shade sums: both rasters read whole, each zone's coverage on its full window,
+/// each cell weighed one by one: shade_mask_m2 = Σ f a over valid land cells of the mask with
+/// a shade value (not nodata, not NaN), shade_m2 = Σ f a s over the same cells.
+std::vector<ZoneSums> direct_shade_sums(const std::string& landcover, const std::string& shade,
+                                        const std::vector<MultiPolygon>& zones, const OverlayOptions& options,
+                                        double cell_m2) {
+    RasterSource cover_source(landcover), shade_source(shade);
+    const RasterInfo& info = cover_source.info();
+    std::vector<double> cover, fractions;
+    cover_source.read(info.grid.full_window(), cover);
+    shade_source.read(info.grid.full_window(), fractions);
+    const std::optional<double> shade_nodata = shade_source.info().nodata;
+    std::vector<ZoneSums> sums(zones.size());
+    for (std::size_t z = 0; z < zones.size(); ++z) {
+        const Box box = bounding_box(zones[z]);
+        const Window window = info.grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
+        if (window.empty()) continue;
+        const CoverageMatrix coverage = compute_coverage(info.grid, window, zones[z]);
+        for (std::int64_t r = window.row0; r < window.row0 + window.rows; ++r) {
+            for (std::int64_t c = window.col0; c < window.col0 + window.cols; ++c) {
+                const double a = coverage.at(r, c) * cell_m2;
+                const auto i = static_cast<std::size_t>(r * info.grid.cols + c);
+                const double v = cover[i], s = fractions[i];
+                const bool land = !(info.nodata && v == *info.nodata) &&
+                                  std::find(options.water_classes.begin(), options.water_classes.end(), v) ==
+                                      options.water_classes.end();
+                if (!land || !options.shade.mask.contains(v) || std::isnan(s) || (shade_nodata && s == *shade_nodata))
+                    continue;
+                sums[z].shade_mask_m2 += a;
+                sums[z].shade_m2 += a * s;
+            }
+        }
+    }
+    return sums;
+}
+
+/// Requires every zone's shade sums within `relative` (0: the same bits).
+void require_shade_sums(const std::vector<ZoneSums>& expected, const std::vector<ZoneSums>& actual, double relative) {
+    REQUIRE(expected.size() == actual.size());
+    int mismatches = 0;
+    for (std::size_t z = 0; z < expected.size(); ++z) {
+        const ZoneSums& e = expected[z];
+        const ZoneSums& a = actual[z];
+        const bool same = relative == 0 ? (e.shade_mask_m2 == a.shade_mask_m2 && e.shade_m2 == a.shade_m2)
+                                        : (close(e.shade_mask_m2, a.shade_mask_m2, relative) &&
+                                           close(e.shade_m2, a.shade_m2, relative));
+        if (!same && ++mismatches <= 5) {
+            std::ostringstream text;
+            text.precision(17);
+            text << "zone " << z << "\n  expected mask " << e.shade_mask_m2 << ", shade " << e.shade_m2
+                 << "\n  actual   mask " << a.shade_mask_m2 << ", shade " << a.shade_m2;
+            INFO(text.str());
+            CHECK(same);
+        }
+    }
+    CHECK(mismatches == 0);
+}
+
+}  // namespace
+
+TEST_CASE("shade beside Byte land cover: summed in the counting sweep, as the general path and by hand",
+          "[overlay][shade]") {
+    // 301 × 203 cells of 1 m (blocks at the edges hold a number of cells that is not a
+    // multiple of sixteen). Land cover in patches of 7 × 5 cells with speckle: 0 nodata,
+    // 1 canopy, 2 grass, 3 bare, 4 water, 5 building, 6 road. Shade fractions 0–1 in steps of
+    // 1/1000 with exact zeros, a few below 10⁻⁹, some nodata and some NaN. A Byte land cover
+    // with a Float32 shade takes the counting sweep (the shade masked sixteen cells at a time
+    // and summed beside the classes, in the general path's order: the same bits); the same
+    // land cover as UInt16 takes the general path, one cell at a time; and the sums are worked
+    // out once more cell by cell from the coverage matrix.
+    const Grid grid{383000, 4087000, 1, 1, 301, 203};
+    std::mt19937_64 rng(2718);
+    std::uniform_int_distribution<int> cls(0, 6);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const int patches_across = 301 / 7 + 1;
+    std::vector<int> patch(static_cast<std::size_t>(patches_across * (203 / 5 + 1)));
+    for (int& p : patch) p = cls(rng);
+    std::vector<double> cover(static_cast<std::size_t>(grid.rows * grid.cols));
+    std::vector<double> shade(cover.size());
+    // nodata −1 (outside 0–1), or 0 (then the cells of shade 0 are missing).
+    const double shade_nodata = GENERATE(-1.0, 0.0);
+    for (std::int64_t r = 0; r < grid.rows; ++r) {
+        for (std::int64_t c = 0; c < grid.cols; ++c) {
+            const auto i = static_cast<std::size_t>(r * grid.cols + c);
+            const int v = patch[static_cast<std::size_t>((r / 5) * patches_across + c / 7)];
+            cover[i] = unit(rng) < 0.05 ? cls(rng) : v;
+            const double u = unit(rng);
+            shade[i] = u < 0.03    ? shade_nodata
+                       : u < 0.05  ? std::nan("")
+                       : u < 0.10  ? 0.0
+                       : u < 0.15  ? 1.0
+                       : u < 0.155 ? 1e-9 * unit(rng)  // tiny values: additions that round
+                                   : std::round(unit(rng) * 1000) / 1000;
+            // Rows 150–169: 0.75 in four cells of every forty, 6·10⁻¹⁷ in the others: past the
+            // first sum of 1 in a row, each of those adds less than half the last bit of the
+            // sum, which stays put when they come one by one, not when eight come together.
+            if (r >= 150 && r < 170 && !std::isnan(shade[i]) && shade[i] != shade_nodata)
+                shade[i] = c % 40 < 4 ? 0.75 : 6e-17;
+        }
+    }
+    // Land cover tiles of 32; the shade's of 32 (blocks aligned) or 64 (blocks grown to 64).
+    const int shade_tile = GENERATE(32, 64);
+    const TestRaster bytes("/vsimem/shadegap_overlay_shade_cover.tif", grid, "EPSG:32618", GDT_Byte, 0.0, cover, 32);
+    const TestRaster words("/vsimem/shadegap_overlay_shade_cover16.tif", grid, "EPSG:32618", GDT_UInt16, 0.0, cover,
+                           32);
+    const TestRaster fractions("/vsimem/shadegap_overlay_shade.tif", grid, "EPSG:32618", GDT_Float32, shade_nodata,
+                               shade, shade_tile);
+    std::vector<MultiPolygon> zones;
+    for (int i = 0; i < 40; ++i) {
+        const double cx = grid.x_min - 20 + unit(rng) * (grid.x_max() - grid.x_min + 40);
+        const double cy = grid.y_min() - 20 + unit(rng) * (grid.y_max - grid.y_min() + 40);
+        zones.push_back({random_star(rng, cx, cy, 5 + unit(rng) * 80)});
+    }
+    zones.push_back({{rectangle(grid.x_min, grid.y_min(), grid.x_max(), grid.y_max), {}}});  // every cell
+    zones.push_back({{rectangle(grid.x_min + 10.5, grid.y_max - 150.25, grid.x_min + 290.5, grid.y_max - 3.75), {}}});
+
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("classes=1");
+    options.water_classes = {4};
+    options.shade.path = fractions.path();
+    const bool walkable = GENERATE(false, true);
+    options.shade.mask = walkable ? ShadeMask{ShadeMask::Type::Include, {3, 6}} : ShadeMask{ShadeMask::Type::Exclude, {5}};
+    options.threads = 1;
+    INFO("shade nodata " << shade_nodata << ", shade tiles " << shade_tile << ", mask "
+                         << (walkable ? "walkable" : "land"));
+
+    const auto counted = overlay_zones(bytes.path(), zones, options);
+    const auto general = overlay_zones(words.path(), zones, options);
+    require_shade_sums(general, counted, 0);  // the same additions in the same order
+    require_sums(general, counted, 1e-12);
+    require_shade_sums(direct_shade_sums(bytes.path(), fractions.path(), zones, options, 1.0), counted, 1e-9);
+    // The canopy sums are those of a run without shade: bit for bit when the blocks are the
+    // same (the land cover's tiles), to rounding when the shade's tiles make them larger.
+    OverlayOptions canopy_only = options;
+    canopy_only.shade = {};
+    require_sums(overlay_zones(bytes.path(), zones, canopy_only), counted, shade_tile == 32 ? 0 : 1e-12);
+
+    // The whole raster by hand: every valid land cell of the mask with a shade value, whole
+    // (the values as the Float32 raster holds them).
+    double mask_cells = 0, shade_cells = 0;
+    for (std::size_t i = 0; i < cover.size(); ++i) {
+        const double v = cover[i], s = static_cast<float>(shade[i]);
+        if (v == 0 || v == 4 || !options.shade.mask.contains(v) || std::isnan(s) || s == shade_nodata) continue;
+        mask_cells += 1;
+        shade_cells += s;
+    }
+    REQUIRE(mask_cells > 1000);
+    const ZoneSums& whole = counted[zones.size() - 2];
+    CHECK(whole.shade_mask_m2 == mask_cells);
+    CHECK(whole.shade_m2 == Approx(shade_cells).epsilon(1e-12));
+
+    for (const int threads : {2, 3, 8}) {
+        options.threads = threads;
+        INFO("threads " << threads);
+        const auto threaded = overlay_zones(bytes.path(), zones, options);
+        require_shade_sums(counted, threaded, 0);
+        require_sums(counted, threaded, 0);
+    }
+}
+
+TEST_CASE("shade beside Byte land cover: a value outside 0-1 names the file, the value and the cell",
+          "[overlay][shade]") {
+    // 41 × 40 cells, one block of 1,640; the shade is 0.5 but for 1.5 at row 21, column 35
+    // (among cells tested sixteen at a time) or 2 at row 39, column 40 (the last cell, among
+    // the eight tested one by one).
+    const Grid grid{0, 40, 1, 1, 41, 40};
+    const std::vector<double> cover(1640, 2.0);
+    std::vector<double> shade(1640, 0.5);
+    const bool last = GENERATE(false, true);
+    const std::int64_t row = last ? 39 : 21, col = last ? 40 : 35;
+    shade[static_cast<std::size_t>(row * 41 + col)] = last ? 2.0 : 1.5;
+    const TestRaster bytes("/vsimem/shadegap_overlay_bad_shade_cover.tif", grid, "EPSG:32618", GDT_Byte, 0.0, cover, 16);
+    const TestRaster fractions("/vsimem/shadegap_overlay_bad_shade.tif", grid, "EPSG:32618", GDT_Float32, -1.0, shade,
+                               16);
+    OverlayOptions options;
+    options.kind = CanopyKind::parse("classes=1");
+    options.shade.path = fractions.path();
+    options.threads = GENERATE(1, 2);
+    try {
+        (void)overlay_zones(bytes.path(), {{{rectangle(0, 0, 41, 40), {}}}}, options);
+        FAIL("no error");
+    } catch (const InputError& error) {
+        CHECK(error.subject() == fractions.path());
+        CHECK(error.message() == (last ? "value 2 at row 39, column 40 is not a shade fraction (expected 0 to 1, or "
+                                         "the raster's nodata value)"
+                                       : "value 1.5 at row 21, column 35 is not a shade fraction (expected 0 to 1, "
+                                         "or the raster's nodata value)"));
+    }
+}
