@@ -74,4 +74,46 @@ private:
     std::string m_warning;
 };
 
+/// GDAL keeps every block it decodes through its block cache until the cache, by default 5 %
+/// of the machine's memory, is full: a 10-gigapixel mosaic would fill it, so the overlay and
+/// the shade run, which read each block (about) once, hold it to what they need. While
+/// alive, this holds the cache to `bytes` (when smaller), unless the user chose a size
+/// (GDAL_CACHEMAX), and then gives the old size back. Limits alive at once share it: the
+/// first sets it, the last restores it.
+class ScopedCacheLimit {
+public:
+    explicit ScopedCacheLimit(GIntBig bytes) {
+        const std::lock_guard<std::mutex> lock(mutex());
+        if (state().active++ > 0 || CPLGetConfigOption("GDAL_CACHEMAX", nullptr) != nullptr) return;
+        state().saved = GDALGetCacheMax64();
+        state().changed = bytes < state().saved;
+        if (state().changed) GDALSetCacheMax64(bytes);
+    }
+    ~ScopedCacheLimit() {
+        const std::lock_guard<std::mutex> lock(mutex());
+        if (--state().active == 0 && state().changed) {
+            GDALSetCacheMax64(state().saved);
+            state().changed = false;
+        }
+    }
+    ScopedCacheLimit(const ScopedCacheLimit&) = delete;
+    ScopedCacheLimit& operator=(const ScopedCacheLimit&) = delete;
+
+private:
+    struct State {
+        int active = 0;
+        bool changed = false;
+        GIntBig saved = 0;
+    };
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static State& state() {
+        static State s;
+        return s;
+    }
+};
+
+
 }  // namespace shadegap::detail

@@ -4,6 +4,7 @@
 
 #include "block_iteration.hpp"
 #include "coverage_runs.hpp"
+#include "gdal_util.hpp"
 
 // Boost 1.74's math constants include a header it deprecates itself; the note is noise.
 #define BOOST_ALLOW_DEPRECATED_HEADERS
@@ -475,49 +476,6 @@ std::pair<std::int64_t, std::int64_t> choose_block_size(const RasterInfo& info, 
     return {rows, cols};
 }
 
-/// GDAL keeps every block it decodes through its block cache until the cache, by default 5 %
-/// of the machine's memory, is full: a 10-gigapixel mosaic would fill it. The overlay decodes
-/// tiles of whole blocks straight into its buffers, without the cache; what still goes
-/// through it (a VRT's sources, strips, windows across tiles) is read once, except for
-/// strips shared by the blocks of one block row, so a block row per thread is all it needs
-/// to keep. While alive, this holds the cache to that, unless the user chose a size
-/// (GDAL_CACHEMAX), and then gives the old size back. Overlays running at once share the
-/// limit: the first sets it, the last restores it.
-class ScopedCacheLimit {
-public:
-    explicit ScopedCacheLimit(GIntBig bytes) {
-        const std::lock_guard<std::mutex> lock(mutex());
-        if (state().active++ > 0 || CPLGetConfigOption("GDAL_CACHEMAX", nullptr) != nullptr) return;
-        state().saved = GDALGetCacheMax64();
-        state().changed = bytes < state().saved;
-        if (state().changed) GDALSetCacheMax64(bytes);
-    }
-    ~ScopedCacheLimit() {
-        const std::lock_guard<std::mutex> lock(mutex());
-        if (--state().active == 0 && state().changed) {
-            GDALSetCacheMax64(state().saved);
-            state().changed = false;
-        }
-    }
-    ScopedCacheLimit(const ScopedCacheLimit&) = delete;
-    ScopedCacheLimit& operator=(const ScopedCacheLimit&) = delete;
-
-private:
-    struct State {
-        int active = 0;
-        bool changed = false;
-        GIntBig saved = 0;
-    };
-    static std::mutex& mutex() {
-        static std::mutex m;
-        return m;
-    }
-    static State& state() {
-        static State s;
-        return s;
-    }
-};
-
 /// A block row of the raster's width per thread, in the band's data type, and a quarter more;
 /// at least 32 MB. (Measured on a mosaic of 10,000² tiles not aligned to the blocks: three
 /// block rows were no faster, and took twice the memory.)
@@ -967,7 +925,7 @@ std::vector<ZoneSums> sum_zones(const std::string& raster_path, const std::vecto
     // The shade raster's tiles go through the cache too: a block row of them as well.
     const GIntBig shade_cache =
         shade_info ? cache_needed(*shade_info, std::max<std::int64_t>(block_rows, shade_info->block_rows), threads) : 0;
-    const ScopedCacheLimit cache_limit(cache_needed(info, block_rows, threads) + shade_cache);
+    const detail::ScopedCacheLimit cache_limit(cache_needed(info, block_rows, threads) + shade_cache);
 
     std::vector<ThreadScratch> scratch(static_cast<std::size_t>(threads));
     scratch[0].source = std::move(first_source);

@@ -146,27 +146,6 @@ private:
     GDALDataType m_type = GDT_Byte;
 };
 
-/// Holds GDAL's block cache to `bytes` while alive, unless the user chose its size
-/// (GDAL_CACHEMAX) or it is smaller already, and then gives the old size back. GDAL keeps every
-/// block it decodes until the cache (by default 5 % of the machine's memory) is full, so
-/// without this the memory of a run would grow with the raster up to that share.
-class CacheCap {
-public:
-    explicit CacheCap(GIntBig bytes) {
-        if (CPLGetConfigOption("GDAL_CACHEMAX", nullptr) != nullptr) return;
-        m_saved = GDALGetCacheMax64();
-        if (bytes < m_saved) GDALSetCacheMax64(bytes);
-        else m_saved = -1;
-    }
-    ~CacheCap() {
-        if (m_saved >= 0) GDALSetCacheMax64(m_saved);
-    }
-    CacheCap(const CacheCap&) = delete;
-    CacheCap& operator=(const CacheCap&) = delete;
-
-private:
-    GIntBig m_saved = -1;
-};
 
 std::string mask_name(const LocalDateTime& local) {
     return fmt::format("mask_{:04}{:02}{:02}T{:02}{:02}.tif", local.date.year, local.date.month, local.date.day,
@@ -575,7 +554,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     };
 
     // The highest surface anywhere (it bounds every shadow), read tile by tile.
-    std::optional<CacheCap> cache_cap(std::in_place, GIntBig{64} << 20);
+    std::optional<detail::ScopedCacheLimit> cache_cap(std::in_place, GIntBig{64} << 20);
     float highest = 0;
     {
         std::vector<float> heights;
