@@ -262,10 +262,12 @@ std::uint8_t classify(const TileFields& f, int r, int c, std::int64_t col, std::
     return soil > 0.74 ? cover::bare : cover::grass;
 }
 
-/// Fills `strip` (tile rows × cols cells, row-major) with the land cover of cells
-/// [row0, row0 + rows) × [col0, col0 + cols), tile by tile in parallel.
-void fill_strip(std::vector<std::uint8_t>& strip, std::int64_t row0, std::int64_t col0, std::int64_t rows,
-                std::int64_t cols) {
+/// Fills `strip` (rows × cols cells, row-major) over cells [row0, row0 + rows) ×
+/// [col0, col0 + cols), tile by tile in parallel, with value(cls, fields, r, c, lot_draws)
+/// of each cell's land-cover class `cls` (r, c within the tile).
+template <typename T, typename Value>
+void fill_cells(std::vector<T>& strip, std::int64_t row0, std::int64_t col0, std::int64_t rows, std::int64_t cols,
+                const Value& value) {
     const std::int64_t tiles_across = (cols + tile - 1) / tile;
 #pragma omp parallel
     {
@@ -278,12 +280,20 @@ void fill_strip(std::vector<std::uint8_t>& strip, std::int64_t row0, std::int64_
             for (int r = 0; r < rows; ++r) {
                 LotDraws lot_draws;
                 for (int c = 0; c < width; ++c) {
-                    strip[static_cast<std::size_t>(r * cols + t * tile + c)] =
-                        classify(fields, r, c, tile_col0 + c, row0 + r, lot_draws);
+                    const std::uint8_t cls = classify(fields, r, c, tile_col0 + c, row0 + r, lot_draws);
+                    strip[static_cast<std::size_t>(r * cols + t * tile + c)] = value(cls, fields, r, c, lot_draws);
                 }
             }
         }
     }
+}
+
+/// Fills `strip` (rows × cols cells, row-major) with the land cover of cells
+/// [row0, row0 + rows) × [col0, col0 + cols).
+void fill_strip(std::vector<std::uint8_t>& strip, std::int64_t row0, std::int64_t col0, std::int64_t rows,
+                std::int64_t cols) {
+    fill_cells(strip, row0, col0, rows, cols,
+               [](std::uint8_t cls, const TileFields&, int, int, const LotDraws&) { return cls; });
 }
 
 OGRSpatialReference utm() {
@@ -343,28 +353,13 @@ float height_of(Layer layer, std::uint8_t cls, const TileFields& f, int r, int c
 }
 
 /// Fills `strip` (rows × cols Float32 cells, row-major) with `layer` over cells
-/// [row0, row0 + rows) × [col0, col0 + cols), tile by tile in parallel.
+/// [row0, row0 + rows) × [col0, col0 + cols).
 void fill_height_strip(Layer layer, std::vector<float>& strip, std::int64_t row0, std::int64_t col0, std::int64_t rows,
                        std::int64_t cols) {
-    const std::int64_t tiles_across = (cols + tile - 1) / tile;
-#pragma omp parallel
-    {
-        TileFields fields;
-#pragma omp for schedule(dynamic, 1)
-        for (std::int64_t t = 0; t < tiles_across; ++t) {
-            const std::int64_t tile_col0 = col0 + t * tile;
-            fields.compute(tile_col0, row0);
-            const std::int64_t width = std::min<std::int64_t>(tile, cols - t * tile);
-            for (int r = 0; r < rows; ++r) {
-                LotDraws lot_draws;
-                for (int c = 0; c < width; ++c) {
-                    const std::uint8_t cls = classify(fields, r, c, tile_col0 + c, row0 + r, lot_draws);
-                    strip[static_cast<std::size_t>(r * cols + t * tile + c)] =
-                        height_of(layer, cls, fields, r, c, lot_draws);
-                }
-            }
-        }
-    }
+    fill_cells(strip, row0, col0, rows, cols,
+               [layer](std::uint8_t cls, const TileFields& fields, int r, int c, const LotDraws& lot_draws) {
+                   return height_of(layer, cls, fields, r, c, lot_draws);
+               });
 }
 
 /// Writes cells [row0, row0 + rows) × [col0, col0 + cols) of `layer` as a tiled DEFLATE GeoTIFF

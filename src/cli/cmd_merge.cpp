@@ -56,16 +56,8 @@ int run(MergeState& state) {
     if (state.threads < 0)
         throw UsageError("--threads", fmt::format("expected an integer ≥ 0, got {}", state.threads));
     const RunConfig config = merge_config(state.dirs, state.out, state.overwrite, state.threads);
-    RunResult result;
-    {
-        const InterruptGuard interrupts;
-        ProgressBar bar(shows_progress(state.report));
-        const ProgressFn draw = bar.callback();
-        result = run_pipeline(config, [&](double fraction, std::string_view stage) {
-            if (fraction < 1) throw_if_interrupted(config.out, stage);
-            if (draw) draw(fraction, stage);
-        });
-    }
+    const RunResult result = run_interruptible(
+        config.out, state.report, [&](const ProgressFn& progress) { return run_pipeline(config, progress); });
     if (state.report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
     if (state.report.verbose)

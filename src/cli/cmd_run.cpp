@@ -73,16 +73,8 @@ std::string summary(const RunConfig& config, const RunResult& result) {
 
 /// `run --shard I/N`: measures one share and writes its sums (docs/scale.md).
 int run_shard_checked(const RunConfig& config, const ReportOptions& report) {
-    ShardResult result;
-    {
-        const InterruptGuard interrupts;
-        ProgressBar bar(shows_progress(report));
-        const ProgressFn draw = bar.callback();
-        result = run_shard(config, [&](double fraction, std::string_view stage) {
-            if (fraction < 1) throw_if_interrupted(config.out, stage);
-            if (draw) draw(fraction, stage);
-        });
-    }
+    const ShardResult result = run_interruptible(
+        config.out, report, [&](const ProgressFn& progress) { return run_shard(config, progress); });
     if (report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
     if (report.verbose)
@@ -99,19 +91,9 @@ int run_checked(RunState& state) {
     const RunConfig config = state.options.build();
     state.options.check_inputs_exist(config);
     if (!config.shard.empty()) return run_shard_checked(config, state.report);
-    RunResult result;
-    {
-        const InterruptGuard interrupts;
-        ProgressBar bar(shows_progress(state.report));
-        const ProgressFn draw = bar.callback();
-        // Called on the main thread between stages and overlay batches: the place to stop,
-        // until the report of 1 that follows the outputs' move into place; a signal caught
-        // by then no longer undoes them (nor claims that nothing was written).
-        result = run_pipeline(config, [&](double fraction, std::string_view stage) {
-            if (fraction < 1) throw_if_interrupted(config.out, stage);
-            if (draw) draw(fraction, stage);
-        });
-    }
+    // Stages and overlay batches report on the main thread: the places to stop.
+    const RunResult result = run_interruptible(
+        config.out, state.report, [&](const ProgressFn& progress) { return run_pipeline(config, progress); });
     if (state.report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
     if (state.report.verbose) {

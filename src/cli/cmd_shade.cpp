@@ -111,18 +111,9 @@ int run(ShadeState& state) {
     if (config.step_minutes <= 0)
         throw UsageError("--step", fmt::format("expected a positive number of minutes, got {}", config.step_minutes));
 
-    ShadeResult result;
-    {
-        const InterruptGuard interrupts;
-        ProgressBar bar(shows_progress(state.report));
-        const ProgressFn draw = bar.callback();
-        // As in `run`: reported on the main thread after each instant of each tile and each
-        // mask written, the place to stop, until the report of 1 that follows the move into place.
-        result = run_shade(config, [&](double fraction, std::string_view stage) {
-            if (fraction < 1) throw_if_interrupted(config.out, stage);
-            if (draw) draw(fraction, stage);
-        });
-    }
+    // Reported on the main thread after each instant of each tile and each mask written.
+    const ShadeResult result = run_interruptible(
+        config.out, state.report, [&](const ProgressFn& progress) { return run_shade(config, progress); });
     if (state.report.quiet) return 0;
     for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
     if (state.report.verbose) print_note(fmt::format("[{:.2f} s] total", result.seconds));
