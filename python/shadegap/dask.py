@@ -63,6 +63,21 @@ def _one_line(stderr, status):
     return line[len(prefix):] if line.startswith(prefix) else line
 
 
+def check_project(project, run_args, cwd):
+    """On a worker: `shadegap check PROJECT [run options]`, so that a wrong file, field or
+    option fails once, in seconds, before any shard is measured (the worker sees the inputs
+    as the shards will). Returns the worker's host name; raises ShadegapError."""
+    exe = shadegap_exe()
+    with tempfile.TemporaryDirectory(prefix="shadegap-check-") as scratch:
+        command = [exe, "check", project, *run_args, "--out", os.path.join(scratch, "out"), "--quiet"]
+        done = subprocess.run(command, capture_output=True, text=True,
+                              cwd=cwd if cwd and os.path.isdir(cwd) else None, check=False)
+    if done.returncode != 0:
+        raise ShadegapError(f"{_one_line(done.stderr, done.returncode)} (checked on {socket.gethostname()} "
+                            "before the shards)")
+    return socket.gethostname()
+
+
 def measure_shard(project, run_args, index, count, cwd, threads=None):
     """On a worker: `shadegap run PROJECT --shard INDEX/COUNT` into a temporary folder.
 
@@ -103,7 +118,11 @@ def run(project, out, run_args=(), scheduler=None, workers=None, shards=None, th
     run_args = list(run_args)
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError) as error:
+            raise ShadegapError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler: "
+                                f"{' '.join(str(error).split())}") from None
     else:
         workers = workers or os.cpu_count() or 1
         # A failed shard is reported once, here; the workers' own log lines would repeat it.
@@ -114,6 +133,7 @@ def run(project, out, run_args=(), scheduler=None, workers=None, shards=None, th
         if not shards:
             shards = max(1, sum(client.nthreads().values()))
         cwd = os.getcwd()
+        client.submit(check_project, project, run_args, cwd, pure=False).result()
         futures = client.map(measure_shard, [project] * shards, [run_args] * shards,
                              range(1, shards + 1), [shards] * shards, [cwd] * shards,
                              [threads] * shards, pure=False)

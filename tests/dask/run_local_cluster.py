@@ -8,6 +8,7 @@ Exit 77 (skipped) only when Dask distributed is not installed.
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,16 +65,50 @@ def main():
             print(f"FAIL: not byte for byte the one run's: {differing}")
             return 1
 
-        # A failing shard: its one-line error comes back through Dask, one line, exit status 1, no output.
+        # A wrong field: the check on a worker fails before any shard, with check's one line,
+        # exit status 1, no output and no shard report.
         failed = os.path.join(scratch, "failed")
         done = subprocess.run([sys.executable, "-m", "shadegap.dask", "--workers", "2", "--shards", "2",
                                os.path.join(sample, "city.toml"), "--unit-id", "NO_SUCH_FIELD",
                                "--out", failed], env=env, cwd=scratch, capture_output=True, text=True,
                               check=False)
         lines = done.stderr.strip().splitlines()
+        if (done.returncode != 1 or len(lines) != 1 or not lines[0].startswith("shadegap.dask: error: ")
+                or "field 'NO_SUCH_FIELD' not found" not in lines[0] or "before the shards" not in lines[0]
+                or os.path.exists(failed)):
+            print(f"FAIL: a wrong field gave exit {done.returncode}, stderr {done.stderr!r}")
+            return 1
+
+        # A shard that fails after the check passed (its output folder cannot be made on the
+        # worker: SHADEGAP_EXE is a wrapper that fails for --shard runs only): the shard's line.
+        wrapper = os.path.join(scratch, "fail-shards.sh")
+        with open(wrapper, "w") as file:
+            file.write("#!/bin/sh\ncase \"$*\" in *--shard*) echo 'shadegap: error: disk full' >&2; exit 1;; esac\n"
+                       f"exec '{exe}' \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        done = subprocess.run([sys.executable, "-m", "shadegap.dask", "--workers", "2", "--shards", "2",
+                               os.path.join(sample, "city.toml"), "--out", failed],
+                              env=dict(env, SHADEGAP_EXE=wrapper), cwd=scratch, capture_output=True, text=True,
+                              check=False)
+        lines = done.stderr.strip().splitlines()
         if (done.returncode != 1 or len(lines) != 1 or not lines[0].startswith("shadegap.dask: error: shard ")
-                or "field 'NO_SUCH_FIELD' not found" not in lines[0] or os.path.exists(failed)):
+                or not lines[0].endswith(": disk full") or os.path.exists(failed)):
             print(f"FAIL: a failing shard gave exit {done.returncode}, stderr {done.stderr!r}")
+            return 1
+
+        # A scheduler nobody listens on: one line naming it, exit status 1, no output.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "shadegap.dask", "--scheduler", f"tcp://127.0.0.1:{port}",
+                               os.path.join(sample, "city.toml"), "--out", failed],
+                              env=dict(env, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s"), cwd=scratch,
+                              capture_output=True, text=True, check=False)
+        lines = done.stderr.strip().splitlines()
+        if (done.returncode != 1 or len(lines) != 1
+                or not lines[0].startswith(f"shadegap.dask: error: --scheduler tcp://127.0.0.1:{port}: cannot connect")
+                or os.path.exists(failed)):
+            print(f"FAIL: an unreachable scheduler gave exit {done.returncode}, stderr {done.stderr!r}")
             return 1
     print(f"ok: 3 shards on 2 workers, {len(expected)} outputs identical to one run")
     return 0
