@@ -37,7 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* shard_format = "shadegap shard 1";
+constexpr const char* shard_format = "shadegap shard 2";  // 2: inputs identified by their contents
 constexpr const char* manifest_name = "shard.json";
 constexpr const char* sums_name = "sums.tsv";
 /// The columns of sums.tsv after kind and index: a census unit's or a piece's ZoneSums,
@@ -372,7 +372,11 @@ json read_manifest(const std::string& dir) {
         (void)manifest.at("shards").get<int>();
         (void)manifest.at("fingerprint").get<std::string>();
         (void)config_from_json(manifest.at("config"));
-        (void)manifest.at("inputs").get<json::array_t>();
+        for (const json& input : manifest.at("inputs").get<json::array_t>()) {
+            (void)input.at("key").get<std::string>();
+            (void)input.at("path").get<std::string>();
+            (void)input.at("bytes").get<std::int64_t>();
+        }
     } catch (const json::exception& error) {
         throw InputError(path.string(), std::string("not a shard file of shadegap: ") + error.what());
     }

@@ -241,6 +241,20 @@ TEST_CASE("merge accepts shards measured on copies of the inputs, whatever their
     INFO(on_a.err);
     REQUIRE(on_a.status == 0);
     require_same_outputs(one, dir.file("merged-a"));
+
+    // A second machine whose copy of the join table differs (here in its last byte, a digit):
+    // its shard is of another run, and the message says which input differs.
+    std::string csv = test::read_text(dir.file("b/acs.csv"));
+    const std::size_t digit = csv.find_last_of("0123456789");
+    REQUIRE(digit != std::string::npos);
+    csv[digit] = csv[digit] == '9' ? '8' : static_cast<char>(csv[digit] + 1);
+    std::ofstream(dir.file("b/acs.csv"), std::ios::binary) << csv;
+    const std::string other = shard_in(dir.file("b"), 2, 2, dir.file("s2-other"));
+    const auto mixed = merge_in(dir.file("a"), {shards[0], other}, dir.file("merged-mixed"));
+    test::require_one_line_error(mixed, 1);
+    CHECK_THAT(mixed.err, Catch::Matchers::Contains(other + ": is shard 2/2 of another run than " + shards[0] +
+                                                    " (its join acs.csv has other contents"));
+    CHECK(!fs::exists(dir.file("merged-mixed")));
 }
 
 TEST_CASE("merge refuses shards whose inputs changed since they were measured, at the same size", "[shards][cli]") {
