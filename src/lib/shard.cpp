@@ -162,7 +162,8 @@ std::vector<std::string> files_of(const std::string& path) {
     std::vector<std::string> files;
     {
         const detail::GdalErrorCapture quiet;
-        const detail::GdalDataset dataset(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+        const detail::GdalDataset dataset(
+            GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
         if (dataset) {
             char** list = GDALGetFileList(dataset.get());
             for (char** name = list; name && *name; ++name) files.emplace_back(*name);
@@ -182,7 +183,8 @@ std::vector<std::string> files_of(const std::string& path) {
 /// type, nodata and band count; null when it cannot be opened as a raster.
 json grid_of(const std::string& path) {
     const detail::GdalErrorCapture quiet;
-    const detail::GdalDataset dataset(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    const detail::GdalDataset dataset(
+        GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     if (!dataset) return nullptr;
     double transform[6] = {0, 1, 0, 0, 0, 1};
     const bool has_transform = GDALGetGeoTransform(dataset.get(), transform) == CE_None;
@@ -280,7 +282,10 @@ json identities(const json& inputs) {
 }
 
 std::string fingerprint(const json& config, const json& inputs, int count) {
-    const json all = {{"version", SHADEGAP_VERSION_STRING}, {"shards", count}, {"config", config}, {"inputs", identities(inputs)}};
+    const json all = {{"version", SHADEGAP_VERSION_STRING},
+                      {"shards", count},
+                      {"config", config},
+                      {"inputs", identities(inputs)}};
     Hasher hasher;
     hasher.add(all.dump());
     return hasher.hex();
@@ -399,12 +404,16 @@ std::string change(const json& before, const json& now) {
             return fmt::format("has {} {}, not {}", it.key(), grid_now.value(it.key(), json()).dump(), it.value().dump());
         }
     }
-    if (now.value("xxh3_ends", json()) != before.value("xxh3_ends", json()))
+    const auto hash = [](const json& input, const char* name) {
+        const json value = input.value(name, json());
+        return value.is_string() ? value.get<std::string>() : std::string("none: unreadable");
+    };
+    if (hash(now, "xxh3_ends") != hash(before, "xxh3_ends"))
         return fmt::format("has other bytes in its first or last MiB (XXH3 {}, not {}), of the same size and grid",
-                           now.value("xxh3_ends", json()).dump(), before.value("xxh3_ends", json()).dump());
-    if (now.value("xxh3", json()) != before.value("xxh3", json()))
-        return fmt::format("has other contents (XXH3 {}, not {}) of the same size", now.value("xxh3", json()).dump(),
-                           before.value("xxh3", json()).dump());
+                           hash(now, "xxh3_ends"), hash(before, "xxh3_ends"));
+    if (hash(now, "xxh3") != hash(before, "xxh3"))
+        return fmt::format("has other contents (XXH3 {}, not {}) of the same size", hash(now, "xxh3"),
+                           hash(before, "xxh3"));
     return "differs";
 }
 
