@@ -28,6 +28,16 @@ endif()
 add_library(cctz::cctz UNKNOWN IMPORTED)
 set_target_properties(cctz::cctz PROPERTIES IMPORTED_LOCATION "${CCTZ_LIBRARY}"
                       INTERFACE_INCLUDE_DIRECTORIES "${CCTZ_INCLUDE_DIR}")
+# xxHash identifies the inputs of a shard by their bytes (XXH3). Debian's libxxhash-dev ships
+# a pkg-config file (libxxhash.pc) and no CMake package.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(XXHASH QUIET IMPORTED_TARGET GLOBAL libxxhash>=0.8)
+endif()
+if(NOT XXHASH_FOUND)
+  message(FATAL_ERROR "shadegap needs xxHash >= 0.8 (content hashes of a shard's inputs), found with pkg-config; "
+                      "on Debian 12: apt-get install libxxhash-dev pkg-config (or run scripts/install-deps)")
+endif()
 # Leaflet (JavaScript, no CMake package): its files are inlined into report.html.
 find_path(SHADEGAP_LEAFLET_DIR leaflet.js PATHS /usr/share/javascript/leaflet NO_DEFAULT_PATH)
 if(NOT SHADEGAP_LEAFLET_DIR OR NOT EXISTS ${SHADEGAP_LEAFLET_DIR}/leaflet.css)

@@ -72,6 +72,19 @@ public:
     }
 };
 
+/// The checks that several functions make of the same arguments, with the same words.
+void check_threads(int threads) {
+    if (threads < 0) throw UsageError("threads", fmt::format("expected an integer ≥ 0, got {}", threads));
+}
+
+void check_step(int step) {
+    if (step <= 0) throw UsageError("step", fmt::format("expected a positive number of minutes, got {}", step));
+}
+
+void require_tz(const std::string& tz) {
+    if (tz.empty()) throw UsageError("tz", "required; give tz=\"America/New_York\", a fixed offset \"-04:00\" or \"UTC\"");
+}
+
 /// Writes a 2-D array as band 1 of a GeoTIFF (GDAL paths such as /vsimem/ too). The
 /// geotransform is GDAL's (x_min, cell_width, 0, y_max, 0, -cell_height), north-up.
 void write_raster(const std::string& path, const py::array& values, const std::vector<double>& geotransform,
@@ -166,7 +179,7 @@ py::dict overlay(const std::string& raster, const std::string& units, const std:
     options.shade.path = shade;
     options.shade.mask = shade_mask == "walkable" ? ShadeMask{ShadeMask::Type::Include, walkable_classes}
                                                   : ShadeMask{ShadeMask::Type::Exclude, building_classes};
-    if (threads < 0) throw UsageError("threads", fmt::format("expected an integer ≥ 0, got {}", threads));
+    check_threads(threads);
     if (block_size < 0) throw UsageError("block_size", fmt::format("expected an integer ≥ 0, got {}", block_size));
     options.threads = threads;
     options.block_rows = block_size;
@@ -229,7 +242,7 @@ py::dict overlay(const std::string& raster, const std::string& units, const std:
 py::dict sun(const py::object& lat, const py::object& lon, const std::string& raster,
              const std::vector<std::string>& at, const std::string& date, const std::string& time, int step,
              const std::string& tz, bool force_tz) {
-    if (tz.empty()) throw UsageError("tz", "required; give tz=\"America/New_York\", a fixed offset \"-04:00\" or \"UTC\"");
+    require_tz(tz);
     if (raster.empty() && (lat.is_none() || lon.is_none()))
         throw UsageError("lat", "a place is required: give lat and lon, or raster");
     if (!raster.empty() && !(lat.is_none() && lon.is_none()))
@@ -266,7 +279,7 @@ py::dict sun(const py::object& lat, const py::object& lon, const std::string& ra
     } else {
         const DateRange dates = parse_date_range(date, "date");
         const ClockWindow window = parse_clock_window(time, "time");
-        if (step <= 0) throw UsageError("step", fmt::format("expected a positive number of minutes, got {}", step));
+        check_step(step);
         if (!force_tz) {
             check_zone_fits_place(zone, dates.first, longitude, place);
             check_zone_fits_place(zone, dates.last, longitude, place);
@@ -307,7 +320,7 @@ py::array_t<std::uint8_t> shadows(const py::object& heights, const py::object& c
     model.cell_height_m = cell_height;
     if (!(cell_width > 0) || !(cell_height > 0))
         throw UsageError("cell_size", fmt::format("expected cell sizes above 0 m, got {} × {}", cell_width, cell_height));
-    if (threads < 0) throw UsageError("threads", fmt::format("expected an integer ≥ 0, got {}", threads));
+    check_threads(threads);
     const auto take = [&model](const py::object& layer, const char* name, std::vector<float>& into) {
         if (layer.is_none()) return;
         const FloatArray array = FloatArray::ensure(layer);
@@ -349,12 +362,12 @@ py::dict run_shade_on(const std::string& surface, const std::string& buildings, 
     config.transmissivity = transmissivity;
     if (date.empty()) throw UsageError("date", "required; give date=\"YYYY-MM-DD\" or \"YYYY-MM-DD..YYYY-MM-DD\"");
     if (time.empty()) throw UsageError("time", "required; give time=\"HH:MM\" or \"HH:MM-HH:MM\"");
-    if (tz.empty()) throw UsageError("tz", "required; give tz=\"America/New_York\", a fixed offset \"-04:00\" or \"UTC\"");
+    require_tz(tz);
     config.dates = parse_date_range(date, "date");
     config.window = parse_clock_window(time, "time");
     config.zone = TimeZone::parse(tz, "tz");
-    if (step <= 0) throw UsageError("step", fmt::format("expected a positive number of minutes, got {}", step));
-    if (threads < 0) throw UsageError("threads", fmt::format("expected an integer ≥ 0, got {}", threads));
+    check_step(step);
+    check_threads(threads);
     config.step_minutes = step;
     config.sun_tolerance_deg = sun_tolerance;
     config.force_tz = force_tz;

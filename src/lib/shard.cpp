@@ -7,11 +7,14 @@
 #include "shadegap/output.hpp"
 #include "shadegap/version.hpp"
 
+#include "gdal_util.hpp"
 #include "run_stages.hpp"
 
+#include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,8 +25,11 @@
 #include <fstream>
 #include <type_traits>
 #include <limits>
+#include <memory>
+#include <new>
 #include <numeric>
 #include <sstream>
+#include <vector>
 
 namespace shadegap {
 namespace {
@@ -31,7 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* shard_format = "shadegap shard 1";
+constexpr const char* shard_format = "shadegap shard 2";  // 2: inputs identified by their contents
 constexpr const char* manifest_name = "shard.json";
 constexpr const char* sums_name = "sums.tsv";
 /// The columns of sums.tsv after kind and index: a census unit's or a piece's ZoneSums,
@@ -94,39 +100,195 @@ RunConfig config_from_json(const json& j) {
     return config;
 }
 
-/// Each input file of `config` (rasters, vectors, the join CSV, a model file) with its size
-/// and time of change as GDAL sees them (so /vsis3/ paths too); bytes -1 when it cannot be
-/// read from here.
+/// A double exactly, as a C99 hexadecimal float.
+std::string hex(double value) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%a", value);
+    return text;
+}
+
+/// XXH3, 64 bits (libxxhash), fed piece by piece: the same bytes give the same hash everywhere.
+class Hasher {
+public:
+    Hasher() : m_state(XXH3_createState()) {
+        if (!m_state || XXH3_64bits_reset(m_state.get()) == XXH_ERROR) throw std::bad_alloc();
+    }
+    void add(const void* data, std::size_t size) { XXH3_64bits_update(m_state.get(), data, size); }
+    void add(const std::string& text) {
+        const std::uint64_t size = text.size();  // the length first: ("ab", "c") ≠ ("a", "bc")
+        add(&size, sizeof size);
+        add(text.data(), text.size());
+    }
+    /// The hash as 16 hex digits.
+    std::string hex() const { return fmt::format("{:016x}", XXH3_64bits_digest(m_state.get())); }
+
+private:
+    struct Free {
+        void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+    };
+    std::unique_ptr<XXH3_state_t, Free> m_state;
+};
+
+struct VsiCloser {
+    void operator()(VSILFILE* file) const {
+        if (file) VSIFCloseL(file);
+    }
+};
+
+/// Adds `length` bytes of `path` from `offset`, read through GDAL's VSI (so /vsis3/ and
+/// /vsizip/ paths too); false when the file cannot be read.
+bool add_bytes(Hasher& hasher, const std::string& path, vsi_l_offset offset, vsi_l_offset length) {
+    const std::unique_ptr<VSILFILE, VsiCloser> file(VSIFOpenL(path.c_str(), "rb"));
+    if (!file || VSIFSeekL(file.get(), offset, SEEK_SET) != 0) return false;
+    std::vector<char> buffer(std::size_t{1} << 20);
+    while (length > 0) {
+        const std::size_t want = static_cast<std::size_t>(std::min<vsi_l_offset>(length, buffer.size()));
+        const std::size_t got = VSIFReadL(buffer.data(), 1, want, file.get());
+        hasher.add(buffer.data(), got);
+        if (got != want) return false;
+        length -= got;
+    }
+    return true;
+}
+
+/// The inputs that are rasters: possibly huge mosaics, of which each shard reads a part.
+bool is_raster_input(const std::string& key) {
+    return key == "canopy" || key == "shade" || key == "heat" || key == "landcover";
+}
+
+/// The files of a vector or table input: those GDAL names for the dataset (a shapefile's
+/// .shp, .shx, .dbf, .prj...), with a CSV's .csvt, or the path alone (a model file).
+std::vector<std::string> files_of(const std::string& path) {
+    std::vector<std::string> files;
+    {
+        const detail::GdalErrorCapture quiet;
+        const detail::GdalDataset dataset(
+            GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+        if (dataset) {
+            char** list = GDALGetFileList(dataset.get());
+            for (char** name = list; name && *name; ++name) files.emplace_back(*name);
+            CSLDestroy(list);
+        }
+    }
+    if (files.empty()) files.push_back(path);
+    if (EQUAL(CPLGetExtension(path.c_str()), "csv")) {
+        const std::string csvt = CPLResetExtension(path.c_str(), "csvt");
+        VSIStatBufL stat{};
+        if (VSIStatL(csvt.c_str(), &stat) == 0) files.push_back(csvt);
+    }
+    return files;
+}
+
+/// A raster's grid as GDAL reads it from the header: dimensions, geotransform, CRS, data
+/// type, nodata and band count; null when it cannot be opened as a raster.
+json grid_of(const std::string& path) {
+    const detail::GdalErrorCapture quiet;
+    const detail::GdalDataset dataset(
+        GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    if (!dataset) return nullptr;
+    double transform[6] = {0, 1, 0, 0, 0, 1};
+    const bool has_transform = GDALGetGeoTransform(dataset.get(), transform) == CE_None;
+    const int bands = GDALGetRasterCount(dataset.get());
+    json nodata = json::array();
+    std::string type;
+    for (int b = 1; b <= bands; ++b) {
+        GDALRasterBandH band = GDALGetRasterBand(dataset.get(), b);
+        int has_nodata = 0;
+        const double value = GDALGetRasterNoDataValue(band, &has_nodata);
+        nodata.push_back(has_nodata ? json(hex(value)) : json(nullptr));
+        if (b == 1) type = GDALGetDataTypeName(GDALGetRasterDataType(band));
+    }
+    json geotransform = json::array();
+    for (const double v : transform) geotransform.push_back(hex(v));
+    const char* crs = GDALGetProjectionRef(dataset.get());
+    return {{"width", GDALGetRasterXSize(dataset.get())},
+            {"height", GDALGetRasterYSize(dataset.get())},
+            {"geotransform", has_transform ? geotransform : json(nullptr)},
+            {"crs", crs ? crs : ""},
+            {"data_type", type},
+            {"nodata", nodata},
+            {"bands", bands}};
+}
+
+/// What identifies one input, read through GDAL (so /vsis3/ and /vsizip/ paths too): its
+/// size in bytes (-1 when it cannot be read from here) and
+/// - for a vector, table or model input (small, and read whole by every shard), `xxh3`:
+///   a hash of the bytes of all its files;
+/// - for a raster (perhaps a mosaic of terabytes, read in part by each shard), its `grid`
+///   and `xxh3_ends`: a hash of its first and last MiB (the whole file when smaller, as a
+///   VRT's text), which in a GeoTIFF hold the header and the tile index, whose offsets and
+///   sizes change with any tile's compressed bytes.
+/// `modified` (the time of change) is kept for people only: copies on other machines differ in it.
+json input_identity(const std::string& key, const std::string& path) {
+    VSIStatBufL stat{};
+    const bool found = VSIStatL(path.c_str(), &stat) == 0;
+    json input = {{"key", key},
+                  {"path", path},
+                  {"bytes", found ? static_cast<std::int64_t>(stat.st_size) : -1},
+                  {"modified", found ? static_cast<std::int64_t>(stat.st_mtime) : -1}};
+    if (!found) return input;
+    constexpr vsi_l_offset mib = vsi_l_offset{1} << 20;
+    Hasher hasher;
+    bool read = true;
+    if (is_raster_input(key)) {
+        input["grid"] = grid_of(path);
+        const vsi_l_offset size = static_cast<vsi_l_offset>(stat.st_size);
+        if (size <= 2 * mib) {
+            read = add_bytes(hasher, path, 0, size);
+        } else {
+            read = add_bytes(hasher, path, 0, mib) && add_bytes(hasher, path, size - mib, mib);
+        }
+        input["xxh3_ends"] = read ? json(hasher.hex()) : json(nullptr);
+    } else {
+        for (const std::string& file : files_of(path)) {
+            VSIStatBufL file_stat{};
+            read = read && VSIStatL(file.c_str(), &file_stat) == 0;
+            if (!read) break;
+            hasher.add(std::string(CPLGetFilename(file.c_str())));  // not the folder: copies elsewhere match
+            const std::uint64_t bytes = static_cast<std::uint64_t>(file_stat.st_size);
+            hasher.add(&bytes, sizeof bytes);
+            read = add_bytes(hasher, file, 0, bytes);
+        }
+        input["xxh3"] = read ? json(hasher.hex()) : json(nullptr);
+    }
+    return input;
+}
+
+/// Each input of `config` (rasters, vectors, the join CSV, a model file) as input_identity()
+/// gives it.
 json input_stats(const RunConfig& config) {
+    detail::ensure_gdal_registered();
     json inputs = json::array();
     for (const RunOption& option : run_options()) {
         if (option.type != OptionType::InputPath && option.type != OptionType::Model) continue;
         if (!takes_option(config.walks ? "walks" : config.plan ? "plan" : "run", option)) continue;
         const std::string& path = config.*std::get<std::string RunConfig::*>(option.member);
         if (path.empty() || (option.type == OptionType::Model && !names_model_file(path))) continue;
-        VSIStatBufL stat{};
-        const bool found = VSIStatL(path.c_str(), &stat) == 0;
-        inputs.push_back({{"key", option.key},
-                          {"path", path},
-                          {"bytes", found ? static_cast<std::int64_t>(stat.st_size) : -1},
-                          {"modified", found ? static_cast<std::int64_t>(stat.st_mtime) : -1}});
+        inputs.push_back(input_identity(option.key, path));
     }
     return inputs;
 }
 
-/// FNV-1a, 64 bits, as 16 hex digits: the same text gives the same fingerprint everywhere.
-std::string fingerprint_of(const std::string& text) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    for (const char c : text) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ULL;
-    }
-    return fmt::format("{:016x}", hash);
+/// An input's identity without what may differ between copies of the same bytes.
+json identity(json input) {
+    input.erase("modified");
+    return input;
+}
+
+json identities(const json& inputs) {
+    json all = json::array();
+    for (const json& input : inputs) all.push_back(identity(input));
+    return all;
 }
 
 std::string fingerprint(const json& config, const json& inputs, int count) {
-    const json all = {{"version", SHADEGAP_VERSION_STRING}, {"shards", count}, {"config", config}, {"inputs", inputs}};
-    return fingerprint_of(all.dump());
+    const json all = {{"version", SHADEGAP_VERSION_STRING},
+                      {"shards", count},
+                      {"config", config},
+                      {"inputs", identities(inputs)}};
+    Hasher hasher;
+    hasher.add(all.dump());
+    return hasher.hex();
 }
 
 /// Hilbert index of (x, y) on a 2^16 × 2^16 grid.
@@ -160,12 +322,6 @@ std::vector<int> shares_of(const AlignedZones& units, int count) {
 
 std::string shard_name(int index, int count) {
     return fmt::format("{}/{}", index, count);
-}
-
-std::string hex(double value) {
-    char text[40];
-    std::snprintf(text, sizeof text, "%a", value);
-    return text;
 }
 
 void append_row(std::string& text, const char* kind, std::size_t index, const ZoneSums& s, const ZoneMean& heat) {
@@ -221,17 +377,44 @@ json read_manifest(const std::string& dir) {
         (void)manifest.at("shards").get<int>();
         (void)manifest.at("fingerprint").get<std::string>();
         (void)config_from_json(manifest.at("config"));
-        (void)manifest.at("inputs").get<json::array_t>();
+        for (const json& input : manifest.at("inputs").get<json::array_t>()) {
+            (void)input.at("key").get<std::string>();
+            (void)input.at("path").get<std::string>();
+            (void)input.at("bytes").get<std::int64_t>();
+        }
     } catch (const json::exception& error) {
         throw InputError(path.string(), std::string("not a shard file of shadegap: ") + error.what());
     }
     return manifest;
 }
 
-std::string describe_stat(const json& input) {
-    if (input.at("bytes").get<std::int64_t>() < 0) return "cannot be opened";
-    return fmt::format("{} bytes, modified at {}", input.at("bytes").get<std::int64_t>(),
-                       input.at("modified").get<std::int64_t>());
+/// How input `now` differs from `before` (the same key and path), as a phrase after "it".
+std::string change(const json& before, const json& now) {
+    const auto bytes = [](const json& input) { return input.at("bytes").get<std::int64_t>(); };
+    if (bytes(now) < 0) return "cannot be opened";
+    if (bytes(before) < 0) return "can be opened, but could not be then";
+    if (bytes(now) != bytes(before)) return fmt::format("has {} bytes, not {}", bytes(now), bytes(before));
+    const json grid_now = now.value("grid", json()), grid_before = before.value("grid", json());
+    if (grid_now != grid_before) {
+        if (grid_now.is_null()) return "cannot be opened as a raster";
+        if (grid_before.is_null()) return "is a raster, but could not be opened as one then";
+        for (auto it = grid_before.begin(); it != grid_before.end(); ++it) {
+            if (grid_now.value(it.key(), json()) == it.value()) continue;
+            if (it.key() == "crs") return "has another CRS";
+            return fmt::format("has {} {}, not {}", it.key(), grid_now.value(it.key(), json()).dump(), it.value().dump());
+        }
+    }
+    const auto hash = [](const json& input, const char* name) {
+        const json value = input.value(name, json());
+        return value.is_string() ? value.get<std::string>() : std::string("none: unreadable");
+    };
+    if (hash(now, "xxh3_ends") != hash(before, "xxh3_ends"))
+        return fmt::format("has other bytes in its first or last MiB (XXH3 {}, not {}), of the same size and grid",
+                           hash(now, "xxh3_ends"), hash(before, "xxh3_ends"));
+    if (hash(now, "xxh3") != hash(before, "xxh3"))
+        return fmt::format("has other contents (XXH3 {}, not {}) of the same size", hash(now, "xxh3"),
+                           hash(before, "xxh3"));
+    return "differs";
 }
 
 /// Why two shards' manifests belong to different runs, in a few words.
@@ -246,28 +429,28 @@ std::string difference(const json& a, const json& b) {
             return "option " + it.key() + " is " + (ob.contains(it.key()) ? ob.at(it.key()).dump() : "unset") +
                    ", not " + it.value().dump();
     if (a.at("config") != b.at("config")) return "another project file";
-    const json& ia = a.at("inputs");
-    const json& ib = b.at("inputs");
+    const json ia = identities(a.at("inputs"));
+    const json ib = identities(b.at("inputs"));
     for (std::size_t k = 0; k < ia.size() && k < ib.size(); ++k)
         if (ia[k] != ib[k])
-            return fmt::format("its {} {} has {}, not {}", ib[k].at("key").get<std::string>(),
-                               ib[k].at("path").get<std::string>(), describe_stat(ib[k]), describe_stat(ia[k]));
+            return fmt::format("its {} {} {}", ib[k].at("key").get<std::string>(), ib[k].at("path").get<std::string>(),
+                               change(ia[k], ib[k]));
     return "other inputs";
 }
 
-/// Throws InputError naming `dir` when an input's size or time of change is not what the
-/// shard measured.
+/// Throws InputError naming `dir` when an input is not what the shard measured (its
+/// identity, input_identity(): not its time of change).
 void check_inputs_unchanged(const std::string& dir, const json& manifest, const json& inputs_now) {
-    const json& measured = manifest.at("inputs");
-    for (std::size_t k = 0; k < measured.size() || k < inputs_now.size(); ++k) {
-        if (k < measured.size() && k < inputs_now.size() && measured[k] == inputs_now[k]) continue;
-        if (k >= measured.size() || k >= inputs_now.size())
+    const json measured = identities(manifest.at("inputs"));
+    const json now = identities(inputs_now);
+    for (std::size_t k = 0; k < measured.size() || k < now.size(); ++k) {
+        if (k < measured.size() && k < now.size() && measured[k] == now[k]) continue;
+        if (k >= measured.size() || k >= now.size())
             throw InputError(dir, "the shard was measured with other inputs than the run's");
-        throw InputError(dir, fmt::format("the shard measured {} {} with {}; here it has {}: the inputs changed since, "
+        throw InputError(dir, fmt::format("{} {} is not what the shard measured: here it {}; the input changed since, "
                                           "or merge runs where relative paths name other files",
                                           measured[k].at("key").get<std::string>(),
-                                          measured[k].at("path").get<std::string>(), describe_stat(measured[k]),
-                                          describe_stat(inputs_now[k])))
+                                          measured[k].at("path").get<std::string>(), change(measured[k], now[k])))
             .with_hint("measure the shards again, or merge from the folder the shards ran in");
     }
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -120,6 +121,22 @@ Polygon random_star(std::mt19937_64& rng, double cx, double cy, double max_radiu
     return polygon;
 }
 
+/// Calls visit(z, i, a) for each zone z and each cell i (row-major) of `grid` it covers, with
+/// a its covered area (coverage fraction × cell_m2): the coverage of each zone on its full
+/// window, independent of the overlay's blocks.
+void for_each_covered_cell(const Grid& grid, const std::vector<MultiPolygon>& zones, double cell_m2,
+                           const std::function<void(std::size_t, std::size_t, double)>& visit) {
+    for (std::size_t z = 0; z < zones.size(); ++z) {
+        const Box box = bounding_box(zones[z]);
+        const Window window = grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
+        if (window.empty()) continue;
+        const CoverageMatrix coverage = compute_coverage(grid, window, zones[z]);
+        for (std::int64_t r = window.row0; r < window.row0 + window.rows; ++r)
+            for (std::int64_t c = window.col0; c < window.col0 + window.cols; ++c)
+                visit(z, static_cast<std::size_t>(r * grid.cols + c), coverage.at(r, c) * cell_m2);
+    }
+}
+
 /// Independent sums: the whole raster read at once, each zone's coverage on its full window.
 std::vector<ZoneSums> direct_sums(const std::string& path, const std::vector<MultiPolygon>& zones,
                                   const CanopyKind& kind, const std::vector<double>& water, double cell_m2) {
@@ -128,28 +145,43 @@ std::vector<ZoneSums> direct_sums(const std::string& path, const std::vector<Mul
     std::vector<double> values;
     source.read(info.grid.full_window(), values);
     std::vector<ZoneSums> sums(zones.size());
-    for (std::size_t z = 0; z < zones.size(); ++z) {
-        const Box box = bounding_box(zones[z]);
-        const Window window = info.grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
-        if (window.empty()) continue;
-        const CoverageMatrix coverage = compute_coverage(info.grid, window, zones[z]);
-        for (std::int64_t r = window.row0; r < window.row0 + window.rows; ++r) {
-            for (std::int64_t c = window.col0; c < window.col0 + window.cols; ++c) {
-                const double a = coverage.at(r, c) * cell_m2;
-                const double v = values[static_cast<std::size_t>(r * info.grid.cols + c)];
-                sums[z].covered_m2 += a;
-                if (std::isnan(v) || (info.nodata && v == *info.nodata)) {
-                    sums[z].nodata_m2 += a;
-                } else if (std::find(water.begin(), water.end(), v) != water.end()) {
-                    sums[z].water_m2 += a;
-                } else {
-                    sums[z].valid_m2 += a;
-                    sums[z].canopy_m2 += a * kind.canopy_of(v).value();
-                }
-            }
+    for_each_covered_cell(info.grid, zones, cell_m2, [&](std::size_t z, std::size_t i, double a) {
+        const double v = values[i];
+        sums[z].covered_m2 += a;
+        if (std::isnan(v) || (info.nodata && v == *info.nodata)) {
+            sums[z].nodata_m2 += a;
+        } else if (std::find(water.begin(), water.end(), v) != water.end()) {
+            sums[z].water_m2 += a;
+        } else {
+            sums[z].valid_m2 += a;
+            sums[z].canopy_m2 += a * kind.canopy_of(v).value();
+        }
+    });
+    return sums;
+}
+
+/// A land cover of `grid`, row by row: classes 0 to `max_class` drawn from `rng` for patches
+/// of `patch_cols` × `patch_rows` cells, then each cell, with a chance of 5 %, another class
+/// drawn on its own (single-cell speckle). `after_each_cell(i)`, when given, is called after
+/// cell i's class is drawn, so a test can draw more from `rng` for each cell in turn.
+std::vector<double> patches_with_speckle(std::mt19937_64& rng, const Grid& grid, int patch_cols, int patch_rows,
+                                         int max_class,
+                                         const std::function<void(std::size_t)>& after_each_cell = {}) {
+    std::uniform_int_distribution<int> cls(0, max_class);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const std::int64_t patches_across = grid.cols / patch_cols + 1;
+    std::vector<int> patch(static_cast<std::size_t>(patches_across * (grid.rows / patch_rows + 1)));
+    for (int& p : patch) p = cls(rng);
+    std::vector<double> values(static_cast<std::size_t>(grid.rows * grid.cols));
+    for (std::int64_t r = 0; r < grid.rows; ++r) {
+        for (std::int64_t c = 0; c < grid.cols; ++c) {
+            const int v = patch[static_cast<std::size_t>((r / patch_rows) * patches_across + c / patch_cols)];
+            const auto i = static_cast<std::size_t>(r * grid.cols + c);
+            values[i] = unit(rng) < 0.05 ? cls(rng) : v;
+            if (after_each_cell) after_each_cell(i);
         }
     }
-    return sums;
+    return values;
 }
 
 }  // namespace
@@ -288,17 +320,8 @@ TEST_CASE("Byte land cover: counted by class, right, and the same bits for any t
     // cell), checked here against the independent sum and across thread counts.
     const Grid grid{383000, 4087000, 1, 1, 700, 450};
     std::mt19937_64 rng(1234);
-    std::uniform_int_distribution<int> cls(0, 7);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::vector<int> patch(static_cast<std::size_t>((700 / 9 + 1) * (450 / 7 + 1)));
-    for (int& p : patch) p = cls(rng);
-    std::vector<double> values(static_cast<std::size_t>(grid.rows * grid.cols));
-    for (std::int64_t r = 0; r < grid.rows; ++r) {
-        for (std::int64_t c = 0; c < grid.cols; ++c) {
-            const int v = patch[static_cast<std::size_t>((r / 7) * (700 / 9 + 1) + c / 9)];
-            values[static_cast<std::size_t>(r * grid.cols + c)] = unit(rng) < 0.05 ? cls(rng) : v;
-        }
-    }
+    const std::vector<double> values = patches_with_speckle(rng, grid, 9, 7, 7);
     const TestRaster raster("/vsimem/shadegap_overlay_bytes.tif", grid, "EPSG:32618", GDT_Byte, 0.0, values, 64);
     std::vector<MultiPolygon> zones;
     for (int i = 0; i < 80; ++i) {
@@ -600,26 +623,15 @@ std::vector<ZoneSums> direct_shade_sums(const std::string& landcover, const std:
     shade_source.read(info.grid.full_window(), fractions);
     const std::optional<double> shade_nodata = shade_source.info().nodata;
     std::vector<ZoneSums> sums(zones.size());
-    for (std::size_t z = 0; z < zones.size(); ++z) {
-        const Box box = bounding_box(zones[z]);
-        const Window window = info.grid.window_of(box.x_min, box.y_min, box.x_max, box.y_max);
-        if (window.empty()) continue;
-        const CoverageMatrix coverage = compute_coverage(info.grid, window, zones[z]);
-        for (std::int64_t r = window.row0; r < window.row0 + window.rows; ++r) {
-            for (std::int64_t c = window.col0; c < window.col0 + window.cols; ++c) {
-                const double a = coverage.at(r, c) * cell_m2;
-                const auto i = static_cast<std::size_t>(r * info.grid.cols + c);
-                const double v = cover[i], s = fractions[i];
-                const bool land = !(info.nodata && v == *info.nodata) &&
-                                  std::find(options.water_classes.begin(), options.water_classes.end(), v) ==
-                                      options.water_classes.end();
-                if (!land || !options.shade.mask.contains(v) || std::isnan(s) || (shade_nodata && s == *shade_nodata))
-                    continue;
-                sums[z].shade_mask_m2 += a;
-                sums[z].shade_m2 += a * s;
-            }
-        }
-    }
+    for_each_covered_cell(info.grid, zones, cell_m2, [&](std::size_t z, std::size_t i, double a) {
+        const double v = cover[i], s = fractions[i];
+        const bool land = !(info.nodata && v == *info.nodata) &&
+                          std::find(options.water_classes.begin(), options.water_classes.end(), v) ==
+                              options.water_classes.end();
+        if (!land || !options.shade.mask.contains(v) || std::isnan(s) || (shade_nodata && s == *shade_nodata)) return;
+        sums[z].shade_mask_m2 += a;
+        sums[z].shade_m2 += a * s;
+    });
     return sums;
 }
 
@@ -659,34 +671,25 @@ TEST_CASE("shade beside Byte land cover: summed in the counting sweep, as the ge
     // out once more cell by cell from the coverage matrix.
     const Grid grid{383000, 4087000, 1, 1, 301, 203};
     std::mt19937_64 rng(2718);
-    std::uniform_int_distribution<int> cls(0, 6);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    const int patches_across = 301 / 7 + 1;
-    std::vector<int> patch(static_cast<std::size_t>(patches_across * (203 / 5 + 1)));
-    for (int& p : patch) p = cls(rng);
-    std::vector<double> cover(static_cast<std::size_t>(grid.rows * grid.cols));
-    std::vector<double> shade(cover.size());
     // nodata −1 (outside 0–1), or 0 (then the cells of shade 0 are missing).
     const double shade_nodata = GENERATE(-1.0, 0.0);
-    for (std::int64_t r = 0; r < grid.rows; ++r) {
-        for (std::int64_t c = 0; c < grid.cols; ++c) {
-            const auto i = static_cast<std::size_t>(r * grid.cols + c);
-            const int v = patch[static_cast<std::size_t>((r / 5) * patches_across + c / 7)];
-            cover[i] = unit(rng) < 0.05 ? cls(rng) : v;
-            const double u = unit(rng);
-            shade[i] = u < 0.03    ? shade_nodata
-                       : u < 0.05  ? std::nan("")
-                       : u < 0.10  ? 0.0
-                       : u < 0.15  ? 1.0
-                       : u < 0.155 ? 1e-9 * unit(rng)  // tiny values: additions that round
-                                   : std::round(unit(rng) * 1000) / 1000;
-            // Rows 150–169: 0.75 in four cells of every forty, 6·10⁻¹⁷ in the others: past the
-            // first sum of 1 in a row, each of those adds less than half the last bit of the
-            // sum, which stays put when they come one by one, not when eight come together.
-            if (r >= 150 && r < 170 && !std::isnan(shade[i]) && shade[i] != shade_nodata)
-                shade[i] = c % 40 < 4 ? 0.75 : 6e-17;
-        }
-    }
+    std::vector<double> shade(static_cast<std::size_t>(grid.rows * grid.cols));
+    const std::vector<double> cover = patches_with_speckle(rng, grid, 7, 5, 6, [&](std::size_t i) {
+        const std::int64_t r = static_cast<std::int64_t>(i) / grid.cols, c = static_cast<std::int64_t>(i) % grid.cols;
+        const double u = unit(rng);
+        shade[i] = u < 0.03    ? shade_nodata
+                   : u < 0.05  ? std::nan("")
+                   : u < 0.10  ? 0.0
+                   : u < 0.15  ? 1.0
+                   : u < 0.155 ? 1e-9 * unit(rng)  // tiny values: additions that round
+                               : std::round(unit(rng) * 1000) / 1000;
+        // Rows 150–169: 0.75 in four cells of every forty, 6·10⁻¹⁷ in the others: past the
+        // first sum of 1 in a row, each of those adds less than half the last bit of the
+        // sum, which stays put when they come one by one, not when eight come together.
+        if (r >= 150 && r < 170 && !std::isnan(shade[i]) && shade[i] != shade_nodata)
+            shade[i] = c % 40 < 4 ? 0.75 : 6e-17;
+    });
     // Land cover tiles of 32; the shade's of 32 (blocks aligned) or 64 (blocks grown to 64).
     const int shade_tile = GENERATE(32, 64);
     const TestRaster bytes("/vsimem/shadegap_overlay_shade_cover.tif", grid, "EPSG:32618", GDT_Byte, 0.0, cover, 32);
