@@ -79,11 +79,13 @@ def test_the_result_holds_every_table_and_the_summary(python_run):
 
 
 def test_the_gil_is_released_while_the_pipeline_runs(python_run):
-    _, ticks, seconds, _ = python_run
-    # The counter sleeps 2 ms between ticks; a call that held the GIL would leave none inside it
-    # (one at either end at most, where Python code runs). Released, the counter keeps ticking:
-    # a fifth of its pace is asked for, on a loaded machine.
-    assert len(ticks) >= max(3, 0.2 * seconds / 0.002), f"{len(ticks)} ticks during a call of {seconds:.3f} s"
+    _, ticks, seconds, stages = python_run
+    # The counter sleeps 2 ms between ticks. A call that held the GIL would leave it a tick only
+    # where Python code runs inside the call: at either end and at each progress callback. Released,
+    # the counter keeps ticking between them. Its pace is not asked for (on a machine loaded by
+    # other tests it gets few time slices), only more ticks than a held GIL could leave.
+    assert len(ticks) > len(stages) + 2, (f"{len(ticks)} ticks during a call of {seconds:.3f} s "
+                                          f"with {len(stages)} progress callbacks")
 
 
 def test_the_overlay_gives_units_csv_s_sums(python_run, sample_dir):
