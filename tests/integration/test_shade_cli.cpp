@@ -443,6 +443,70 @@ TEST_CASE("run_shade: a VRT of tiles cast in tiles of any size at any thread cou
     }
 }
 
+TEST_CASE("run_shade: positions cast side by side by the threads, or lines of one position, give the bytes of one thread",
+          "[cli][shade]") {
+    // With threads > 1 and at least 4 positions per thread, each thread casts whole positions
+    // into counts of its own, in batches of 32 per thread; with fewer, the threads share the
+    // lines of each position (docs/shade.md, "How it is computed"). Buildings and canopy at
+    // random on 50 × 40 cells of 1 m, cast at 1 thread in one tile as the reference.
+    test::TempDir dir;
+    const int cols = 50;
+    const int rows = 40;
+    std::vector<double> buildings(static_cast<std::size_t>(cols * rows), 0.0);
+    std::vector<double> canopy(buildings.size(), 0.0);
+    std::uint64_t state = 777;
+    const auto next = [&state] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) * 0x1.0p-53;
+    };
+    for (std::size_t i = 0; i < buildings.size(); ++i) {
+        const double u = next();
+        if (u < 0.08) buildings[i] = 5 + 25 * next();
+        else if (u < 0.3) canopy[i] = 3 + 12 * next();
+    }
+    const double nodata = -9999;
+    test::write_raster(dir.file("b.tif"), cols, rows, 583000, 4507000, 1.0, buildings, 32618, GDT_Float32, &nodata);
+    test::write_raster(dir.file("c.tif"), cols, rows, 583000, 4507000, 1.0, canopy, 32618, GDT_Float32, &nodata);
+    int k = 0;
+    const auto run_with = [&](const std::string& date, const std::string& time, int step, int threads,
+                              std::int64_t tile_size, std::size_t& positions) {
+        ShadeConfig config;
+        config.buildings = dir.file("b.tif");
+        config.canopy_height = dir.file("c.tif");
+        config.dates = parse_date_range(date, "--date");
+        config.window = parse_clock_window(time, "--time");
+        config.step_minutes = step;
+        config.zone = TimeZone::parse("America/New_York");
+        config.sun_tolerance_deg = 0;
+        config.threads = threads;
+        config.tile_size = tile_size;
+        config.out = dir.file("r" + std::to_string(k++) + ".tif");
+        positions = run_shade(config).position_count;
+        return read_band(config.out).values;
+    };
+    std::size_t positions = 0;
+    SECTION("many positions: several batches, the last one partial") {
+        const std::vector<double> one = run_with("2024-06-20..2024-06-22", "06:00-19:00", 10, 1, 1024, positions);
+        REQUIRE(positions > 2 * 32 * 3);
+        REQUIRE(positions % (32 * 3) != 0);
+        std::size_t shaded = 0;
+        for (const double v : one) shaded += v > 0 && v < 1;
+        CHECK(shaded > one.size() / 4);  // fractions strictly between 0 and 1: shadows that move
+        for (const int threads : {2, 3}) {
+            for (const std::int64_t tile : {16, 1024}) {
+                INFO("threads " << threads << ", tile " << tile);
+                CHECK(run_with("2024-06-20..2024-06-22", "06:00-19:00", 10, threads, tile, positions) == one);
+            }
+        }
+    }
+    SECTION("few positions: the threads share each position's lines") {
+        const std::vector<double> one = run_with("2024-06-20", "07:00-07:30", 10, 1, 1024, positions);
+        REQUIRE(positions == 4);  // fewer than 4 per thread at 2 threads
+        CHECK(run_with("2024-06-20", "07:00-07:30", 10, 2, 1024, positions) == one);
+        CHECK(run_with("2024-06-20", "07:00-07:30", 10, 2, 16, positions) == one);
+    }
+}
+
 // --sun-tolerance: instants sharing one shadow (docs/shade.md, "Sun positions computed once").
 
 namespace {
