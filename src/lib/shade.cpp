@@ -23,6 +23,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace shadegap {
@@ -610,6 +611,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     // exact, in any order: the same bytes at any thread count and tile size. (A double rather
     // than an integer, so that the compiler adds several cells at once on any x86-64.)
     constexpr double opaque_unit = 67108864.0;  // 2²⁶
+    constexpr double short_opaque_unit = 4096.0;  // 2¹²
     if (static_cast<double>(used_count) >= opaque_unit)
         throw UsageError("--step", fmt::format("{} instants with the sun up: more than 2²⁶ − 1 cannot be counted",
                                                used_count));
@@ -627,9 +629,18 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     // With several threads and enough positions, the threads cast whole positions side by side,
     // each into counts of its own, rather than the lines of one position: one position's lines
     // are a few chunks, and its threads would wait for each other at every position.
-    const bool by_positions = !mask_staging && threads > 1 && position_count >= 4 * static_cast<std::size_t>(threads);
-    std::vector<std::vector<double>> thread_counts_rows(by_positions ? static_cast<std::size_t>(threads) : 0);
-    std::vector<std::vector<double>> thread_counts_columns(by_positions ? static_cast<std::size_t>(threads) : 0);
+    // (At one thread the same path, for the short counts below.)
+    const bool by_positions =
+        !mask_staging && (threads == 1 || position_count >= 4 * static_cast<std::size_t>(threads));
+    // Short counts: when fewer than 2¹² instants have the sun up (a summer at 15-minute steps
+    // has 3,404), the threads count in floats, 2¹² × opaque + canopy, integers below 2²⁴ and so
+    // exact in a float: half the memory traffic of doubles. Widened into the tile's doubles at
+    // the tile's end; with more instants, doubles as above.
+    const bool short_counts = by_positions && used_count < static_cast<std::size_t>(short_opaque_unit);
+    std::vector<std::vector<double>> thread_counts_rows(by_positions && !short_counts ? static_cast<std::size_t>(threads) : 0);
+    std::vector<std::vector<double>> thread_counts_columns(by_positions && !short_counts ? static_cast<std::size_t>(threads) : 0);
+    std::vector<std::vector<float>> short_counts_rows(short_counts ? static_cast<std::size_t>(threads) : 0);
+    std::vector<std::vector<float>> short_counts_columns(short_counts ? static_cast<std::size_t>(threads) : 0);
     const std::size_t batch_capacity = 32 * static_cast<std::size_t>(threads);
     std::vector<std::pair<SunDirection, double>> batch;
     for (std::int64_t tr = 0; tr < tile_rows; ++tr) {
@@ -656,17 +667,20 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
             if (mask_staging) codes.resize(static_cast<std::size_t>(tile.cell_count()));
             // Casts one position over the tile with `sweep_threads` threads, counting into
             // `into_rows` and `into_columns` (the layouts of the two axes).
-            const auto cast_counted = [&](const SunDirection& sun, double weight, double* into_rows,
-                                          double* into_columns, int sweep_threads) {
+            // Counts of floats (short counts, below) count opaque instants in units of 2¹².
+            const auto cast_counted = [&](const SunDirection& sun, double weight, auto* into_rows, auto* into_columns,
+                                          int sweep_threads) {
+                using Count = std::remove_pointer_t<decltype(into_rows)>;
+                constexpr bool short_count = std::is_same_v<Count, float>;
                 const bool cm = LineFamily(cols, rows, cell_width_m, cell_height_m, sun, false).columns_major;
                 const SweepPlane& plane = cm ? plane_columns : plane_rows;
                 const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun, plane.major0,
                                         plane.major0 + plane.majors);
                 const std::int64_t reach = family.reach_steps(highest);
-                const double add_opaque = weight * opaque_unit;
-                const double add_canopy = weight;
+                const auto add_opaque = static_cast<Count>(weight * (short_count ? short_opaque_unit : opaque_unit));
+                const auto add_canopy = static_cast<Count>(weight);
                 // Counted as the sweep finds them, in the layout of the sweep's axis.
-                double* const counts = cm ? into_columns : into_rows;
+                Count* const counts = cm ? into_columns : into_rows;
                 const std::int64_t major0 = cm ? tile.col0 : tile.row0;
                 const std::int64_t minor0 = cm ? tile.row0 : tile.col0;
                 const std::int64_t minors = cm ? tile.rows : tile.cols;
@@ -674,12 +688,12 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                             [=](std::int64_t major, std::int64_t minor, std::int64_t k, const double* code) {
                                 // Locals, not the closure's members: stores into the
                                 // counts could alias those, which stops vectorisation.
-                                const double opaque_add = add_opaque;
-                                const double canopy_add = add_canopy;
-                                double* const at = counts + (major - major0) * minors + (minor - minor0);
+                                const Count opaque_add = add_opaque;
+                                const Count canopy_add = add_canopy;
+                                Count* const at = counts + (major - major0) * minors + (minor - minor0);
                                 for (std::int64_t i = 0; i < k; ++i) {
                                     const double shadow = code[i];
-                                    const double canopy_or_none = shadow > 0.5 ? canopy_add : 0.0;
+                                    const Count canopy_or_none = shadow > 0.5 ? canopy_add : Count(0);
                                     at[i] += shadow > 1.5 ? opaque_add : canopy_or_none;
                                 }
                             });
@@ -700,15 +714,23 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                     thread_counts_rows[t].assign(counts_by_rows.size(), 0);
                     thread_counts_columns[t].assign(counts_by_columns.size(), 0);
                 }
+                for (std::size_t t = 0; t < short_counts_rows.size(); ++t) {
+                    short_counts_rows[t].assign(counts_by_rows.size(), 0);
+                    short_counts_columns[t].assign(counts_by_columns.size(), 0);
+                }
                 const auto run_batch = [&]() {
                     const auto batch_size = static_cast<std::int64_t>(batch.size());
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
                     for (std::int64_t b = 0; b < batch_size; ++b) {
                         const auto t = static_cast<std::size_t>(omp_get_thread_num());
                         const std::pair<SunDirection, double>& position = batch[static_cast<std::size_t>(b)];
-                        cast_counted(position.first, position.second,
-                                     t == 0 ? counts_by_rows.data() : thread_counts_rows[t].data(),
-                                     t == 0 ? counts_by_columns.data() : thread_counts_columns[t].data(), 1);
+                        if (short_counts)
+                            cast_counted(position.first, position.second, short_counts_rows[t].data(),
+                                         short_counts_columns[t].data(), 1);
+                        else
+                            cast_counted(position.first, position.second,
+                                         t == 0 ? counts_by_rows.data() : thread_counts_rows[t].data(),
+                                         t == 0 ? counts_by_columns.data() : thread_counts_columns[t].data(), 1);
                     }
                     p += batch.size();
                     batch.clear();
@@ -723,6 +745,17 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                     for (std::size_t i = 0; i < counts_by_rows.size(); ++i) counts_by_rows[i] += thread_counts_rows[t][i];
                     for (std::size_t i = 0; i < counts_by_columns.size(); ++i)
                         counts_by_columns[i] += thread_counts_columns[t][i];
+                }
+                const auto widen = [](const std::vector<float>& from, std::vector<double>& into) {
+                    for (std::size_t i = 0; i < from.size(); ++i) {
+                        const double total = from[i];
+                        const double in_opaque = std::floor(total / short_opaque_unit);
+                        into[i] += in_opaque * opaque_unit + (total - in_opaque * short_opaque_unit);
+                    }
+                };
+                for (std::size_t t = 0; t < short_counts_rows.size(); ++t) {
+                    widen(short_counts_rows[t], counts_by_rows);
+                    widen(short_counts_columns[t], counts_by_columns);
                 }
             } else {
                 each_position([&](const SunDirection& sun, double weight, const std::uint32_t* used, std::size_t n) {
