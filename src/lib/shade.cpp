@@ -10,6 +10,7 @@
 
 #include <cpl_string.h>
 #include <fmt/format.h>
+#include <omp.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace shadegap {
@@ -609,6 +611,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     // exact, in any order: the same bytes at any thread count and tile size. (A double rather
     // than an integer, so that the compiler adds several cells at once on any x86-64.)
     constexpr double opaque_unit = 67108864.0;  // 2²⁶
+    constexpr double short_opaque_unit = 4096.0;  // 2¹²
     if (static_cast<double>(used_count) >= opaque_unit)
         throw UsageError("--step", fmt::format("{} instants with the sun up: more than 2²⁶ − 1 cannot be counted",
                                                used_count));
@@ -623,6 +626,23 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     HeightWindow window;
     SweepPlane plane_rows;
     SweepPlane plane_columns;
+    // With several threads and enough positions, the threads cast whole positions side by side,
+    // each into counts of its own, rather than the lines of one position: one position's lines
+    // are a few chunks, and its threads would wait for each other at every position.
+    // (At one thread the same path, for the short counts below.)
+    const bool by_positions =
+        !mask_staging && (threads == 1 || position_count >= 4 * static_cast<std::size_t>(threads));
+    // Short counts: when fewer than 2¹² instants have the sun up (a summer at 15-minute steps
+    // has 3,404), the threads count in floats, 2¹² × opaque + canopy, integers below 2²⁴ and so
+    // exact in a float: half the memory traffic of doubles. Widened into the tile's doubles at
+    // the tile's end; with more instants, doubles as above.
+    const bool short_counts = by_positions && used_count < static_cast<std::size_t>(short_opaque_unit);
+    std::vector<std::vector<double>> thread_counts_rows(by_positions && !short_counts ? static_cast<std::size_t>(threads) : 0);
+    std::vector<std::vector<double>> thread_counts_columns(by_positions && !short_counts ? static_cast<std::size_t>(threads) : 0);
+    std::vector<std::vector<float>> short_counts_rows(short_counts ? static_cast<std::size_t>(threads) : 0);
+    std::vector<std::vector<float>> short_counts_columns(short_counts ? static_cast<std::size_t>(threads) : 0);
+    const std::size_t batch_capacity = 32 * static_cast<std::size_t>(threads);
+    std::vector<std::pair<SunDirection, double>> batch;
     for (std::int64_t tr = 0; tr < tile_rows; ++tr) {
         for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
             const Window tile = tile_at(tr, tc);
@@ -645,35 +665,113 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
             counts_by_rows.assign(sweeps_rows || mask_staging ? static_cast<std::size_t>(tile.cell_count()) : 0, 0);
             counts_by_columns.assign(sweeps_columns && !mask_staging ? static_cast<std::size_t>(tile.cell_count()) : 0, 0);
             if (mask_staging) codes.resize(static_cast<std::size_t>(tile.cell_count()));
-            std::size_t p = 0;  // the position's number
-            each_position([&](const SunDirection& sun, double weight, const std::uint32_t* used, std::size_t n) {
+            // Casts one position over the tile with `sweep_threads` threads, counting into
+            // `into_rows` and `into_columns` (the layouts of the two axes).
+            // Counts of floats (short counts, below) count opaque instants in units of 2¹².
+            const auto cast_counted = [&](const SunDirection& sun, double weight, auto* into_rows, auto* into_columns,
+                                          int sweep_threads) {
+                using Count = std::remove_pointer_t<decltype(into_rows)>;
+                constexpr bool short_count = std::is_same_v<Count, float>;
                 const bool cm = LineFamily(cols, rows, cell_width_m, cell_height_m, sun, false).columns_major;
                 const SweepPlane& plane = cm ? plane_columns : plane_rows;
                 const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun, plane.major0,
                                         plane.major0 + plane.majors);
                 const std::int64_t reach = family.reach_steps(highest);
-                const double add_opaque = weight * opaque_unit;
-                const double add_canopy = weight;
-                if (!mask_staging) {
-                    // Counted as the sweep finds them, in the layout of the sweep's axis.
-                    double* const counts = cm ? counts_by_columns.data() : counts_by_rows.data();
-                    const std::int64_t major0 = cm ? tile.col0 : tile.row0;
-                    const std::int64_t minor0 = cm ? tile.row0 : tile.col0;
-                    const std::int64_t minors = cm ? tile.rows : tile.cols;
-                    sweep_plane(family, plane, tile, reach, threads,
-                                [=](std::int64_t major, std::int64_t minor, std::int64_t k, const double* code) {
-                                    // Locals, not the closure's members: stores into the
-                                    // counts could alias those, which stops vectorisation.
-                                    const double opaque_add = add_opaque;
-                                    const double canopy_add = add_canopy;
-                                    double* const at = counts + (major - major0) * minors + (minor - minor0);
-                                    for (std::int64_t i = 0; i < k; ++i) {
-                                        const double shadow = code[i];
-                                        const double canopy_or_none = shadow > 0.5 ? canopy_add : 0.0;
-                                        at[i] += shadow > 1.5 ? opaque_add : canopy_or_none;
-                                    }
-                                });
-                } else {
+                const auto add_opaque = static_cast<Count>(weight * (short_count ? short_opaque_unit : opaque_unit));
+                const auto add_canopy = static_cast<Count>(weight);
+                // Counted as the sweep finds them, in the layout of the sweep's axis.
+                Count* const counts = cm ? into_columns : into_rows;
+                const std::int64_t major0 = cm ? tile.col0 : tile.row0;
+                const std::int64_t minor0 = cm ? tile.row0 : tile.col0;
+                const std::int64_t minors = cm ? tile.rows : tile.cols;
+                sweep_plane(family, plane, tile, reach, sweep_threads,
+                            [=](std::int64_t major, std::int64_t minor, std::int64_t k, const double* code) {
+                                // Locals, not the closure's members: stores into the
+                                // counts could alias those, which stops vectorisation.
+                                const Count opaque_add = add_opaque;
+                                const Count canopy_add = add_canopy;
+                                Count* const at = counts + (major - major0) * minors + (minor - minor0);
+                                for (std::int64_t i = 0; i < k; ++i) {
+                                    const double shadow = code[i];
+                                    const Count canopy_or_none = shadow > 0.5 ? canopy_add : Count(0);
+                                    at[i] += shadow > 1.5 ? opaque_add : canopy_or_none;
+                                }
+                            });
+            };
+            std::size_t p = 0;  // the position's number
+            const auto report = [&]() {
+                if (!progress) return;
+                const double tiles_done = static_cast<double>(tr * tile_cols + tc) +
+                                          static_cast<double>(p) / static_cast<double>(position_count);
+                progress(0.1 + 0.8 * tiles_done / static_cast<double>(tile_rows * tile_cols), "shadows");
+            };
+            if (by_positions) {
+                // Each thread casts whole positions, one at a time, into counts of its own
+                // (thread 0 into the tile's); their sums are exact integers, so adding them up
+                // gives the bytes of one thread. Positions are taken in batches, so that no list
+                // grows with the number of instants.
+                for (std::size_t t = 1; t < thread_counts_rows.size(); ++t) {
+                    thread_counts_rows[t].assign(counts_by_rows.size(), 0);
+                    thread_counts_columns[t].assign(counts_by_columns.size(), 0);
+                }
+                for (std::size_t t = 0; t < short_counts_rows.size(); ++t) {
+                    short_counts_rows[t].assign(counts_by_rows.size(), 0);
+                    short_counts_columns[t].assign(counts_by_columns.size(), 0);
+                }
+                const auto run_batch = [&]() {
+                    const auto batch_size = static_cast<std::int64_t>(batch.size());
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+                    for (std::int64_t b = 0; b < batch_size; ++b) {
+                        const auto t = static_cast<std::size_t>(omp_get_thread_num());
+                        const std::pair<SunDirection, double>& position = batch[static_cast<std::size_t>(b)];
+                        if (short_counts)
+                            cast_counted(position.first, position.second, short_counts_rows[t].data(),
+                                         short_counts_columns[t].data(), 1);
+                        else
+                            cast_counted(position.first, position.second,
+                                         t == 0 ? counts_by_rows.data() : thread_counts_rows[t].data(),
+                                         t == 0 ? counts_by_columns.data() : thread_counts_columns[t].data(), 1);
+                    }
+                    p += batch.size();
+                    batch.clear();
+                    report();
+                };
+                each_position([&](const SunDirection& sun, double weight, const std::uint32_t*, std::size_t) {
+                    batch.emplace_back(sun, weight);
+                    if (batch.size() == batch_capacity) run_batch();
+                });
+                if (!batch.empty()) run_batch();
+                for (std::size_t t = 1; t < thread_counts_rows.size(); ++t) {
+                    for (std::size_t i = 0; i < counts_by_rows.size(); ++i) counts_by_rows[i] += thread_counts_rows[t][i];
+                    for (std::size_t i = 0; i < counts_by_columns.size(); ++i)
+                        counts_by_columns[i] += thread_counts_columns[t][i];
+                }
+                const auto widen = [](const std::vector<float>& from, std::vector<double>& into) {
+                    for (std::size_t i = 0; i < from.size(); ++i) {
+                        const double total = from[i];
+                        const double in_opaque = std::floor(total / short_opaque_unit);
+                        into[i] += in_opaque * opaque_unit + (total - in_opaque * short_opaque_unit);
+                    }
+                };
+                for (std::size_t t = 0; t < short_counts_rows.size(); ++t) {
+                    widen(short_counts_rows[t], counts_by_rows);
+                    widen(short_counts_columns[t], counts_by_columns);
+                }
+            } else {
+                each_position([&](const SunDirection& sun, double weight, const std::uint32_t* used, std::size_t n) {
+                    if (!mask_staging) {
+                        cast_counted(sun, weight, counts_by_rows.data(), counts_by_columns.data(), threads);
+                        ++p;
+                        report();
+                        return;
+                    }
+                    const bool cm = LineFamily(cols, rows, cell_width_m, cell_height_m, sun, false).columns_major;
+                    const SweepPlane& plane = cm ? plane_columns : plane_rows;
+                    const LineFamily family(cols, rows, cell_width_m, cell_height_m, sun, plane.major0,
+                                            plane.major0 + plane.majors);
+                    const std::int64_t reach = family.reach_steps(highest);
+                    const double add_opaque = weight * opaque_unit;
+                    const double add_canopy = weight;
                     // Masks need the codes of the whole tile: cast into them, then counted.
                     std::uint8_t* const out = codes.data();
                     const std::int64_t tile_cols_n = tile.cols;
@@ -705,14 +803,10 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                             WorkRaster(mask_work_path(k), GDT_Byte).write(tile, mask.data());
                         }
                     }
-                }
-                ++p;
-                if (progress) {
-                    const double tiles_done = static_cast<double>(tr * tile_cols + tc) +
-                                              static_cast<double>(p) / static_cast<double>(position_count);
-                    progress(0.1 + 0.8 * tiles_done / static_cast<double>(tile_rows * tile_cols), "shadows");
-                }
-            });
+                    ++p;
+                    report();
+                });
+            }
             // Fraction = (instants in opaque shadow + (1 − T) × instants in canopy shadow) / instants.
             fraction.resize(static_cast<std::size_t>(tile.cell_count()));
             const double instants_used = static_cast<double>(used_count);

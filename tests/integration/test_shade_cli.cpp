@@ -443,6 +443,103 @@ TEST_CASE("run_shade: a VRT of tiles cast in tiles of any size at any thread cou
     }
 }
 
+TEST_CASE("run_shade: positions cast side by side by the threads, or lines of one position, give the bytes of one thread",
+          "[cli][shade]") {
+    // Without --masks and with at least 4 positions per thread (or 1 thread), each thread casts
+    // whole positions into counts of its own, in batches of 32 per thread, in floats below
+    // 4,096 instants and doubles above; with fewer positions the threads share the lines of
+    // each position, and with --masks every position's mask is counted in doubles (docs/shade.md,
+    // "How it is computed"). Each path against another one. Buildings and canopy at random on
+    // 50 × 40 cells of 1 m.
+    test::TempDir dir;
+    const int cols = 50;
+    const int rows = 40;
+    std::vector<double> buildings(static_cast<std::size_t>(cols * rows), 0.0);
+    std::vector<double> canopy(buildings.size(), 0.0);
+    std::uint64_t state = 777;
+    const auto next = [&state] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) * 0x1.0p-53;
+    };
+    for (std::size_t i = 0; i < buildings.size(); ++i) {
+        const double u = next();
+        if (u < 0.08) buildings[i] = 5 + 25 * next();
+        else if (u < 0.3) canopy[i] = 3 + 12 * next();
+    }
+    const double nodata = -9999;
+    test::write_raster(dir.file("b.tif"), cols, rows, 583000, 4507000, 1.0, buildings, 32618, GDT_Float32, &nodata);
+    test::write_raster(dir.file("c.tif"), cols, rows, 583000, 4507000, 1.0, canopy, 32618, GDT_Float32, &nodata);
+    int k = 0;
+    const auto run_with = [&](const std::string& date, const std::string& time, int step, int threads,
+                              std::int64_t tile_size, std::size_t& positions, bool masks = false) {
+        ShadeConfig config;
+        config.buildings = dir.file("b.tif");
+        config.canopy_height = dir.file("c.tif");
+        config.dates = parse_date_range(date, "--date");
+        config.window = parse_clock_window(time, "--time");
+        config.step_minutes = step;
+        config.zone = TimeZone::parse("America/New_York");
+        config.sun_tolerance_deg = 0;
+        config.threads = threads;
+        config.tile_size = tile_size;
+        config.out = dir.file("r" + std::to_string(k++) + ".tif");
+        if (masks) config.masks_dir = dir.file("masks" + std::to_string(k));
+        positions = run_shade(config).position_count;
+        return read_band(config.out).values;
+    };
+    std::size_t positions = 0;
+    SECTION("many positions: several batches, the last one partial") {
+        const std::vector<double> one = run_with("2024-06-20..2024-06-22", "06:00-19:00", 10, 1, 1024, positions);
+        REQUIRE(positions > 2 * 32 * 3);
+        REQUIRE(positions % (32 * 3) != 0);
+        std::size_t shaded = 0;
+        for (const double v : one) shaded += v > 0 && v < 1;
+        CHECK(shaded > one.size() / 4);  // fractions strictly between 0 and 1: shadows that move
+        for (const int threads : {2, 3}) {
+            for (const std::int64_t tile : {16, 1024}) {
+                INFO("threads " << threads << ", tile " << tile);
+                CHECK(run_with("2024-06-20..2024-06-22", "06:00-19:00", 10, threads, tile, positions) == one);
+            }
+        }
+    }
+    SECTION("the counts of a --masks run: in doubles, from each position's mask, the lines shared") {
+        const std::vector<double> reference = run_with("2024-06-20", "06:00-19:00", 60, 1, 1024, positions, true);
+        REQUIRE(positions >= 4 * 2);
+        CHECK(run_with("2024-06-20", "06:00-19:00", 60, 1, 1024, positions) == reference);
+        CHECK(run_with("2024-06-20", "06:00-19:00", 60, 2, 16, positions) == reference);
+    }
+    SECTION("more than 4,095 instants: counts in doubles rather than floats") {
+        // 2 months at 5-minute steps: about 6,700 instants with the sun up, too many for the
+        // floats' 2¹² × opaque + canopy, cast at tolerance 1 into far fewer positions.
+        const auto run_many = [&](int threads, std::int64_t tile) {
+            ShadeConfig config;
+            config.buildings = dir.file("b.tif");
+            config.canopy_height = dir.file("c.tif");
+            config.dates = parse_date_range("2024-06-01..2024-07-31", "--date");
+            config.window = parse_clock_window("09:00-18:00", "--time");
+            config.step_minutes = 5;
+            config.zone = TimeZone::parse("America/New_York");
+            config.sun_tolerance_deg = 1;
+            config.threads = threads;
+            config.tile_size = tile;
+            config.out = dir.file("m" + std::to_string(k++) + ".tif");
+            const ShadeResult result = run_shade(config);
+            CHECK(result.used_count > 4096);
+            CHECK(result.position_count >= 4 * 2);
+            return read_band(config.out).values;
+        };
+        const std::vector<double> one = run_many(1, 1024);
+        CHECK(run_many(2, 1024) == one);
+        CHECK(run_many(2, 16) == one);
+    }
+    SECTION("few positions: the threads share each position's lines") {
+        const std::vector<double> one = run_with("2024-06-20", "07:00-07:30", 10, 1, 1024, positions);
+        REQUIRE(positions == 4);  // fewer than 4 per thread at 2 threads
+        CHECK(run_with("2024-06-20", "07:00-07:30", 10, 2, 1024, positions) == one);
+        CHECK(run_with("2024-06-20", "07:00-07:30", 10, 2, 16, positions) == one);
+    }
+}
+
 // --sun-tolerance: instants sharing one shadow (docs/shade.md, "Sun positions computed once").
 
 namespace {
