@@ -47,6 +47,10 @@ struct ClockWindow {
     int end_minute = 0;
 };
 
+/// The parsers below throw UsageError whose subject is `subject`: the configuration key the
+/// text came from ("date", "time", "at": the keys of shade_keys() and sun_keys() in
+/// options.hpp, which the CLI shows as "--date", "--time", "--at"), or a file.
+///
 /// Parses "YYYY-MM-DD". Throws UsageError (subject `subject`) quoting the text.
 CivilDate parse_date(const std::string& text, const std::string& subject);
 /// Parses "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD" (first ≤ last). Throws UsageError.

@@ -62,8 +62,10 @@ class Interrupted : public ErrorOf<Interrupted> { public: using ErrorOf::ErrorOf
 /// project file's syntax, with the value to give where the message suggests one:
 /// key_text("rank_by", "FIELD") is "`rank_by = FIELD`", key_text("fields.population",
 /// "COLUMN") is "`fields.population = COLUMN`", key_text("overwrite", "true") is
-/// "`overwrite = true`", key_text("out") is "`out`". The CLI shows each as its flag
-/// (keys_as_flags() in options.hpp: "--rank-by FIELD", "--field population=COLUMN").
+/// "`overwrite = true`", key_text("out") is "`out`". The keys are those of the project file
+/// (run_options() in options.hpp) and of shade and sun (shade_keys(), sun_keys(): "tz",
+/// "canopy_height"), the keywords of the Python module. The CLI shows each as its flag
+/// (keys_as_flags() in options.hpp: "--rank-by FIELD", "--field population=COLUMN", "--tz").
 inline std::string key_text(const std::string& key, const std::string& value = {}) {
     return "`" + key + (value.empty() ? std::string() : " = " + value) + "`";
 }
@@ -71,8 +73,11 @@ inline std::string key_text(const std::string& key, const std::string& value = {
 /// A warning: the run goes on, the user is told, run.json records it.
 struct Warning {
     std::string code;     ///< stable machine-readable kind, e.g. "geometry-repaired"
-    std::string subject;  ///< file, unit id, model key
+    std::string subject;  ///< file, unit id, model key, or a configuration key (subject_is_key)
     std::string message;
+    /// The subject is a configuration key ("threads", "time"), which the CLI shows as its flag
+    /// (flag_of_key() in options.hpp); otherwise it is shown as it is.
+    bool subject_is_key = false;
 };
 
 /// Warnings collected while a stage runs. Not thread-safe: only the merging thread adds.
@@ -80,6 +85,10 @@ class Diagnostics {
 public:
     void warn(std::string code, std::string subject, std::string message) {
         m_warnings.push_back({std::move(code), std::move(subject), std::move(message)});
+    }
+    /// A warning about an option: its subject is the configuration key ("threads").
+    void warn_about_key(std::string code, std::string key, std::string message) {
+        m_warnings.push_back({std::move(code), std::move(key), std::move(message), true});
     }
     const std::vector<Warning>& warnings() const noexcept { return m_warnings; }
     void append(const Diagnostics& other) {

@@ -88,14 +88,44 @@ void set_option_text(const RunOption& option, const std::string& text, RunConfig
 /// The text of a CanopyKind or Choice option's value in `config`: "classes=1,2", "walkable".
 std::string option_text(const RunOption& option, const RunConfig& config);
 
-/// How to give an option, for messages: "--join-key FIELD (or join_key in the project file)".
+/// How to give an option, for messages: its key with its placeholder as key_text() writes it,
+/// "`join_key = FIELD`" (the CLI shows "--join-key FIELD (or join_key in the project file)"
+/// where it is the whole of what check_config() asks for, see check_config()).
 std::string how_to_give(const RunOption& option);
+
+/// One option of `shadegap shade` or `shadegap sun` as the library names it and as the
+/// command line gives it. The key is the subject of the library's errors about the option,
+/// is written between backquotes (key_text()) in its messages and hints, and is the keyword
+/// of shadegap.shade() and shadegap.sun() in Python; the flag is the key with '_' as '-'
+/// after "--".
+struct CommandKey {
+    std::string key;          ///< "sun_tolerance"
+    std::string flag;         ///< "--sun-tolerance"
+    bool takes_value = true;  ///< false for an option that is on or off (force_tz, overwrite)
+};
+
+/// The options of `shadegap shade` by key: surface, buildings, canopy_height (ShadeConfig's
+/// paths), transmissivity, date, time, step, tz, force_tz, sun_tolerance (ShadeConfig's
+/// dates, window, step_minutes, zone, force_tz, sun_tolerance_deg), out, masks (masks_dir),
+/// overwrite, threads.
+const std::vector<CommandKey>& shade_keys();
+
+/// The options of `shadegap sun` by key: lat, lon, raster, at, date, time, step, tz,
+/// force_tz.
+const std::vector<CommandKey>& sun_keys();
+
+/// The flag of a configuration key: of an option of run_options() (the key or an alias:
+/// "rank_by" → "--rank-by", "fields" → "--field"), else of shade_keys() or sun_keys()
+/// ("canopy_height" → "--canopy-height"); empty when `key` is neither.
+std::string flag_of_key(std::string_view key);
 
 /// `text` (an error's message or hint) with every configuration key named in it as key_text()
 /// writes one (error.hpp) shown as the command line gives it: "`rank_by = FIELD`" as
 /// "--rank-by FIELD", "`fields.population = COLUMN`" as "--field population=COLUMN",
-/// "`allow_unmatched = true`" as "--allow-unmatched", "`out`" as "--out". Backquoted text
-/// that names no option of run_options() is kept as it is.
+/// "`allow_unmatched = true`" as "--allow-unmatched", "`out`" as "--out", and the keys of
+/// shade_keys() and sun_keys() the same way: "`canopy_height = PATH`" as "--canopy-height PATH",
+/// "`force_tz = true`" as "--force-tz". Backquoted text that names no option of run_options(),
+/// shade_keys() or sun_keys() is kept as it is.
 std::string keys_as_flags(std::string_view text);
 
 /// Names a configuration key inside a message; check_config() uses the key itself when
@@ -109,8 +139,9 @@ using KeyNamer = std::function<std::string(const std::string& key)>;
 /// (join and join_key, neighbourhoods and neighbourhood_id, neighbourhood_* and
 /// neighbourhoods), shade_mask walkable with walkable_classes, shade_mask other than
 /// land only with shade. Throws UsageError whose subject is the configuration key at
-/// fault ("join_key", "fields.population"), the first in that order. With `needs_out`
-/// false, `out` may be empty (compute() runs in memory).
+/// fault ("join_key", "fields.population"), the first in that order; its message names
+/// other keys as key_text() does: "required; give `out = DIR`", "needs `join_key = FIELD`".
+/// With `needs_out` false, `out` may be empty (compute() runs in memory).
 void check_config(const RunConfig& config, const KeyNamer& name_key = {}, bool needs_out = true);
 
 }  // namespace shadegap

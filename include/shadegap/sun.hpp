@@ -66,21 +66,21 @@ struct SunSampling {
 };
 
 /// Samples the sun at a place. `step_minutes` must be positive. Throws UsageError
-/// ("--step") when it is not.
+/// (subject "step") when it is not.
 SunSampling sample_sun(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
                        double latitude_deg, double longitude_deg);
 
 /// The same instants as sample_sun(), one at a time and in the same order, without keeping
 /// them: `on_sample` gets each sample, `on_missing` (when set) each local time skipped by a
 /// daylight-saving change. Memory does not grow with the number of instants. Throws
-/// UsageError ("--step") when `step_minutes` is not positive.
+/// UsageError (subject "step") when `step_minutes` is not positive.
 void for_each_sun_sample(const DateRange& dates, const ClockWindow& window, int step_minutes, const TimeZone& zone,
                          double latitude_deg, double longitude_deg,
                          const std::function<void(const SunSample&)>& on_sample,
                          const std::function<void(const LocalDateTime&)>& on_missing = {});
 
-/// The sun at given local times (`sun --at`). Throws UsageError (subject `subject`) for a
-/// local time that does not exist in `zone`.
+/// The sun at given local times (`sun --at`). Throws UsageError (subject `subject`, the key
+/// the times came from: "at") for a local time that does not exist in `zone`.
 std::vector<SunSample> sample_sun_at(const std::vector<LocalDateTime>& times, const TimeZone& zone,
                                      double latitude_deg, double longitude_deg, const std::string& subject);
 
@@ -93,9 +93,10 @@ constexpr double max_zone_solar_gap_hours = 4;
 
 /// Checks that `zone` can be the time zone of a place at `longitude_deg`: its UTC offset at
 /// 12:00 local time on `date` (or the UTC offset in force then) lies within
-/// max_zone_solar_gap_hours of longitude / 15 h. Throws InputError (subject "--tz") naming the
-/// zone's offset, `place` ("the raster's centre", "the place"), its longitude and solar offset,
-/// with the hint to give --force-tz.
+/// max_zone_solar_gap_hours of longitude / 15 h. Throws InputError (subject "tz", the key of
+/// shade_keys() and sun_keys() in options.hpp) naming the zone's offset, `place` ("the raster's
+/// centre", "the place"), its longitude and solar offset, with the hint to give
+/// `force_tz = true` (the CLI shows "--force-tz").
 void check_zone_fits_place(const TimeZone& zone, const CivilDate& date, double longitude_deg,
                            const std::string& place);
 

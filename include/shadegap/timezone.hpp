@@ -20,9 +20,10 @@ public:
     /// UTC.
     TimeZone();
     /// "UTC", "Z", a fixed offset "+05:30", "-04:00", "-04" or "+0530" (at most ±18:00), or
-    /// an IANA name such as "America/New_York". Throws UsageError (subject `subject`) quoting
-    /// the text when it is none of these or the zone is not in the database.
-    static TimeZone parse(const std::string& text, const std::string& subject = "--tz");
+    /// an IANA name such as "America/New_York". Throws UsageError (subject `subject`: the
+    /// configuration key the text came from, "tz" by default, or a file) quoting the text when
+    /// it is none of these or the zone is not in the database.
+    static TimeZone parse(const std::string& text, const std::string& subject = "tz");
 
     /// The text the zone was parsed from ("UTC" for the default).
     const std::string& name() const { return m_name; }

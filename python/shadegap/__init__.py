@@ -10,7 +10,8 @@ The functions mirror the command line (docs/python.md):
     shadows(heights, azimuth, ...)    the shadow of every cell for one sun direction
 
 Long calls release the GIL. Errors are shadegap.Error subclasses whose text is the command
-line's one-line message.
+line's one-line message, with options named by their keywords (canopy_height, `force_tz =
+true`) where the command line names its flags (--canopy-height, --force-tz).
 """
 
 import os

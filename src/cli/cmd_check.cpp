@@ -50,7 +50,7 @@ int run_checked(CheckState& state) {
     state.options.check_inputs_exist(config);
     const Diagnostics diagnostics = validate(config);
     if (state.report.quiet) return 0;
-    for (const Warning& warning : diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    for (const Warning& warning : diagnostics.warnings()) print_warning(warning);
     const std::string subject = config.project_file.empty() ? std::string("options") : config.project_file;
     print_note(fmt::format("{}: ok — {}", subject, summary(config, diagnostics.warnings().size())));
     return 0;

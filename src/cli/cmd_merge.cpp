@@ -59,7 +59,7 @@ int run(MergeState& state) {
     const RunResult result = run_interruptible(
         config.out, state.report, [&](const ProgressFn& progress) { return run_pipeline(config, progress); });
     if (state.report.quiet) return 0;
-    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning);
     if (state.report.verbose)
         for (const StageTiming& timing : result.timings)
             print_note(fmt::format("[{:.2f} s] {}", timing.seconds, timing.stage));

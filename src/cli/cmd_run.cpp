@@ -76,7 +76,7 @@ int run_shard_checked(const RunConfig& config, const ReportOptions& report) {
     const ShardResult result = run_interruptible(
         config.out, report, [&](const ProgressFn& progress) { return run_shard(config, progress); });
     if (report.quiet) return 0;
-    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning);
     if (report.verbose)
         for (const StageTiming& timing : result.timings) print_note(fmt::format("[{:.2f} s] {}", timing.seconds, timing.stage));
     std::string text = fmt::format("measured shard {}/{}: {} of {}", result.shard.index, result.shard.count, result.units,
@@ -95,7 +95,7 @@ int run_checked(RunState& state) {
     const RunResult result = run_interruptible(
         config.out, state.report, [&](const ProgressFn& progress) { return run_pipeline(config, progress); });
     if (state.report.quiet) return 0;
-    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning);
     if (state.report.verbose) {
         double total = 0;
         for (const StageTiming& timing : result.timings) {

@@ -102,9 +102,9 @@ int run(ShadeState& state) {
     ShadeConfig config = state.config;
     if (config.threads < 0)
         throw UsageError("--threads", fmt::format("expected an integer ≥ 0, got {}", config.threads));
-    config.dates = parse_date_range(state.date, "--date");
-    config.window = parse_clock_window(state.time, "--time");
-    config.zone = TimeZone::parse(state.tz, "--tz");
+    config.dates = parse_date_range(state.date, "date");
+    config.window = parse_clock_window(state.time, "time");
+    config.zone = TimeZone::parse(state.tz, "tz");
     if (!(config.sun_tolerance_deg >= 0) || !std::isfinite(config.sun_tolerance_deg))
         throw UsageError("--sun-tolerance",
                          fmt::format("expected a finite angle in degrees ≥ 0, got {}", state.config.sun_tolerance_deg));
@@ -112,10 +112,19 @@ int run(ShadeState& state) {
         throw UsageError("--step", fmt::format("expected a positive number of minutes, got {}", config.step_minutes));
 
     // Reported on the main thread after each instant of each tile and each mask written.
-    const ShadeResult result = run_interruptible(
-        config.out, state.report, [&](const ProgressFn& progress) { return run_shade(config, progress); });
+    ShadeResult result;
+    try {
+        result = run_interruptible(config.out, state.report,
+                                   [&](const ProgressFn& progress) { return run_shade(config, progress); });
+    } catch (UsageError& error) {
+        // The library names no command: point to this one's options when no heights were given.
+        if (error.subject() == "surface" && error.hint().empty() && config.surface.empty() &&
+            config.buildings.empty() && config.canopy_height.empty())
+            error.with_hint("see shadegap shade --help");
+        throw;
+    }
     if (state.report.quiet) return 0;
-    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning.subject, warning.message);
+    for (const Warning& warning : result.diagnostics.warnings()) print_warning(warning);
     if (state.report.verbose) print_note(fmt::format("[{:.2f} s] total", result.seconds));
     std::string names;
     for (const std::string& output : result.outputs)

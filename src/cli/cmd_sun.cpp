@@ -93,7 +93,7 @@ int run(const SunState& state) {
     }
     if (!state.at.empty() && state.step_option->count() > 0)
         throw UsageError("--step", "goes with --date and --time, not with --at");
-    const TimeZone zone = TimeZone::parse(state.tz, "--tz");
+    const TimeZone zone = TimeZone::parse(state.tz, "tz");
 
     double latitude = 0;
     double longitude = 0;
@@ -115,13 +115,13 @@ int run(const SunState& state) {
     std::vector<LocalDateTime> missing;
     if (!state.at.empty()) {
         std::vector<LocalDateTime> times;
-        for (const std::string& text : state.at) times.push_back(parse_local_date_time(text, "--at"));
+        for (const std::string& text : state.at) times.push_back(parse_local_date_time(text, "at"));
         if (!state.force_tz)
             for (const LocalDateTime& time : times) check_zone_fits_place(zone, time.date, longitude, place);
-        samples = sample_sun_at(times, zone, latitude, longitude, "--at");
+        samples = sample_sun_at(times, zone, latitude, longitude, "at");
     } else {
-        const DateRange dates = parse_date_range(state.date, "--date");
-        const ClockWindow window = parse_clock_window(state.time, "--time");
+        const DateRange dates = parse_date_range(state.date, "date");
+        const ClockWindow window = parse_clock_window(state.time, "time");
         if (!state.force_tz) {
             check_zone_fits_place(zone, dates.first, longitude, place);
             check_zone_fits_place(zone, dates.last, longitude, place);

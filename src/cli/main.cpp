@@ -26,6 +26,12 @@ std::string command_names() {
     return names;
 }
 
+/// The name of the command being run ("shade"), or empty.
+std::string command_name(const CLI::App& app) {
+    const std::vector<CLI::App*> selected = app.get_subcommands();
+    return selected.empty() ? std::string() : selected.front()->get_name();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,14 +75,14 @@ int main(int argc, char** argv) {
         cli::print_error(usage.subject(), usage.message(), usage.hint());
         return 2;
     } catch (const UsageError& error) {
-        cli::print_error(error.subject(), error.message(), error.hint());
+        cli::print_error(cli::command_subject(command_name(app), error.subject()), error.message(), error.hint());
         return 2;
     } catch (const Interrupted& error) {
         cli::print_error(error.subject(), error.message(), error.hint());
         const int signal = cli::caught_signal();
         return 128 + (signal != 0 ? signal : SIGINT);  // the shell's status for a process ended by it
     } catch (const Error& error) {
-        cli::print_error(error.subject(), error.message(), error.hint());
+        cli::print_error(cli::command_subject(command_name(app), error.subject()), error.message(), error.hint());
         return 1;
     } catch (const std::exception& error) {
         cli::print_error("", error.what());

@@ -200,7 +200,7 @@ std::string RunOptions::origin(const std::string& key) const {
 UsageError RunOptions::named(const UsageError& error) const {
     const std::string subject = origin(error.subject());
     if (subject.empty()) return error;
-    UsageError named(subject, error.message());
+    UsageError named(subject, with_project_file_key(error.message()));
     if (!error.hint().empty()) {
         named.with_hint(error.hint());
     } else if (subject.rfind("--", 0) == 0 && !m_project_keys.count(error.subject())) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace shadegap::cli {
 namespace {
@@ -41,7 +42,7 @@ bool stderr_is_terminal() {
 void print_error(std::string_view subject, std::string_view message, std::string_view hint) {
     std::string line = "shadegap: error: ";
     if (!subject.empty()) line += one_line(subject) + ": ";
-    line += one_line(keys_as_flags(message));
+    line += one_line(keys_as_flags(with_project_file_key(std::string(message))));
     if (!hint.empty()) line += " (hint: " + one_line(keys_as_flags(hint)) + ")";
     write_line(line);
 }
@@ -51,6 +52,35 @@ void print_warning(std::string_view subject, std::string_view message) {
     if (!subject.empty()) line += one_line(subject) + ": ";
     line += one_line(keys_as_flags(message));
     write_line(line);
+}
+
+std::string with_project_file_key(const std::string& message) {
+    for (const std::string lead : {"required; give ", "needs "}) {
+        if (message.rfind(lead, 0) != 0) continue;
+        const std::string asked = message.substr(lead.size());
+        for (const RunOption& option : run_options()) {
+            if (asked != how_to_give(option)) continue;
+            const bool text = option.type == OptionType::InputPath || option.type == OptionType::OutputPath ||
+                              option.type == OptionType::String || option.type == OptionType::Model;
+            const std::string in_file =
+                lead == "needs " || !text ? option.key : option.key + " = \"" + option.placeholder + "\"";
+            return lead + option.flag + " " + option.placeholder + " (or " + in_file + " in the project file)";
+        }
+    }
+    return message;
+}
+
+void print_warning(const Warning& warning) {
+    const std::string flag = warning.subject_is_key ? flag_of_key(warning.subject) : std::string();
+    print_warning(flag.empty() ? warning.subject : flag, warning.message);
+}
+
+std::string command_subject(std::string_view command, const std::string& subject) {
+    const std::vector<CommandKey>* keys = command == "shade" ? &shade_keys() : command == "sun" ? &sun_keys() : nullptr;
+    if (keys)
+        for (const CommandKey& key : *keys)
+            if (key.key == subject) return key.flag;
+    return subject;
 }
 
 void print_note(std::string_view text) {

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "shadegap/error.hpp"
 #include "shadegap/progress.hpp"
 
 #include <cstddef>
@@ -17,8 +18,27 @@ bool stderr_is_terminal();
 /// subject or hint is left out; line breaks inside the text become spaces.
 void print_error(std::string_view subject, std::string_view message, std::string_view hint = {});
 
-/// `shadegap: warning: SUBJECT: MESSAGE` on one line of stderr.
+/// A message of check_config() (options.hpp) as the command line words it. One that asks for
+/// a single option, "required; give `out = DIR`" or "needs `join_key = FIELD`", names its flag
+/// and its key in the project file: "required; give --out DIR (or out = "DIR" in the project
+/// file)" (the value in quotes where the file holds it as text: a path, a name, a model),
+/// "needs --join-key FIELD (or join_key in the project file)". Other messages are returned
+/// as they are (print_error() then shows their keys as flags).
+std::string with_project_file_key(const std::string& message);
+
+/// `shadegap: warning: SUBJECT: MESSAGE` on one line of stderr; configuration keys in the
+/// message (key_text() in error.hpp) are shown as their flags, as print_error() does.
 void print_warning(std::string_view subject, std::string_view message);
+
+/// A warning of the library: its subject shown as its flag when it is a configuration key
+/// (Warning::subject_is_key: "threads" → "--threads"), then as print_warning() above.
+void print_warning(const Warning& warning);
+
+/// The subject of a library error as the command `command` names it: for `shade` and `sun`,
+/// a key of shade_keys() or sun_keys() (options.hpp) becomes its flag ("tz" → "--tz",
+/// "canopy_height" → "--canopy-height"); other subjects, and every subject of the other
+/// commands (whose keys RunOptions::named() names), stay as they are.
+std::string command_subject(std::string_view command, const std::string& subject);
 
 /// One line of plain text on stderr (summaries, timings).
 void print_note(std::string_view text);

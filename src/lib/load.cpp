@@ -313,9 +313,9 @@ void match_join(const RunConfig& config, Inputs& inputs, Diagnostics& diagnostic
         throw InputError(join.path, message).with_hint(hint);
     }
     diagnostics.warn("join-missing", join.path,
-                     fmt::format("{} census unit(s) have no row in the join table (--allow-unmatched): their joined "
+                     fmt::format("{} census unit(s) have no row in the join table ({}): their joined "
                                  "values are null",
-                                 n - matched));
+                                 n - matched, key_text("allow_unmatched", "true")));
 }
 
 /// The Census Bureau's annotation codes in ACS estimate and margin columns: no estimate,

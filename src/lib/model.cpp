@@ -55,9 +55,9 @@ ScoredTable apply_model(const Model& model, const RankingTable& table, Diagnosti
         } else {
             diagnostics.warn("variable-missing", variable.name,
                              fmt::format("model variable '{}' has no column in the data (default "
-                                         "column '{}', map one with --field {}=COLUMN): "
+                                         "column '{}', map one with {}): "
                                          "dropped; weights renormalised",
-                                         variable.name, variable.column, variable.name));
+                                         variable.name, variable.column, key_text("fields." + variable.name, "COLUMN")));
         }
     }
     if (!model.variables.empty() && used.empty()) {

@@ -323,8 +323,7 @@ void check_walks_config(const RunConfig& config, const Namer& name) {
     for (const char* key : {"streets", "destinations"}) {
         const RunOption& option = option_of(key);
         if (!is_set(option, config))
-            throw UsageError(key, fmt::format("required; give {} {} (or {} = \"{}\" in the project file)", option.flag,
-                                              option.placeholder, option.key, option.placeholder));
+            throw UsageError(key, "required; give " + how_to_give(option));
     }
     if (config.agents > 0 && config.agents_per_person > 0)
         throw UsageError("agents", "cannot be combined with " + name("agents_per_person") + "; give one of them");
@@ -343,8 +342,7 @@ void check_plan_config(const RunConfig& config, const Namer& name) {
     for (const char* key : {"landcover", "plantable_classes"}) {
         const RunOption& option = option_of(key);
         if (!is_set(option, config))
-            throw UsageError(key, fmt::format("required; give {} {} (or {} in the project file)", option.flag,
-                                              option.placeholder, option.key));
+            throw UsageError(key, "required; give " + how_to_give(option));
     }
     if (config.trees > 0 && config.budget > 0)
         throw UsageError("trees", "cannot be combined with " + name("budget") + "; give one of them");
@@ -446,7 +444,48 @@ std::string option_text(const RunOption& option, const RunConfig& config) {
 }
 
 std::string how_to_give(const RunOption& option) {
-    return fmt::format("{} {} (or {} in the project file)", option.flag, option.placeholder, option.key);
+    return key_text(option.key, option.placeholder);
+}
+
+namespace {
+
+/// A row of shade_keys() or sun_keys(): the flag is the key with '_' as '-' after "--".
+CommandKey command_key(const char* key, bool takes_value = true) {
+    return {key, "--" + dashed(key), takes_value};
+}
+
+const CommandKey* find_command_key(std::string_view key) {
+    for (const auto* table : {&shade_keys(), &sun_keys()})
+        for (const CommandKey& row : *table)
+            if (row.key == key) return &row;
+    return nullptr;
+}
+
+}  // namespace
+
+const std::vector<CommandKey>& shade_keys() {
+    static const std::vector<CommandKey> keys{
+        command_key("surface"),       command_key("buildings"), command_key("canopy_height"),
+        command_key("transmissivity"), command_key("date"),     command_key("time"),
+        command_key("step"),          command_key("tz"),        command_key("force_tz", false),
+        command_key("sun_tolerance"), command_key("out"),       command_key("masks"),
+        command_key("overwrite", false), command_key("threads"),
+    };
+    return keys;
+}
+
+const std::vector<CommandKey>& sun_keys() {
+    static const std::vector<CommandKey> keys{
+        command_key("lat"), command_key("lon"), command_key("raster"), command_key("at"), command_key("date"),
+        command_key("time"), command_key("step"), command_key("tz"), command_key("force_tz", false),
+    };
+    return keys;
+}
+
+std::string flag_of_key(std::string_view key) {
+    if (const RunOption* option = find_run_option(key)) return option->flag;
+    if (const CommandKey* row = find_command_key(key)) return row->flag;
+    return {};
 }
 
 std::string keys_as_flags(std::string_view text) {
@@ -463,6 +502,13 @@ std::string keys_as_flags(std::string_view text) {
         const std::string_view value = equals == std::string_view::npos ? std::string_view() : inside.substr(equals + 3);
         const std::size_t dot = name.find('.');
         const RunOption* option = find_run_option(name.substr(0, dot));
+        const CommandKey* row = option || dot != std::string_view::npos ? nullptr : find_command_key(name);
+        if (row) {
+            out += row->flag;
+            if (!value.empty() && !(!row->takes_value && value == "true")) out += " " + std::string(value);
+            at = close + 1;
+            continue;
+        }
         if (!option) {
             // Not a key (a backquote in a file name or a value): keep it, and look on after it.
             out += '`';
@@ -489,8 +535,7 @@ void check_config(const RunConfig& config, const KeyNamer& name_key, bool needs_
     for (const RunOption& option : options) {
         if (!option.required || is_set(option, config)) continue;
         if (!needs_out && option.key == "out") continue;
-        throw UsageError(option.key, fmt::format("required; give {} {} (or {} = \"{}\" in the project file)",
-                                                 option.flag, option.placeholder, option.key, option.placeholder));
+        throw UsageError(option.key, "required; give " + how_to_give(option));
     }
 
     if (!config.neighbourhoods.empty() && !config.group_by.empty())
@@ -566,10 +611,8 @@ void check_config(const RunConfig& config, const KeyNamer& name_key, bool needs_
     if (config.shade_mask != ShadeMaskKind::Land && config.shade.empty())
         throw UsageError("shade_mask", "needs " + how_to_give(option_of("shade")));
     if (config.shade_mask == ShadeMaskKind::Walkable && config.walkable_classes.empty())
-        throw UsageError("shade_mask", fmt::format("walkable needs {} {} (the land-cover values of roads, sidewalks "
-                                                   "and open ground)",
-                                                   option_of("walkable_classes").flag,
-                                                   option_of("walkable_classes").placeholder));
+        throw UsageError("shade_mask", "walkable needs " + how_to_give(option_of("walkable_classes")) +
+                                           " (the land-cover values of roads, sidewalks and open ground)");
 }
 
 }  // namespace shadegap

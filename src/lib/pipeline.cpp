@@ -265,13 +265,13 @@ private:
     std::chrono::steady_clock::time_point m_last = std::chrono::steady_clock::now();
 };
 
-/// The threads of the run: --threads, at most the machine's cores (more only time-slice
+/// The threads of the run: `threads`, at most the machine's cores (more only time-slice
 /// the same cores; the results are the same), or all cores for 0.
 int thread_count(const RunConfig& config, Diagnostics& diagnostics) {
     const int cores = std::max(1, omp_get_num_procs());
     if (config.threads <= 0) return resolve_threads(config.threads);
     if (config.threads <= cores) return config.threads;
-    diagnostics.warn("threads-capped", "--threads",
+    diagnostics.warn_about_key("threads-capped", "threads",
                      fmt::format("{} threads asked for, but this machine has {} cores: using {}", config.threads,
                                  cores, cores));
     return cores;

@@ -6,6 +6,7 @@
 
 #include "ogr_util.hpp"
 #include "shadegap/calendar.hpp"
+#include "shadegap/options.hpp"
 #include "shadegap/plan.hpp"
 #include "shadegap/shade.hpp"
 #include "shadegap/sites.hpp"
@@ -158,18 +159,22 @@ std::string shade_with_trees(const RunConfig& config, const std::vector<Site>& s
         shade.threads = threads;
         std::string canopy_height;
         for (const auto& input : manifest.at("inputs")) {
+            // Each input is named by its flag in the manifest ("--buildings"): its key in shade_keys().
             const std::string flag = input.at("flag").get<std::string>();
             const std::string path = recorded_path(input.at("path").get<std::string>(), manifest_path);
-            if (flag == "--buildings") shade.buildings = path;
-            else if (flag == "--canopy-height") canopy_height = path;
+            std::string key = flag;
+            for (const CommandKey& row : shade_keys())
+                if (row.flag == flag) key = row.key;
+            if (key == "buildings") shade.buildings = path;
+            else if (key == "canopy_height") canopy_height = path;
             else
-                throw InputError(config.shade, "its shade run used " + flag +
-                                                   ": plan adds trees to --canopy-height heights (give the shade run "
-                                                   "--buildings and --canopy-height)");
+                throw InputError(config.shade, "its shade run used " + key_text(key) + ": plan adds trees to " +
+                                                   key_text("canopy_height") + " heights (give the shade run " +
+                                                   key_text("buildings") + " and " + key_text("canopy_height") + ")");
         }
         if (canopy_height.empty())
-            throw InputError(config.shade, "its shade run had no --canopy-height: plan needs the canopy heights to add "
-                                           "the planted trees to");
+            throw InputError(config.shade, "its shade run had no " + key_text("canopy_height") +
+                                               ": plan needs the canopy heights to add the planted trees to");
 
         // The canopy heights with the planted crowns.
         const std::string raised = work.file("canopy_height_plan.tif");

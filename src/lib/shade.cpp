@@ -6,6 +6,7 @@
 #include "shadegap/output.hpp"
 #include "shadow_sweep.hpp"
 #include "shadegap/config.hpp"
+#include "shadegap/options.hpp"
 #include "shadegap/version.hpp"
 
 #include <cpl_string.h>
@@ -49,7 +50,7 @@ namespace {
 
 /// Metres per unit of a band's values from its unit type: empty or metres → 1, feet → 0.3048,
 /// US survey feet → 1200/3937. Throws InputError for any other unit.
-double height_unit_m(const std::string& path, const std::string& flag) {
+double height_unit_m(const std::string& path, const std::string& key) {
     detail::ensure_gdal_registered();
     detail::GdalErrorCapture capture;
     detail::GdalDataset dataset(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
@@ -63,13 +64,13 @@ double height_unit_m(const std::string& path, const std::string& flag) {
     if (unit == "us survey foot" || unit == "us-ft" || unit == "ftus" || unit == "us_survey_foot")
         return 1200.0 / 3937.0;
     InputError error(path, fmt::format("band 1 has the unit '{}'; heights must be in metres or feet ({})",
-                                       unit_text ? unit_text : "", flag));
+                                       unit_text ? unit_text : "", key_text(key)));
     error.with_hint("set the unit with gdal_edit.py -units m, or convert the heights to metres");
     throw error;
 }
 
 struct HeightLayer {
-    std::string flag;
+    std::string key;  ///< of shade_keys(): "surface", "buildings", "canopy_height"
     std::unique_ptr<RasterSource> source;
     double unit_m = 1;
 };
@@ -158,14 +159,16 @@ void refuse_existing(const fs::path& path, bool overwrite) {
     std::error_code ec;
     if (!overwrite && fs::exists(path, ec)) {
         OutputError error(path.string(), "already exists");
-        error.with_hint("use --overwrite to replace it");
+        error.with_hint("use " + key_text("overwrite", "true") + " to replace it");
         throw error;
     }
 }
 
 nlohmann::json raster_json(const HeightLayer& layer) {
     const RasterInfo& info = layer.source->info();
-    return {{"flag", layer.flag},
+    // The manifest names each input by its flag ("--buildings"), as it always has: plan reads
+    // it back (run_plan.cpp).
+    return {{"flag", flag_of_key(layer.key)},
             {"path", info.path},
             {"columns", info.grid.cols},
             {"rows", info.grid.rows},
@@ -191,50 +194,53 @@ struct ShadeInputs {
 /// or CrsError.
 ShadeInputs open_inputs(const ShadeConfig& config) {
     if (!config.surface.empty() && (!config.buildings.empty() || !config.canopy_height.empty()))
-        throw UsageError("--surface", "cannot be combined with --buildings or --canopy-height; give the heights "
-                                      "either as one opaque surface or as buildings and canopy");
+        throw UsageError("surface", "cannot be combined with " + key_text("buildings") + " or " +
+                                        key_text("canopy_height") +
+                                        "; give the heights either as one opaque surface or as buildings and canopy");
     if (config.surface.empty() && config.buildings.empty() && config.canopy_height.empty()) {
-        UsageError error("--surface", "heights are required: give --surface PATH, or --buildings PATH and/or "
-                                      "--canopy-height PATH");
-        error.with_hint("see shadegap shade --help");
-        throw error;
+        throw UsageError("surface", "heights are required: give " + key_text("surface", "PATH") + ", or " +
+                                        key_text("buildings", "PATH") + " and/or " + key_text("canopy_height", "PATH"));
     }
     if (!(config.transmissivity >= 0 && config.transmissivity <= 1))
-        throw UsageError("--transmissivity", fmt::format("expected a share of light from 0 to 1, got {}", config.transmissivity));
-    if (config.out.empty()) throw UsageError("--out", "required; give --out PATH (the shade-fraction COG)");
+        throw UsageError("transmissivity", fmt::format("expected a share of light from 0 to 1, got {}", config.transmissivity));
+    if (config.out.empty())
+        throw UsageError("out", "required; give " + key_text("out", "PATH") + " (the shade-fraction COG)");
     if (!(config.sun_tolerance_deg >= 0 && std::isfinite(config.sun_tolerance_deg)))
-        throw UsageError("--sun-tolerance", fmt::format("expected a finite angle in degrees ≥ 0, got {}", config.sun_tolerance_deg));
-    if (config.tile_size < 16) throw UsageError("tile size", fmt::format("{} cells is below 16", config.tile_size));
+        throw UsageError("sun_tolerance", fmt::format("expected a finite angle in degrees ≥ 0, got {}", config.sun_tolerance_deg));
+    if (config.tile_size < 16)
+        throw UsageError("tile_size", fmt::format("{} cells is below 16", config.tile_size));
 
     ShadeInputs inputs;
     HeightLayer& opaque_layer = inputs.opaque;
     HeightLayer& canopy_layer = inputs.canopy;
     if (!config.surface.empty()) {
-        opaque_layer = {"--surface", std::make_unique<RasterSource>(config.surface), height_unit_m(config.surface, "--surface")};
+        opaque_layer = {"surface", std::make_unique<RasterSource>(config.surface), height_unit_m(config.surface, "surface")};
     }
     if (!config.buildings.empty()) {
-        opaque_layer = {"--buildings", std::make_unique<RasterSource>(config.buildings),
-                        height_unit_m(config.buildings, "--buildings")};
+        opaque_layer = {"buildings", std::make_unique<RasterSource>(config.buildings),
+                        height_unit_m(config.buildings, "buildings")};
     }
     if (!config.canopy_height.empty()) {
-        canopy_layer = {"--canopy-height", std::make_unique<RasterSource>(config.canopy_height),
-                        height_unit_m(config.canopy_height, "--canopy-height")};
+        canopy_layer = {"canopy_height", std::make_unique<RasterSource>(config.canopy_height),
+                        height_unit_m(config.canopy_height, "canopy_height")};
     }
     const RasterInfo& info = inputs.info();
     if (opaque_layer.source && canopy_layer.source) {
         const RasterInfo& other = canopy_layer.source->info();
         if (!same_grid(info.grid, other.grid)) {
             InputError error(other.path, fmt::format("its grid ({} × {} cells of {} × {} from ({}, {})) differs from "
-                                                     "--buildings ({} × {} cells of {} × {} from ({}, {}))",
+                                                     "{} ({} × {} cells of {} × {} from ({}, {}))",
                                                      other.grid.cols, other.grid.rows, other.grid.cell_width,
                                                      other.grid.cell_height, other.grid.x_min, other.grid.y_max,
+                                                     key_text(opaque_layer.key),
                                                      info.grid.cols, info.grid.rows, info.grid.cell_width,
                                                      info.grid.cell_height, info.grid.x_min, info.grid.y_max));
             error.with_hint("warp one onto the other's grid, e.g. gdalwarp -te ... -tr ...");
             throw error;
         }
         if (!same_crs(info.crs_wkt, other.crs_wkt))
-            throw CrsError(other.path, fmt::format("its CRS ({}) differs from --buildings ({})", other.crs_name, info.crs_name));
+            throw CrsError(other.path, fmt::format("its CRS ({}) differs from {} ({})", other.crs_name,
+                                                   key_text(opaque_layer.key), info.crs_name));
     }
     if (info.geographic) {
         CrsError error(info.path, fmt::format("its CRS ({}) is geographic: cells measured in degrees cannot carry "
@@ -472,14 +478,15 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     }, [&](const LocalDateTime& local) { result.missing.push_back(local); });
     result.sampled_count = sampled;
     if (result.used_count == 0) {
-        UsageError error("--time", fmt::format("the sun is below the horizon at all {} sampled instants at {:.4f}, "
+        UsageError error("time", fmt::format("the sun is below the horizon at all {} sampled instants at {:.4f}, "
                                                "{:.4f}", sampled, result.place.latitude_deg,
                                                result.place.longitude_deg));
-        error.with_hint("check --date, --time and --tz (the times are local clock times)");
+        error.with_hint("check " + key_text("date") + ", " + key_text("time") + " and " + key_text("tz") +
+                        " (the times are local clock times)");
         throw error;
     }
     for (const LocalDateTime& local : result.missing)
-        result.diagnostics.warn("missing-local-time", "--time",
+        result.diagnostics.warn_about_key("missing-local-time", "time",
                                 fmt::format("{} does not exist in {} (daylight saving starts); left out",
                                             format_local_time(local, 0).substr(0, 16), config.zone.name()));
     const std::size_t used_count = result.used_count;
@@ -613,7 +620,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     constexpr double opaque_unit = 67108864.0;  // 2²⁶
     constexpr double short_opaque_unit = 4096.0;  // 2¹²
     if (static_cast<double>(used_count) >= opaque_unit)
-        throw UsageError("--step", fmt::format("{} instants with the sun up: more than 2²⁶ − 1 cannot be counted",
+        throw UsageError("step", fmt::format("{} instants with the sun up: more than 2²⁶ − 1 cannot be counted",
                                                used_count));
     const double shade_of_canopy = 1.0 - config.transmissivity;
     std::vector<std::uint8_t> codes;

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 #include "shadegap/shard.hpp"
 
+#include "shadegap/error.hpp"
 #include "shadegap/options.hpp"
 #include "shadegap/output.hpp"
 #include "shadegap/version.hpp"
@@ -342,7 +343,7 @@ void check_shard_folder(const RunConfig& config) {
     for (const char* name : {manifest_name, sums_name})
         if (fs::exists(out / name, ec))
             throw OutputError(config.out, std::string("already holds ") + name + "; shadegap does not overwrite outputs")
-                .with_hint("use --overwrite, or choose another --out");
+                .with_hint("use " + key_text("overwrite", "true") + ", or choose another " + key_text("out"));
 }
 
 void write_text(const std::string& path, const std::string& text) {

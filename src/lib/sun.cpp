@@ -116,7 +116,7 @@ void for_each_sun_sample(const DateRange& dates, const ClockWindow& window, int 
                          const std::function<void(const SunSample&)>& on_sample,
                          const std::function<void(const LocalDateTime&)>& on_missing) {
     if (step_minutes <= 0)
-        throw UsageError("--step", fmt::format("expected a positive number of minutes, got {}", step_minutes));
+        throw UsageError("step", fmt::format("expected a positive number of minutes, got {}", step_minutes));
     for (std::int64_t day = days_from_civil(dates.first); day <= days_from_civil(dates.last); ++day) {
         for (int minute = window.start_minute; minute <= window.end_minute; minute += step_minutes) {
             LocalDateTime local;
@@ -181,12 +181,12 @@ void check_zone_fits_place(const TimeZone& zone, const CivilDate& date, double l
     double gap = std::fmod(std::abs(zone_hours - solar_hours), 24.0);
     gap = std::min(gap, 24.0 - gap);
     if (gap <= max_zone_solar_gap_hours) return;
-    InputError error("--tz", fmt::format("{} is UTC{} on {:04}-{:02}-{:02}, but solar time at {} (longitude "
+    InputError error("tz", fmt::format("{} is UTC{} on {:04}-{:02}-{:02}, but solar time at {} (longitude "
                                          "{:.4f}°) is UTC{} (longitude / 15 h): {:.1f} h apart (mod 24 h), more "
                                          "than the {:g} h of any real zone",
                                          zone.name(), offset_text(zone_hours), date.year, date.month, date.day, place,
                                          longitude_deg, offset_text(solar_hours), gap, max_zone_solar_gap_hours));
-    error.with_hint("give the place's time zone, or --force-tz to use this one anyway");
+    error.with_hint("give the place's time zone, or " + key_text("force_tz", "true") + " to use this one anyway");
     throw error;
 }
 

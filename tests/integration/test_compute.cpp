@@ -16,12 +16,14 @@
 #include <nlohmann/json.hpp>
 #include <ogr_geometry.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 
 using namespace shadegap;
 using shadegap::test::TempDir;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -236,6 +238,26 @@ TEST_CASE("library errors name configuration keys, which the CLI shows as flags"
         CHECK(keys_as_flags(error.hint()) == "map it with --field population=COLUMN");
     }
     CHECK_FALSE(std::filesystem::exists(config.out));
+}
+
+TEST_CASE("more threads than cores: the warning's subject is the key threads, not a flag", "[compute][errors]") {
+    TempDir dir;
+    RunConfig config = write_city(dir);
+    config.threads = 1000000;  // above the cores of any machine that runs the tests
+    const RunOutcome outcome = compute(config);
+    const std::vector<Warning>& warnings = outcome.result.diagnostics.warnings();
+    const auto capped = std::find_if(warnings.begin(), warnings.end(),
+                                     [](const Warning& w) { return w.code == "threads-capped"; });
+    REQUIRE(capped != warnings.end());
+    CHECK(capped->subject == "threads");
+    CHECK(capped->subject_is_key);
+    CHECK_THAT(capped->message, StartsWith("1000000 threads asked for, but this machine has "));
+    CHECK(flag_of_key(capped->subject) == "--threads");  // what the CLI prints
+    for (const Warning& warning : warnings) {
+        INFO(warning.subject << ": " << warning.message);
+        CHECK(warning.subject.find("--") == std::string::npos);
+        CHECK(warning.message.find("--") == std::string::npos);
+    }
 }
 
 TEST_CASE("a run leaves GDAL's process-wide settings as it found them", "[compute][gdal]") {

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <regex>
 #include <set>
@@ -259,6 +260,67 @@ TEST_CASE("shade errors: one line, the right exit status, nothing left behind", 
     CHECK_THAT(geographic.err, Contains("geographic"));
     CHECK_FALSE(fs::exists(out));
     if (fs::exists(dir.file("o"))) CHECK_FALSE(leftovers_in(dir.file("o")));
+}
+
+TEST_CASE("shade and sun show the library's keys as their flags, in the words they always had", "[cli][shade][sun]") {
+    // Each line is the command's message as its source wrote it with flags before the library
+    // named keys (docs/library.md, "Errors name configuration keys").
+    test::TempDir dir;
+    const std::string heights = dir.file("heights.tif");
+    write_box(heights, 32618, 1.0, 583000, 4507000);
+    const std::string out = dir.file("shade.tif");
+    const auto shade = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "shade");
+        for (const char* arg : {"--date", "2024-07-15", "--out"}) args.emplace_back(arg);
+        args.push_back(out);
+        return run(args);
+    };
+    const std::vector<std::string> noon = {"--time", "12:00", "--tz", "America/New_York"};
+    const auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+
+    CHECK(shade(with({"--surface", heights, "--transmissivity", "1.5"}, noon)).err ==
+          "shadegap: error: --transmissivity: expected a share of light from 0 to 1, got 1.5\n");
+    // CLI11 refuses --surface with --buildings before the library sees them.
+    CHECK(shade(with({"--surface", heights, "--buildings", heights}, noon)).err ==
+          "shadegap: error: --surface: cannot be combined with --buildings (hint: see shadegap shade --help)\n");
+    CHECK(shade(noon).err == "shadegap: error: --surface: heights are required: give --surface PATH, or --buildings "
+                            "PATH and/or --canopy-height PATH (hint: see shadegap shade --help)\n");
+    CHECK(shade(with({"--surface", heights, "--sun-tolerance", "-1"}, noon)).err ==
+          "shadegap: error: --sun-tolerance: expected a finite angle in degrees ≥ 0, got -1\n");
+    const std::string night = shade({"--surface", heights, "--time", "23:00-23:30", "--tz", "America/New_York"}).err;
+    CHECK_THAT(night, StartsWith("shadegap: error: --time: the sun is below the horizon at all 3 sampled instants at "));
+    CHECK_THAT(night, Catch::Matchers::EndsWith(" (hint: check --date, --time and --tz (the times are local clock times))\n"));
+    const std::string far = shade({"--surface", heights, "--time", "12:00", "--tz", "+12:00"}).err;
+    CHECK_THAT(far, StartsWith("shadegap: error: --tz: +12:00 is UTC+12:00 on 2024-07-15, but solar time at the "
+                               "raster's centre"));
+    CHECK_THAT(far, Catch::Matchers::EndsWith(" (hint: give the place's time zone, or --force-tz to use this one anyway)\n"));
+    CHECK(shade({"--surface", heights, "--time", "12:00", "--tz", "Atlantis Capital"}).err ==
+          "shadegap: error: --tz: 'Atlantis Capital' is neither a time-zone name nor a UTC offset (hint: give an "
+          "IANA name such as America/New_York, an offset such as -04:00, or UTC)\n");
+    CHECK_THAT(shade({"--surface", heights, "--time", "12:00", "--tz", "UTC", "--date", "2024-02-30"}).err,
+               StartsWith("shadegap: error: --date: "));
+
+    // Samoa skipped 2011-12-30: the warning names --time.
+    const Outcome apia = run({"shade", "--surface", heights, "--date", "2011-12-29..2011-12-30", "--time", "06:00",
+                              "--tz", "Pacific/Apia", "--force-tz", "--out", out});
+    REQUIRE(apia.status == 0);
+    CHECK_THAT(apia.err, StartsWith("shadegap: warning: --time: 2011-12-30T06:00 does not exist in Pacific/Apia "
+                                    "(daylight saving starts); left out\n"));
+    std::ofstream(dir.file("earlier.tif")) << "earlier";
+    const Outcome exists = run(with({"shade", "--surface", heights, "--date", "2024-07-15", "--out",
+                                     dir.file("earlier.tif")}, noon));
+    CHECK(exists.err == "shadegap: error: " + dir.file("earlier.tif") + ": already exists (hint: use --overwrite to "
+                        "replace it)\n");
+
+    const std::vector<std::string> place = {"sun", "--lat", "40.7", "--lon", "-74", "--tz", "America/New_York"};
+    CHECK(run(with(place, {"--date", "2024-07-15", "--time", "10:00-12:00", "--step", "0"})).err ==
+          "shadegap: error: --step: expected a positive number of minutes, got 0\n");
+    CHECK(run(with(place, {"--at", "2024-03-10T02:30"})).err ==
+          "shadegap: error: --at: 2024-03-10T02:30:00 does not exist in America/New_York: the clocks skip it "
+          "(daylight saving starts) (hint: give a time outside the skipped hour)\n");
 }
 
 TEST_CASE("sun prints CSV rows for a place and local times", "[cli][sun]") {
@@ -548,8 +610,8 @@ ShadeConfig box_config(const std::string& heights, const std::string& out, const
                        const std::string& time, int step, double tolerance) {
     ShadeConfig config;
     config.surface = heights;
-    config.dates = parse_date_range(date, "--date");
-    config.window = parse_clock_window(time, "--time");
+    config.dates = parse_date_range(date, "date");
+    config.window = parse_clock_window(time, "time");
     config.step_minutes = step;
     config.zone = TimeZone::parse("America/New_York");
     config.sun_tolerance_deg = tolerance;

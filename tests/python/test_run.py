@@ -145,3 +145,13 @@ def test_a_data_error_is_the_cli_s_line(binary, sample_dir, tmp_path):
     line = f"shadegap: error: {error}" + (f" (hint: {error.hint})" if error.hint else "")
     assert cli.stderr.strip() == line
     assert not (tmp_path / "py").exists() or not any((tmp_path / "py").iterdir())
+
+
+def test_warnings_name_options_by_their_keys(sample_dir):
+    # More threads than any machine has cores: the warning names the keyword, not --threads.
+    result = shadegap.run(sample_dir / "city.toml", threads=1000000)
+    [capped] = [w for w in result["diagnostics"] if w["code"] == "threads-capped"]
+    assert capped["subject"] == "threads"
+    assert capped["message"].startswith("1000000 threads asked for, but this machine has ")
+    for warning in result["diagnostics"]:
+        assert "--" not in warning["subject"] and "--" not in warning["message"], warning

@@ -99,3 +99,52 @@ def test_shade_errors():
     with pytest.raises(shadegap.UsageError) as caught:
         shadegap.shadows(box_model(), azimuth=180, elevation=-5)
     assert caught.value.subject == "elevation"
+
+
+def test_shade_errors_name_the_keywords_not_the_command_line_flags(tmp_path):
+    heights = box_model()
+    common = dict(geotransform=GEOTRANSFORM, crs="EPSG:32618", date="2026-07-15", tz="America/New_York")
+    errors = []
+    with pytest.raises(shadegap.UsageError) as caught:
+        shadegap.shade(heights, time="12:00", transmissivity=2, **common)
+    assert str(caught.value) == "transmissivity: expected a share of light from 0 to 1, got 2"
+    assert caught.value.subject == "transmissivity"
+    errors.append(caught.value)
+    # The sun is down at 23:00 near 75° W in July: the hint names the keywords to check.
+    with pytest.raises(shadegap.UsageError) as caught:
+        shadegap.shade(heights, time="23:00-23:30", **common)
+    assert caught.value.subject == "time"
+    assert caught.value.hint == "check `date`, `time` and `tz` (the times are local clock times)"
+    errors.append(caught.value)
+    # New Zealand's clock is about 17 h from solar time at 75° W.
+    with pytest.raises(shadegap.InputError) as caught:
+        shadegap.shade(heights, time="12:00", **dict(common, tz="Pacific/Auckland"))
+    assert caught.value.subject == "tz"
+    assert caught.value.hint == "give the place's time zone, or `force_tz = true` to use this one anyway"
+    errors.append(caught.value)
+    with pytest.raises(shadegap.UsageError) as caught:
+        shadegap.shade(heights, buildings=heights, time="12:00", **common)
+    assert caught.value.subject == "surface"
+    assert caught.value.message.startswith("cannot be combined with `buildings` or `canopy_height`")
+    errors.append(caught.value)
+    out = tmp_path / "shade.tif"
+    out.write_text("earlier")
+    with pytest.raises(shadegap.OutputError) as caught:
+        shadegap.shade(heights, time="12:00", out=out, **common)
+    assert caught.value.hint == "use `overwrite = true` to replace it"
+    errors.append(caught.value)
+    for error in errors:
+        assert "--" not in str(error) and "--" not in error.hint, str(error)
+
+
+def test_shade_warnings_name_the_keyword():
+    # Samoa skipped 2011-12-30 (from UTC-10 to UTC+14): its 06:00 does not exist that day. On
+    # the 29th, 06:00 in Apia is 16:00 UTC, late morning at 75° W (force_tz: not Samoa's place).
+    with pytest.warns(shadegap.ShadegapWarning) as caught:
+        result = shadegap.shade(box_model(), geotransform=GEOTRANSFORM, crs="EPSG:32618",
+                                date="2011-12-29..2011-12-30", time="06:00", tz="Pacific/Apia", force_tz=True)
+    assert result["used_count"] == 1
+    [warning] = [w for w in result["diagnostics"] if w["code"] == "missing-local-time"]
+    assert warning["subject"] == "time"
+    assert warning["message"] == "2011-12-30T06:00 does not exist in Pacific/Apia (daylight saving starts); left out"
+    assert any(str(w.message).startswith("time: 2011-12-30T06:00 does not exist") for w in caught)

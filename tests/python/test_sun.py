@@ -47,3 +47,17 @@ def test_bad_times_are_usage_errors():
     with pytest.raises(shadegap.UsageError) as caught:
         shadegap.sun(lat=95, lon=0, at="2026-07-15T12:00", tz="UTC")
     assert str(caught.value) == "lat: expected a latitude from -90 to 90 degrees, got 95"
+
+
+def test_sun_errors_name_the_keywords_not_the_command_line_flags():
+    with pytest.raises(shadegap.UsageError) as caught:
+        shadegap.sun(lat=40.7, lon=-74, date="2026-07-15", time="10:00-12:00", step=0, tz="America/New_York")
+    assert str(caught.value) == "step: expected a positive number of minutes, got 0"
+    with pytest.raises(shadegap.InputError) as caught:
+        shadegap.sun(lat=40.7, lon=-74, at="2026-07-15T12:00", tz="Pacific/Auckland")
+    assert caught.value.subject == "tz"
+    assert caught.value.hint == "give the place's time zone, or `force_tz = true` to use this one anyway"
+    assert "--" not in str(caught.value)
+    with pytest.raises(shadegap.UsageError) as caught:
+        shadegap.sun(lat=40.7, lon=-74, at="2024-03-10T02:30", tz="America/New_York")
+    assert caught.value.subject == "at" and "--" not in str(caught.value)

@@ -3,6 +3,7 @@
 #include "shadegap/config.hpp"
 #include "shadegap/error.hpp"
 #include "shadegap/options.hpp"
+#include "terminal.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +15,15 @@
 
 using namespace shadegap;
 using Catch::Matchers::Contains;
+
+namespace {
+
+/// A message of the library as the command line prints it (print_error in terminal.cpp).
+std::string cli_text(const std::string& message) {
+    return keys_as_flags(cli::with_project_file_key(message));
+}
+
+}  // namespace
 
 namespace {
 
@@ -126,7 +136,8 @@ TEST_CASE("check_config: required keys, named by key", "[options]") {
     }
     RunConfig config = complete();
     config.out = "";
-    CHECK(error_for(config).message() == "required; give --out DIR (or out = \"DIR\" in the project file)");
+    CHECK(error_for(config).message() == "required; give `out = DIR`");
+    CHECK(cli_text(error_for(config).message()) == "required; give --out DIR (or out = \"DIR\" in the project file)");
 }
 
 TEST_CASE("check_config: options that contradict or need each other", "[options]") {
@@ -148,16 +159,17 @@ TEST_CASE("check_config: options that contradict or need each other", "[options]
     RunConfig join = complete();
     join.join = "acs.csv";
     CHECK(error_for(join).subject() == "join");
-    CHECK(error_for(join).message() == "needs --join-key FIELD (or join_key in the project file)");
+    CHECK(error_for(join).message() == "needs `join_key = FIELD`");
+    CHECK(cli_text(error_for(join).message()) == "needs --join-key FIELD (or join_key in the project file)");
     join.join = "";
     join.join_key = "GEOID";
     CHECK(error_for(join).subject() == "join_key");
-    CHECK(error_for(join).message() == "needs --join CSV (or join in the project file)");
+    CHECK(cli_text(error_for(join).message()) == "needs --join CSV (or join in the project file)");
 
     RunConfig neighbourhoods = complete();
     neighbourhoods.neighbourhoods = "n.gpkg";
     CHECK(error_for(neighbourhoods).subject() == "neighbourhoods");
-    CHECK(error_for(neighbourhoods).message() ==
+    CHECK(cli_text(error_for(neighbourhoods).message()) ==
           "needs --neighbourhood-id FIELD (or neighbourhood_id in the project file)");
     for (const auto& [key, member] : {std::pair{"neighbourhoods_layer", &RunConfig::neighbourhoods_layer},
                                       std::pair{"neighbourhood_id", &RunConfig::neighbourhood_id},
@@ -165,7 +177,8 @@ TEST_CASE("check_config: options that contradict or need each other", "[options]
         RunConfig config = complete();
         config.*member = "x";
         CHECK(error_for(config).subject() == key);
-        CHECK(error_for(config).message() == "needs --neighbourhoods PATH (or neighbourhoods in the project file)");
+        CHECK(cli_text(error_for(config).message()) ==
+              "needs --neighbourhoods PATH (or neighbourhoods in the project file)");
     }
 }
 
@@ -204,14 +217,17 @@ TEST_CASE("check_config: the shade mask", "[options]") {
     no_shade.shade_mask = ShadeMaskKind::Walkable;
     no_shade.walkable_classes = {2};
     CHECK(error_for(no_shade).subject() == "shade_mask");
-    CHECK(error_for(no_shade).message() == "needs --shade PATH (or shade in the project file)");
+    CHECK(error_for(no_shade).message() == "needs `shade = PATH`");
+    CHECK(cli_text(error_for(no_shade).message()) == "needs --shade PATH (or shade in the project file)");
 
     RunConfig no_classes = complete();
     no_classes.shade = "s.tif";
     no_classes.shade_mask = ShadeMaskKind::Walkable;
     CHECK(error_for(no_classes).subject() == "shade_mask");
-    CHECK(error_for(no_classes).message() ==
+    CHECK(cli_text(error_for(no_classes).message()) ==
           "walkable needs --walkable-classes V1,V2,... (the land-cover values of roads, sidewalks and open ground)");
+    // No library message of check_config names a flag.
+    for (const RunConfig& config : {no_shade, no_classes}) CHECK(error_for(config).message().find("--") == std::string::npos);
 }
 
 TEST_CASE("check_config: values a program can set that no flag or file allows", "[options]") {

@@ -194,7 +194,7 @@ TEST_CASE("a sampled window: every step up to and including its end, daylight-sa
     CHECK_THROWS_AS(sample_sun(day.samples.empty() ? DateRange{} : parse_date_range("2024-07-15", "--date"),
                                parse_clock_window("10:00", "--time"), 0, zone, 40.7, -74.0),
                     UsageError);
-    CHECK_THROWS_AS(sample_sun_at({{{2024, 3, 10}, 2, 30, 0}}, zone, 40.7, -74.0, "--at"), UsageError);
+    CHECK_THROWS_AS(sample_sun_at({{{2024, 3, 10}, 2, 30, 0}}, zone, 40.7, -74.0, "at"), UsageError);
 }
 
 // `shade` streams its instants through for_each_sun_sample: the same instants, in the same

@@ -51,7 +51,7 @@ TEST_CASE("fixed offsets and IANA zones with daylight saving", "[sun][tz]") {
             TimeZone::parse("Nowhere/City");
             FAIL("no error");
         } catch (const UsageError& error) {
-            CHECK(error.subject() == "--tz");
+            CHECK(error.subject() == "tz");
             CHECK(error.message().find("'Nowhere/City'") != std::string::npos);
         }
     }
