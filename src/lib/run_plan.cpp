@@ -422,7 +422,7 @@ PlanTables plan_trees(const RunConfig& config, const Inputs& inputs, const Align
     // Warnings and plan.json.
     const auto given = static_cast<std::int64_t>(planted.size());
     if (given < asked)
-        diagnostics.warn("plan-trees-left", "trees",
+        diagnostics.warn_about_key("plan-trees-left", "trees",
                          fmt::format("{} of {} trees planted: the other {} would close no gap (every unit with "
                                      "sites at its goal, or out of sites)",
                                      given, asked, asked - given));

@@ -452,12 +452,12 @@ WalkTables walk_residents(const RunConfig& config, const Inputs& inputs, const A
         if (without_residential[i]) no_residential_ids.push_back(measured.units.ids[i]);
     }
     if (!no_residential_ids.empty())
-        diagnostics.warn("walks-no-residential", "residential_classes",
+        diagnostics.warn_about_key("walks-no-residential", "residential_classes",
                          fmt::format("{} census units with residents have no residential land ({}): their agents "
                                      "start anywhere in the unit",
                                      no_residential_ids.size(), examples(no_residential_ids)));
     if (!fallback_ids.empty())
-        diagnostics.warn("walks-residential-scarce", "residential_classes",
+        diagnostics.warn_about_key("walks-residential-scarce", "residential_classes",
                          fmt::format("{} census units have too little residential land to draw starts on ({}): "
                                      "some agents start anywhere in the unit",
                                      fallback_ids.size(), examples(fallback_ids)));

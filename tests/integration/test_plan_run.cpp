@@ -194,6 +194,8 @@ TEST_CASE("plan: trees beyond what closes the gaps are left and said", "[plan][c
     // B's gap takes 0.2 · 2400 / 55.74 = 8.6 crowns: 9 trees, if its sites hold them.
     CHECK(number(b, "trees") == std::min(9.0, number(b, "sites")));
     CHECK(outcome.err.find("of 100 trees planted") != std::string::npos);
+    // The library names the option by its key ("trees"); the command line shows its flag.
+    CHECK(outcome.err.find("shadegap: warning: --trees: ") != std::string::npos);
 }
 
 // A canopy raster of heights (canopy where at least 2 m) beside a land cover of classes on
