@@ -97,6 +97,20 @@ bool leftovers_in(const fs::path& dir) {
     return false;
 }
 
+/// Numbers uniform in [0, 1) from a 64-bit linear congruential generator: the same draws on
+/// every machine and compiler.
+class Draws {
+public:
+    explicit Draws(std::uint64_t seed) : m_state(seed) {}
+    double operator()() {
+        m_state = m_state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(m_state >> 11) * 0x1.0p-53;
+    }
+
+private:
+    std::uint64_t m_state;
+};
+
 }  // namespace
 
 TEST_CASE("every option of shade and sun --help is on its page in docs/cli", "[cli][shade]") {
@@ -428,11 +442,7 @@ TEST_CASE("run_shade: a VRT of tiles cast in tiles of any size at any thread cou
     const int rows = 70;
     std::vector<double> buildings(static_cast<std::size_t>(cols * rows), 0.0);
     std::vector<double> canopy(buildings.size(), 0.0);
-    std::uint64_t state = 12345;
-    const auto next = [&state] {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        return static_cast<double>(state >> 11) * 0x1.0p-53;
-    };
+    Draws next(12345);
     for (int k = 0; k < 14; ++k) {
         const int r0 = static_cast<int>(next() * (rows - 8));
         const int c0 = static_cast<int>(next() * (cols - 8));
@@ -518,11 +528,7 @@ TEST_CASE("run_shade: positions cast side by side by the threads, or lines of on
     const int rows = 40;
     std::vector<double> buildings(static_cast<std::size_t>(cols * rows), 0.0);
     std::vector<double> canopy(buildings.size(), 0.0);
-    std::uint64_t state = 777;
-    const auto next = [&state] {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        return static_cast<double>(state >> 11) * 0x1.0p-53;
-    };
+    Draws next(777);
     for (std::size_t i = 0; i < buildings.size(); ++i) {
         const double u = next();
         if (u < 0.08) buildings[i] = 5 + 25 * next();
