@@ -38,6 +38,15 @@ if(NOT XXHASH_FOUND)
   message(FATAL_ERROR "shadegap needs xxHash >= 0.8 (content hashes of a shard's inputs), found with pkg-config; "
                       "on Debian 12: apt-get install libxxhash-dev pkg-config (or run scripts/install-deps)")
 endif()
+# libdeflate compresses the tiles of the shade fractions' COG as they are made (shade.cpp).
+# Debian's libdeflate-dev ships a pkg-config file (libdeflate.pc) and no CMake package.
+if(PkgConfig_FOUND)
+  pkg_check_modules(DEFLATE QUIET IMPORTED_TARGET GLOBAL libdeflate>=1.10)
+endif()
+if(NOT DEFLATE_FOUND)
+  message(FATAL_ERROR "shadegap needs libdeflate >= 1.10 (the tiles of the shade COG), found with pkg-config; "
+                      "on Debian 12: apt-get install libdeflate-dev pkg-config (or run scripts/install-deps)")
+endif()
 # Leaflet (JavaScript, no CMake package): its files are inlined into report.html.
 find_path(SHADEGAP_LEAFLET_DIR leaflet.js PATHS /usr/share/javascript/leaflet NO_DEFAULT_PATH)
 if(NOT SHADEGAP_LEAFLET_DIR OR NOT EXISTS ${SHADEGAP_LEAFLET_DIR}/leaflet.css)

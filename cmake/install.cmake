@@ -47,7 +47,7 @@ endif()
 file(RELATIVE_PATH SHADEGAP_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 string(REGEX REPLACE "/$" "" SHADEGAP_PC_TO_PREFIX "${SHADEGAP_PC_TO_PREFIX}")
 set(SHADEGAP_PC_DEPENDENCIES
-    "geos >= 3.11, proj >= 9.1, fmt >= 9, tomlplusplus >= 3.3, nlohmann_json >= 3.11, libxxhash >= 0.8")
+    "geos >= 3.11, proj >= 9.1, fmt >= 9, tomlplusplus >= 3.3, nlohmann_json >= 3.11, libxxhash >= 0.8, libdeflate >= 1.10")
 # cctz has no .pc file; OpenMP is a compiler flag (libgomp with g++).
 set(SHADEGAP_PC_OTHER_LIBS "-lcctz ${OpenMP_CXX_FLAGS}")
 if(SHADEGAP_STATIC)

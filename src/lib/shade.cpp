@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 #include "shadegap/shade.hpp"
 
+#include "cog_writer.hpp"
 #include "gdal_util.hpp"
 #include "shadegap/output.hpp"
 #include "shadow_sweep.hpp"
@@ -109,12 +110,12 @@ public:
         if (!m_keep_open) close();
     }
 
-    /// Writes the COG `target` from this raster and closes it.
-    void copy_to_cog(const std::string& target, bool overviews) {
+    /// Writes the COG `target` (no overviews) from this raster and closes it.
+    void copy_to_cog(const std::string& target) {
         detail::GdalErrorCapture capture;
         GDALDriverH driver = GDALGetDriverByName("COG");
         if (!driver) throw OutputError(target, "GDAL has no COG driver (GDAL 3.1 or later is needed)");
-        const char* const options[] = {"COMPRESS=DEFLATE", "BLOCKSIZE=512", overviews ? "OVERVIEWS=AUTO" : "OVERVIEWS=NONE",
+        const char* const options[] = {"COMPRESS=DEFLATE", "BLOCKSIZE=512", "OVERVIEWS=NONE",
                                        "BIGTIFF=IF_SAFER", nullptr};
         open();
         GDALFlushCache(m_dataset.get());
@@ -602,7 +603,10 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     cache_cap.reset();
     cache_cap.emplace(std::max<GIntBig>(GIntBig{64} << 20, 4 * largest_window * 4 * 2));
 
-    WorkRaster fraction_work(staging.scratch_path("fraction.work.tif"), info, GDT_Float32, -9999.0, true);
+    // The fractions go into the COG as each tile is done (cog_writer.hpp); with tiles of a
+    // multiple of its 512-cell blocks (the default 1024), each tile completes its blocks.
+    detail::StreamingCog fraction_cog(staging.path_for(out_path.filename().string()),
+                                      staging.scratch_path("fraction"), info, -9999.0F, threads);
     // Masks stay open between tiles unless there are so many that files would run short; then
     // each is made at the first tile and reopened for the next.
     const bool keep_masks_open = used_count <= 64;
@@ -827,7 +831,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                     fraction[i] = valid[i] ? static_cast<float>((in_opaque + in_canopy * shade_of_canopy) / instants_used)
                                            : -9999.0F;
                 }
-            fraction_work.write(tile, fraction.data());
+            fraction_cog.write(tile, fraction.data());
         }
     }
 
@@ -837,16 +841,16 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
         instants.each([&](const ShadeInstant& instant) {
             if (!instant.used) return;
             if (keep_masks_open) {
-                open_masks[k]->copy_to_cog(mask_staging->path_for(instant.mask), false);
+                open_masks[k]->copy_to_cog(mask_staging->path_for(instant.mask));
                 open_masks[k].reset();
             } else {
-                WorkRaster(mask_work_path(k), GDT_Byte).copy_to_cog(mask_staging->path_for(instant.mask), false);
+                WorkRaster(mask_work_path(k), GDT_Byte).copy_to_cog(mask_staging->path_for(instant.mask));
             }
             ++k;
             if (progress) progress(0.9 + 0.05 * static_cast<double>(k) / static_cast<double>(used_count), "writing");
         });
     }
-    fraction_work.copy_to_cog(staging.path_for(out_path.filename().string()), true);
+    fraction_cog.finish();
 
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     write_manifest(staging.path_for(manifest_path.filename().string()), manifest_path.string(), config, inputs, result,
