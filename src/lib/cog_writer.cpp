@@ -228,7 +228,16 @@ StreamingCog::StreamingCog(std::string path, std::string scratch_prefix, const R
                            int threads, bool force_bigtiff)
     : m_path(std::move(path)), m_scratch_prefix(std::move(scratch_prefix)), m_nodata(nodata),
       m_threads(std::max(1, threads)) {
-    m_geo_tags = gdal_geo_tags(m_path, like, nodata);
+    try {
+        open(like, force_bigtiff);
+    } catch (...) {
+        release();  // the destructor does not run after a throwing constructor
+        throw;
+    }
+}
+
+void StreamingCog::open(const RasterInfo& like, bool force_bigtiff) {
+    m_geo_tags = gdal_geo_tags(m_path, like, m_nodata);
     for (const Tag& tag : m_geo_tags)
         if (tag.tag == kGdalNodata) m_nodata_tags.push_back(tag);
     for (int t = 0; t < m_threads; ++t) {
@@ -264,6 +273,7 @@ StreamingCog::StreamingCog(std::string path, std::string scratch_prefix, const R
     m_header_bytes = encode_header().size();
 
     m_fd = open_file(m_path);
+    m_created = true;
     for (int k = 1; k < count; ++k) {
         Level& level = *m_levels[static_cast<std::size_t>(k)];
         level.scratch = fmt::format("{}.ovr{}", m_scratch_prefix, k);
@@ -271,7 +281,9 @@ StreamingCog::StreamingCog(std::string path, std::string scratch_prefix, const R
     }
 }
 
-StreamingCog::~StreamingCog() {
+StreamingCog::~StreamingCog() { release(); }
+
+void StreamingCog::release() {
     for (void* compressor : m_compressors) libdeflate_free_compressor(static_cast<libdeflate_compressor*>(compressor));
     for (const auto& level : m_levels) {
         if (level->fd >= 0) ::close(level->fd);
@@ -280,6 +292,11 @@ StreamingCog::~StreamingCog() {
     if (m_spill_fd >= 0) ::close(m_spill_fd);
     if (!m_spill_path.empty()) ::unlink(m_spill_path.c_str());
     if (m_fd >= 0) ::close(m_fd);
+    if (m_created && !m_finished) ::unlink(m_path.c_str());  // no partial output
+    m_created = false;
+    m_compressors.clear();
+    m_levels.clear();
+    m_spill_fd = m_fd = -1;
 }
 
 std::vector<std::vector<std::uint8_t>> StreamingCog::compress(const Done& done) {

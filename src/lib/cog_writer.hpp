@@ -70,6 +70,9 @@ public:
     };
 
 private:
+    void open(const RasterInfo& like, bool force_bigtiff);
+    /// Frees the compressors, closes the files and removes the scratch files.
+    void release();
     using Done = std::vector<std::pair<std::uint64_t, std::unique_ptr<Block>>>;
     std::vector<std::vector<std::uint8_t>> compress(const Done& done);
     void emit_full(std::size_t index, const std::vector<std::uint8_t>& bytes);
@@ -94,6 +97,7 @@ private:
     int m_spill_fd = -1;
     std::uint64_t m_spill_bytes = 0;
     std::map<std::size_t, std::pair<std::uint64_t, std::uint64_t>> m_spilled;
+    bool m_created = false;  ///< the output exists (and is removed unless finished)
     bool m_finished = false;
 };
 

@@ -278,6 +278,8 @@ TEST_CASE("StreamingCog: cells missing or written twice are refused, an unwritab
         cog.write(Window{0, 0, 599, 600}, values.data());
         CHECK_THROWS_AS(cog.finish(), std::logic_error);
     }
+    // Neither unfinished output is left, nor any scratch file.
+    CHECK(std::filesystem::is_empty(dir.path()));
     const std::string nowhere = dir.file("no/such/folder/out.tif");
     try {
         StreamingCog cog(nowhere, dir.file("x"), grid_of(600, 600), kNodata, 1);
