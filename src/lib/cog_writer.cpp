@@ -10,9 +10,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <stdexcept>
 #include <unistd.h>
@@ -86,7 +88,8 @@ T get(const std::uint8_t* data, std::size_t size, std::uint64_t at) {
 std::vector<StreamingCog::Tag> gdal_geo_tags(const std::string& path, const RasterInfo& like, float nodata) {
     ensure_gdal_registered();
     GdalErrorCapture capture;
-    const std::string name = fmt::format("/vsimem/shadegap_cog_tags_{}.tif", static_cast<const void*>(&like));
+    static std::atomic<std::uint64_t> made{0};  // a name of its own for each writer, in any thread
+    const std::string name = fmt::format("/vsimem/shadegap_cog_tags_{}.tif", made.fetch_add(1));
     {
         GDALDriverH driver = GDALGetDriverByName("GTiff");
         const char* const options[] = {"BIGTIFF=NO", nullptr};
@@ -581,29 +584,58 @@ void StreamingCog::finish() {
     constexpr std::uint64_t chunk = 8 << 20;
     std::vector<std::uint8_t> buffer;
 
-    // The overviews, from the full resolution's blocks read back in Morton order: one block
-    // per level waits in memory.
+    // The overviews, from the full resolution's blocks read back in Morton order, a batch of
+    // 16 per thread at a time decompressed side by side: a batch and one block per overview
+    // level wait in memory.
     if (m_levels.size() > 1) {
-        libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
-        if (!decompressor) throw OutputError(m_path, "cannot be read back: out of memory");
-        std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> owned(decompressor,
-                                                                                          libdeflate_free_decompressor);
+        std::vector<std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)>> decompressors;
+        for (int t = 0; t < m_threads; ++t) {
+            decompressors.emplace_back(libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+            if (!decompressors.back()) throw OutputError(m_path, "cannot be read back: out of memory");
+        }
+        const std::size_t batch_size = 16 * static_cast<std::size_t>(m_threads);
+        std::vector<std::uint64_t> batch;
+        Done blocks;
+        const auto run_batch = [&]() {
+            const auto n = static_cast<std::int64_t>(batch.size());
+            blocks.clear();
+            for (const std::uint64_t code : batch) {
+                blocks.emplace_back(code, std::make_unique<Block>());
+                blocks.back().second->values.resize(static_cast<std::size_t>(kBlockCells));
+            }
+            std::vector<std::exception_ptr> errors(batch.size());
+#pragma omp parallel for num_threads(m_threads) schedule(dynamic, 1)
+            for (std::int64_t i = 0; i < n; ++i) {
+                const auto b = static_cast<std::size_t>(i);
+                try {
+                    const std::size_t index = full.index(batch[b]);
+                    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(full.sizes[index]));
+                    read_at(m_fd, m_path, bytes.data(), bytes.size(), m_header_bytes + full.offsets[index]);
+                    std::vector<float>& values = blocks[b].second->values;
+                    std::size_t out_bytes = 0;
+                    if (libdeflate_zlib_decompress(decompressors[static_cast<std::size_t>(omp_get_thread_num())].get(),
+                                                   bytes.data(), bytes.size(), values.data(),
+                                                   values.size() * sizeof(float), &out_bytes) != LIBDEFLATE_SUCCESS ||
+                        out_bytes != values.size() * sizeof(float))
+                        throw OutputError(m_path, "a block written earlier does not read back (was the file changed?)");
+                } catch (...) {
+                    errors[b] = std::current_exception();
+                }
+            }
+            for (const std::exception_ptr& error : errors)
+                if (error) std::rethrow_exception(error);
+            Done parents_done;
+            for (auto& item : blocks) feed_parent(0, item.first, *item.second, parents_done);
+            blocks.clear();
+            complete_overviews(1, std::move(parents_done));
+            batch.clear();
+        };
         for (std::uint64_t code = 0; code < full.end_code; ++code) {
             if (!full.in_grid(code)) continue;
-            const std::size_t index = full.index(code);
-            buffer.resize(static_cast<std::size_t>(full.sizes[index]));
-            read_at(m_fd, m_path, buffer.data(), buffer.size(), m_header_bytes + full.offsets[index]);
-            auto block = std::make_unique<Block>();
-            block->values.resize(static_cast<std::size_t>(kBlockCells));
-            std::size_t out_bytes = 0;
-            if (libdeflate_zlib_decompress(decompressor, buffer.data(), buffer.size(), block->values.data(),
-                                           block->values.size() * sizeof(float), &out_bytes) != LIBDEFLATE_SUCCESS ||
-                out_bytes != block->values.size() * sizeof(float))
-                throw OutputError(m_path, "a block written earlier does not read back (was the file changed?)");
-            Done parents_done;
-            feed_parent(0, code, *block, parents_done);
-            complete_overviews(1, std::move(parents_done));
+            batch.push_back(code);
+            if (batch.size() == batch_size) run_batch();
         }
+        if (!batch.empty()) run_batch();
         for (std::size_t k = 1; k < m_levels.size(); ++k)
             if (m_levels[k]->blocks_done != m_levels[k]->block_count() || !m_levels[k]->pending.empty())
                 throw std::logic_error("StreamingCog::finish: an overview is incomplete");

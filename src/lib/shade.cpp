@@ -19,6 +19,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -563,21 +564,51 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                       std::min(tile_size, cols - tc * tile_size)};
     };
 
-    // The highest surface anywhere (it bounds every shadow), read tile by tile.
+    // The highest surface anywhere (it bounds every shadow), read tile by tile, the tiles of
+    // each row side by side: each thread with handles of its own on the rasters (a GDAL
+    // dataset is not shared between threads). The highest is the same in any order.
     std::optional<detail::ScopedCacheLimit> cache_cap(std::in_place, GIntBig{64} << 20);
     float highest = 0;
     {
-        std::vector<float> heights;
+        struct Reader {
+            std::unique_ptr<RasterSource> own[2];
+            std::vector<double> values;
+            float highest = 0;
+            std::exception_ptr error;
+        };
+        const int pass_threads = static_cast<int>(std::min<std::int64_t>(threads, tile_cols));
+        std::vector<Reader> readers(static_cast<std::size_t>(pass_threads));
+        HeightLayer* const layers[2] = {&opaque_layer, &canopy_layer};
+        for (std::size_t t = 1; t < readers.size(); ++t)
+            for (int l = 0; l < 2; ++l)
+                if (layers[l]->source) readers[t].own[l] = std::make_unique<RasterSource>(layers[l]->source->info());
         for (std::int64_t tr = 0; tr < tile_rows; ++tr) {
+#pragma omp parallel for num_threads(pass_threads) schedule(dynamic, 1)
             for (std::int64_t tc = 0; tc < tile_cols; ++tc) {
-                for (HeightLayer* layer : {&opaque_layer, &canopy_layer}) {
-                    if (!layer->source) continue;
-                    read_layer(*layer, tile_at(tr, tc), heights, nullptr);
-                    for (const float h : heights) highest = std::max(highest, h);
+                const auto t = static_cast<std::size_t>(omp_get_thread_num());
+                Reader& reader = readers[t];
+                if (reader.error) continue;
+                try {
+                    for (int l = 0; l < 2; ++l) {
+                        const HeightLayer& layer = *layers[l];
+                        if (!layer.source) continue;
+                        RasterSource& source = t == 0 ? *layer.source : *reader.own[l];
+                        source.read(tile_at(tr, tc), reader.values);
+                        const std::optional<double> nodata = layer.source->info().nodata;
+                        for (const double v : reader.values) {
+                            if (std::isnan(v) || (nodata && v == *nodata)) continue;
+                            reader.highest = std::max(reader.highest, sanitize_height(v * layer.unit_m));
+                        }
+                    }
+                } catch (...) {
+                    reader.error = std::current_exception();
                 }
             }
+            for (const Reader& reader : readers)
+                if (reader.error) std::rethrow_exception(reader.error);
             if (progress) progress(0.1 * static_cast<double>(tr + 1) / static_cast<double>(tile_rows), "heights");
         }
+        for (const Reader& reader : readers) highest = std::max(highest, reader.highest);
     }
 
     // Tiles, and the window of heights each needs for the longest shadow of any position: one
@@ -630,6 +661,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     std::vector<std::uint8_t> codes;
     std::vector<std::uint8_t> valid;
     std::vector<std::uint8_t> window_valid;
+    std::vector<std::uint8_t> canopy_valid;
     std::vector<double> counts_by_rows;     // the tile's cells, row-major
     std::vector<double> counts_by_columns;  // the tile's cells, column-major
     std::vector<float> fraction;
@@ -663,8 +695,27 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
             window.canopy.clear();
             // A cell is valid when any input has a value there; the tile lies in its window.
             window_valid.assign(static_cast<std::size_t>(window.window.cell_count()), 0);
-            if (opaque_layer.source) read_layer(opaque_layer, window.window, window.opaque, &window_valid);
-            if (canopy_layer.source) read_layer(canopy_layer, window.window, window.canopy, &window_valid);
+            canopy_valid.assign(canopy_layer.source ? window_valid.size() : 0, 0);
+            {
+                // The two layers side by side when there are two threads: each GDAL dataset
+                // is read by one thread only.
+                std::exception_ptr errors[2];
+                const int readers = opaque_layer.source && canopy_layer.source && threads > 1 ? 2 : 1;
+#pragma omp parallel for num_threads(readers) schedule(static, 1)
+                for (int l = 0; l < 2; ++l) {
+                    try {
+                        if (l == 0 && opaque_layer.source)
+                            read_layer(opaque_layer, window.window, window.opaque, &window_valid);
+                        if (l == 1 && canopy_layer.source)
+                            read_layer(canopy_layer, window.window, window.canopy, &canopy_valid);
+                    } catch (...) {
+                        errors[l] = std::current_exception();
+                    }
+                }
+                for (const std::exception_ptr& error : errors)
+                    if (error) std::rethrow_exception(error);
+                for (std::size_t i = 0; i < canopy_valid.size(); ++i) window_valid[i] |= canopy_valid[i];
+            }
             if (sweeps_rows) plane_rows = make_plane(window, false, threads);
             if (sweeps_columns) plane_columns = make_plane(window, true, threads);
             valid.resize(static_cast<std::size_t>(tile.cell_count()));
