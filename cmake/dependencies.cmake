@@ -28,25 +28,21 @@ endif()
 add_library(cctz::cctz UNKNOWN IMPORTED)
 set_target_properties(cctz::cctz PROPERTIES IMPORTED_LOCATION "${CCTZ_LIBRARY}"
                       INTERFACE_INCLUDE_DIRECTORIES "${CCTZ_INCLUDE_DIR}")
-# xxHash identifies the inputs of a shard by their bytes (XXH3). Debian's libxxhash-dev ships
-# a pkg-config file (libxxhash.pc) and no CMake package.
+# Libraries Debian ships with a pkg-config file and no CMake package: PkgConfig::<PREFIX>.
 find_package(PkgConfig QUIET)
-if(PkgConfig_FOUND)
-  pkg_check_modules(XXHASH QUIET IMPORTED_TARGET GLOBAL libxxhash>=0.8)
-endif()
-if(NOT XXHASH_FOUND)
-  message(FATAL_ERROR "shadegap needs xxHash >= 0.8 (content hashes of a shard's inputs), found with pkg-config; "
-                      "on Debian 12: apt-get install libxxhash-dev pkg-config (or run scripts/install-deps)")
-endif()
-# libdeflate compresses the tiles of the shade fractions' COG as they are made (shade.cpp).
-# Debian's libdeflate-dev ships a pkg-config file (libdeflate.pc) and no CMake package.
-if(PkgConfig_FOUND)
-  pkg_check_modules(DEFLATE QUIET IMPORTED_TARGET GLOBAL libdeflate>=1.10)
-endif()
-if(NOT DEFLATE_FOUND)
-  message(FATAL_ERROR "shadegap needs libdeflate >= 1.10 (the tiles of the shade COG), found with pkg-config; "
-                      "on Debian 12: apt-get install libdeflate-dev pkg-config (or run scripts/install-deps)")
-endif()
+function(shadegap_find_pkgconfig prefix module why package)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(${prefix} QUIET IMPORTED_TARGET GLOBAL ${module})
+  endif()
+  if(NOT ${prefix}_FOUND)
+    message(FATAL_ERROR "shadegap needs ${module} (${why}), found with pkg-config; "
+                        "on Debian 12: apt-get install ${package} pkg-config (or run scripts/install-deps)")
+  endif()
+endfunction()
+# xxHash identifies the inputs of a shard by their bytes (XXH3).
+shadegap_find_pkgconfig(XXHASH "libxxhash>=0.8" "content hashes of a shard's inputs" libxxhash-dev)
+# libdeflate compresses the tiles of the shade fractions' COG as they are made (cog_writer.cpp).
+shadegap_find_pkgconfig(DEFLATE "libdeflate>=1.10" "the tiles of the shade COG" libdeflate-dev)
 # Leaflet (JavaScript, no CMake package): its files are inlined into report.html.
 find_path(SHADEGAP_LEAFLET_DIR leaflet.js PATHS /usr/share/javascript/leaflet NO_DEFAULT_PATH)
 if(NOT SHADEGAP_LEAFLET_DIR OR NOT EXISTS ${SHADEGAP_LEAFLET_DIR}/leaflet.css)
