@@ -39,7 +39,7 @@ struct ShadeConfig {
     std::string masks_dir;  ///< empty: no masks
     bool overwrite = false;
     int threads = 0;
-    std::int64_t tile_size = 1024;  ///< library only: output tile edge in cells
+    std::int64_t tile_size = 1024;  ///< library only: tile edge in cells (best a multiple of 512, see docs/library.md)
 };
 
 /// One sampled instant of a shade run, as the manifest lists it.
