@@ -465,7 +465,6 @@ void StreamingCog::complete_overviews(int k, Done done) {
 
 std::vector<std::uint8_t> StreamingCog::encode_header() const {
     const std::uint64_t entry_size = m_bigtiff ? 20 : 12;
-    const std::uint64_t inline_size = m_bigtiff ? 8 : 4;
     std::vector<std::uint8_t> out(m_bigtiff ? 16 : 8, 0);
     out[0] = 'I';
     out[1] = 'I';
@@ -482,11 +481,19 @@ std::vector<std::uint8_t> StreamingCog::encode_header() const {
     const auto align = [&out](std::size_t to) {
         while (out.size() % to != 0) out.push_back(0);
     };
+    // A count or an offset: 4 bytes in classic TIFF, 8 in BigTIFF.
+    const std::size_t word = m_bigtiff ? 8 : 4;
+    const auto put_word = [this](std::uint8_t* at, std::uint64_t value) {
+        if (m_bigtiff) {
+            std::memcpy(at, &value, 8);
+        } else {
+            if (value > 0xFFFFFFFFULL) throw OutputError(m_path, "passes 4 GiB as a classic TIFF");
+            const auto value32 = static_cast<std::uint32_t>(value);
+            std::memcpy(at, &value32, 4);
+        }
+    };
     align(2);
-    if (m_bigtiff)
-        put<std::uint64_t>(out, 8, out.size());
-    else
-        put<std::uint32_t>(out, 4, static_cast<std::uint32_t>(out.size()));
+    put_word(out.data() + (m_bigtiff ? 8 : 4), out.size());  // the first IFD
 
     const auto short_tag = [](std::uint16_t tag, std::uint16_t value) {
         Tag t{tag, kShort, 1, {}};
@@ -500,19 +507,10 @@ std::vector<std::uint8_t> StreamingCog::encode_header() const {
         std::memcpy(t.bytes.data(), &value, 4);
         return t;
     };
-    const auto array_tag = [this](std::uint16_t tag, const std::vector<std::uint64_t>& values, std::uint64_t base) {
+    const auto array_tag = [&](std::uint16_t tag, const std::vector<std::uint64_t>& values, std::uint64_t base) {
         Tag t{tag, m_bigtiff ? kLong8 : kLong, values.size(), {}};
-        t.bytes.resize(values.size() * (m_bigtiff ? 8 : 4));
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            const std::uint64_t v = values[i] + base;
-            if (m_bigtiff) {
-                std::memcpy(t.bytes.data() + 8 * i, &v, 8);
-            } else {
-                if (v > 0xFFFFFFFFULL) throw OutputError(m_path, "passes 4 GiB as a classic TIFF");
-                const auto v32 = static_cast<std::uint32_t>(v);
-                std::memcpy(t.bytes.data() + 4 * i, &v32, 4);
-            }
-        }
+        t.bytes.resize(values.size() * word);
+        for (std::size_t i = 0; i < values.size(); ++i) put_word(t.bytes.data() + word * i, values[i] + base);
         return t;
     };
 
@@ -536,7 +534,7 @@ std::vector<std::uint8_t> StreamingCog::encode_header() const {
         std::stable_sort(tags.begin(), tags.end(), [](const Tag& a, const Tag& b) { return a.tag < b.tag; });
 
         const std::size_t ifd = out.size();
-        const std::uint64_t ifd_size = (m_bigtiff ? 8 : 2) + entry_size * tags.size() + (m_bigtiff ? 8 : 4);
+        const std::uint64_t ifd_size = (m_bigtiff ? 8 : 2) + entry_size * tags.size() + word;
         out.resize(ifd + ifd_size, 0);
         if (m_bigtiff)
             put<std::uint64_t>(out, ifd, tags.size());
@@ -547,31 +545,20 @@ std::vector<std::uint8_t> StreamingCog::encode_header() const {
             const std::size_t at = ifd + (m_bigtiff ? 8 : 2) + entry_size * e;
             put<std::uint16_t>(out, at, tag.tag);
             put<std::uint16_t>(out, at + 2, tag.type);
-            if (m_bigtiff)
-                put<std::uint64_t>(out, at + 4, tag.count);
-            else
-                put<std::uint32_t>(out, at + 4, static_cast<std::uint32_t>(tag.count));
-            const std::size_t value_at = at + (m_bigtiff ? 12 : 8);
-            if (tag.bytes.size() <= inline_size) {
+            put_word(out.data() + at + 4, tag.count);
+            const std::size_t value_at = at + 4 + word;
+            if (tag.bytes.size() <= word) {  // the value fits in the entry
                 std::copy(tag.bytes.begin(), tag.bytes.end(), out.begin() + static_cast<std::ptrdiff_t>(value_at));
             } else {
                 align(8);
                 const std::uint64_t data_at = out.size();
                 out.insert(out.end(), tag.bytes.begin(), tag.bytes.end());
-                if (m_bigtiff)
-                    put<std::uint64_t>(out, value_at, data_at);
-                else
-                    put<std::uint32_t>(out, value_at, static_cast<std::uint32_t>(data_at));
+                put_word(out.data() + value_at, data_at);
             }
         }
         align(8);
         // The next IFD follows this one's values; the last points nowhere.
-        const std::size_t next_at = ifd + ifd_size - (m_bigtiff ? 8 : 4);
-        const std::uint64_t next = k + 1 < m_levels.size() ? out.size() : 0;
-        if (m_bigtiff)
-            put<std::uint64_t>(out, next_at, next);
-        else
-            put<std::uint32_t>(out, next_at, static_cast<std::uint32_t>(next));
+        put_word(out.data() + ifd + ifd_size - word, k + 1 < m_levels.size() ? out.size() : 0);
     }
     return out;
 }

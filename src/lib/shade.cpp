@@ -541,10 +541,12 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     const std::int64_t rows = info.grid.rows;
     const int threads = resolve_threads(config.threads);
 
-    const auto read_layer = [&](HeightLayer& layer, const Window& window, std::vector<float>& heights,
-                                std::vector<std::uint8_t>* valid) {
+    // Heights in metres of `layer` over `window`, read through `source` (the layer's own, or a
+    // thread's handle on the same raster); missing cells are 0 m and, with `valid`, marked so.
+    const auto read_heights = [&](const HeightLayer& layer, RasterSource& source, const Window& window,
+                                  std::vector<float>& heights, std::vector<std::uint8_t>* valid) {
         std::vector<double> values;
-        layer.source->read(window, values);
+        source.read(window, values);
         const std::optional<double> nodata = layer.source->info().nodata;
         heights.resize(values.size());
         for (std::size_t i = 0; i < values.size(); ++i) {
@@ -572,7 +574,7 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
     {
         struct Reader {
             std::unique_ptr<RasterSource> own[2];
-            std::vector<double> values;
+            std::vector<float> heights;
             float highest = 0;
             std::exception_ptr error;
         };
@@ -592,13 +594,9 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                     for (int l = 0; l < 2; ++l) {
                         const HeightLayer& layer = *layers[l];
                         if (!layer.source) continue;
-                        RasterSource& source = t == 0 ? *layer.source : *reader.own[l];
-                        source.read(tile_at(tr, tc), reader.values);
-                        const std::optional<double> nodata = layer.source->info().nodata;
-                        for (const double v : reader.values) {
-                            if (std::isnan(v) || (nodata && v == *nodata)) continue;
-                            reader.highest = std::max(reader.highest, sanitize_height(v * layer.unit_m));
-                        }
+                        read_heights(layer, t == 0 ? *layer.source : *reader.own[l], tile_at(tr, tc), reader.heights,
+                                     nullptr);
+                        for (const float h : reader.heights) reader.highest = std::max(reader.highest, h);
                     }
                 } catch (...) {
                     reader.error = std::current_exception();
@@ -705,9 +703,11 @@ ShadeResult run_shade(const ShadeConfig& config, const ProgressFn& progress) {
                 for (int l = 0; l < 2; ++l) {
                     try {
                         if (l == 0 && opaque_layer.source)
-                            read_layer(opaque_layer, window.window, window.opaque, &window_valid);
+                            read_heights(opaque_layer, *opaque_layer.source, window.window, window.opaque,
+                                         &window_valid);
                         if (l == 1 && canopy_layer.source)
-                            read_layer(canopy_layer, window.window, window.canopy, &canopy_valid);
+                            read_heights(canopy_layer, *canopy_layer.source, window.window, window.canopy,
+                                         &canopy_valid);
                     } catch (...) {
                         errors[l] = std::current_exception();
                     }
